@@ -1,0 +1,285 @@
+/*
+ * ext_m365_acl - Squid external ACL helper: answers OK for destinations that
+ * Microsoft says must reach Microsoft 365 without authentication, TLS
+ * inspection or content scanning, ERR for everything else.
+ *
+ *   external_acl_type m365 concurrency=50 ttl=300 %DST %PORT %ssl::>sni \
+ *       /usr/lib/squid/ext_m365_acl [--list FILE] [--local FILE] ...
+ *
+ * See ext_m365_acl(8) and contract.md.  Never answers BH.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "m365_classify.h"
+#include "proto.h"
+
+#define PROG "ext_m365_acl"
+#define VERSION "0.1.0"
+#define LINE_MAX_BYTES (64 * 1024)
+#define READ_CHUNK (256 * 1024)
+
+/* Everything the helper keeps: the one context of the process. */
+struct helper {
+	struct m365_options opt;
+	bool concurrency;
+	bool debug;
+	struct m365_list *list;    /* NULL when loading failed */
+	struct outbuf out;
+	char *in;                  /* READ_CHUNK + LINE_MAX_BYTES + 1 */
+	size_t in_len;
+	char *scratch;             /* decoded fields of one line */
+	/* an over-long line being skipped */
+	bool skipping;
+	char skip_channel[260];
+	size_t skip_channel_len;
+	bool skip_has_channel;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " [--list FILE] [--local FILE] [--categories LIST]\n"
+		"       [--service-areas LIST] [--no-concurrency] [-d] [-h] [-v]\n"
+		"\n"
+		"Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
+		"\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
+		"Microsoft 365 endpoints the policy lets through, \"CHANNEL ERR\"\n"
+		"otherwise.\n"
+		"\n"
+		"  --list FILE           Microsoft endpoint JSON (default: bundled)\n"
+		"  --local FILE          local bypass/never rules\n"
+		"  --categories LIST     categories that bypass (Optimize,Allow)\n"
+		"  --service-areas LIST  service areas that bypass (all)\n"
+		"  --no-concurrency      lines carry no channel ID (concurrency=0)\n"
+		"  -d, --debug           log every request and answer to stderr\n");
+}
+
+static void
+parse_options(struct helper *h, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"list", required_argument, NULL, 'l'},
+	    {"local", required_argument, NULL, 'L'},
+	    {"categories", required_argument, NULL, 'c'},
+	    {"service-areas", required_argument, NULL, 's'},
+	    {"no-concurrency", no_argument, NULL, 'n'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+
+	h->concurrency = true;
+	while ((c = getopt_long(argc, argv, "dhv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': h->opt.list = optarg; break;
+		case 'L': h->opt.local = optarg; break;
+		case 'c': h->opt.categories = optarg; break;
+		case 's': h->opt.service_areas = optarg; break;
+		case 'n': h->concurrency = false; break;
+		case 'd': h->debug = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'v': printf(PROG " " VERSION "\n"); exit(0);
+		default: usage(stderr); exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": unexpected argument \"%s\"\n",
+			argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+static void
+load(struct helper *h)
+{
+	struct m365_err err;
+	const struct m365_endpoints *ep;
+	char pol[256];
+
+	if ((h->list = m365_list_load(&h->opt, &err)) == NULL) {
+		fprintf(stderr,
+			PROG ": ERROR: %s; answering ERR to every request\n",
+			err.msg);
+		return;
+	}
+	ep = m365_list_endpoints(h->list);
+	fprintf(stderr,
+		PROG ": loaded %s: %zu sets (%zu selected), %zu urls, %zu ips; "
+		"%s; local rules: %zu\n",
+		ep->source, ep->n_sets, m365_list_selected(h->list), ep->n_urls,
+		ep->n_ips,
+		m365_policy_describe(m365_list_policy(h->list), pol, sizeof(pol)),
+		m365_list_local(h->list) ? m365_list_local(h->list)->n_rules : 0);
+}
+
+/* Writes all pending answers; exits when Squid has gone. */
+static void
+flush(struct helper *h)
+{
+	size_t off = 0;
+
+	while (off < h->out.len) {
+		ssize_t n = write(STDOUT_FILENO, h->out.data + off,
+				  h->out.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			exit(0); /* nobody reads our answers any more */
+		off += (size_t)n;
+	}
+	h->out.len = 0;
+}
+
+static void
+answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg)
+{
+	struct m365_verdict v = {M365_ERR, M365_WHY_NO_MATCH, NULL, NULL,
+				 NULL, NULL, msg};
+
+	if (proto_answer(&h->out, ch, ch_len, &v, NULL) < 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+}
+
+/* Answers one complete line (without its newline). */
+static void
+handle_line(struct helper *h, const char *line, size_t len)
+{
+	struct request req;
+	struct m365_verdict v;
+	size_t before = h->out.len;
+
+	proto_parse(line, len, h->concurrency, &req, h->scratch);
+	if (h->concurrency && req.channel == NULL)
+		return; /* a blank line: no channel to answer on */
+	if (req.bad != NULL) {
+		answer_error(h, req.channel, req.channel_len, req.bad);
+	} else {
+		m365_classify(h->list, req.dst, req.port, req.sni, &v);
+		if (proto_answer(&h->out, req.channel, req.channel_len, &v,
+				 NULL) < 0) {
+			fprintf(stderr, PROG ": out of memory\n");
+			exit(1);
+		}
+	}
+	if (h->debug)
+		fprintf(stderr, PROG ": %.*s -> %.*s", (int)len, line,
+			(int)(h->out.len - before), h->out.data + before);
+}
+
+/* Ends the skipping of an over-long line with its ERR answer. */
+static void
+end_skip(struct helper *h)
+{
+	h->skipping = false;
+	if (h->concurrency && !h->skip_has_channel)
+		return; /* the channel ID itself was unreadable */
+	answer_error(h, h->concurrency ? h->skip_channel : NULL,
+		     h->skip_channel_len, "line too long");
+}
+
+/* Starts skipping the line at the start of the buffer. */
+static void
+start_skip(struct helper *h)
+{
+	const char *ch = NULL;
+
+	h->skipping = true;
+	h->skip_has_channel = false;
+	if (h->concurrency)
+		ch = proto_channel(h->in, h->in_len, &h->skip_channel_len);
+	if (ch != NULL) {
+		memcpy(h->skip_channel, ch, h->skip_channel_len);
+		h->skip_has_channel = true;
+	}
+	fprintf(stderr, PROG ": WARNING: request line longer than %d bytes\n",
+		LINE_MAX_BYTES);
+	h->in_len = 0;
+}
+
+/* Answers a complete line that is longer than the limit. */
+static void
+too_long(struct helper *h, const char *line, size_t len)
+{
+	size_t ch_len = 0;
+	const char *ch = NULL;
+
+	if (h->concurrency &&
+	    (ch = proto_channel(line, len, &ch_len)) == NULL)
+		return; /* the channel ID itself was unreadable */
+	answer_error(h, ch, ch_len, "line too long");
+}
+
+/* Uses up every complete line in the input buffer. */
+static void
+consume(struct helper *h)
+{
+	size_t pos = 0;
+	char *nl;
+
+	while ((nl = memchr(h->in + pos, '\n', h->in_len - pos)) != NULL) {
+		size_t len = (size_t)(nl - (h->in + pos));
+		if (h->skipping)
+			end_skip(h);
+		else if (len > LINE_MAX_BYTES)
+			too_long(h, h->in + pos, len);
+		else
+			handle_line(h, h->in + pos, len);
+		pos += len + 1;
+	}
+	memmove(h->in, h->in + pos, h->in_len - pos);
+	h->in_len -= pos;
+	if (h->skipping)
+		h->in_len = 0;
+	else if (h->in_len > LINE_MAX_BYTES)
+		start_skip(h);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct helper h;
+
+	memset(&h, 0, sizeof(h));
+	signal(SIGPIPE, SIG_IGN);
+	parse_options(&h, argc, argv);
+	h.in = malloc(READ_CHUNK + LINE_MAX_BYTES + 1);
+	h.scratch = malloc(READ_CHUNK + LINE_MAX_BYTES + 8);
+	if (h.in == NULL || h.scratch == NULL) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return 1;
+	}
+	load(&h);
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, h.in + h.in_len, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		h.in_len += (size_t)n;
+		consume(&h);
+		flush(&h);
+	}
+	/* end of input: a last line without its newline is still answered */
+	if (h.skipping)
+		end_skip(&h);
+	else if (h.in_len > 0)
+		handle_line(&h, h.in, h.in_len);
+	flush(&h);
+	m365_list_unref(h.list);
+	m365_thread_cleanup();
+	outbuf_free(&h.out);
+	free(h.in);
+	free(h.scratch);
+	return 0;
+}

@@ -1,0 +1,195 @@
+/* proto.c - the helper wire format (see proto.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto.h"
+
+#define CHANNEL_MAX 256
+
+int
+outbuf_add(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->len + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 4096;
+		char *d;
+		while (cap < o->len + n)
+			cap *= 2;
+		if ((d = realloc(o->data, cap)) == NULL)
+			return -1;
+		o->data = d;
+		o->cap = cap;
+	}
+	memcpy(o->data + o->len, s, n);
+	o->len += n;
+	return 0;
+}
+
+void
+outbuf_free(struct outbuf *o)
+{
+	free(o->data);
+	o->data = NULL;
+	o->len = o->cap = 0;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Decodes the token at line[*i..len) into *out (advancing it) and returns
+ * its start in out, NUL-terminated; sets *nul when it held a NUL byte.
+ */
+static const char *
+next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
+	   const char **raw, size_t *raw_len)
+{
+	char *start = *out, *o = *out;
+	int quoted = 0;
+
+	while (*i < len && is_blank(line[*i]))
+		(*i)++;
+	if (*i >= len)
+		return NULL;
+	*raw = line + *i;
+	if (line[*i] == '"') {
+		quoted = 1;
+		(*i)++;
+	}
+	while (*i < len) {
+		char c = line[*i];
+		if (quoted ? c == '"' : is_blank(c)) {
+			(*i) += quoted;
+			break;
+		}
+		if (c == '\\' && *i + 1 < len) {
+			c = line[++*i];
+			c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+		}
+		*nul |= c == '\0';
+		*o++ = c;
+		(*i)++;
+	}
+	*raw_len = (size_t)(line + *i - *raw);
+	*o++ = '\0';
+	*out = o;
+	return start;
+}
+
+void
+proto_parse(const char *line, size_t len, bool concurrency,
+	    struct request *req, char *scratch)
+{
+	static const char *const bad[] = {"invalid destination", "invalid port",
+					  "invalid SNI"};
+	const char **field[3] = {&req->dst, &req->port, &req->sni};
+	const char *raw;
+	size_t i = 0, raw_len, f;
+	char *out = scratch;
+
+	memset(req, 0, sizeof(*req));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (concurrency) {
+		while (i < len && is_blank(line[i]))
+			i++;
+		req->channel = line + i;
+		while (i < len && !is_blank(line[i]))
+			i++;
+		req->channel_len = (size_t)(line + i - req->channel);
+		if (req->channel_len == 0)
+			req->channel = NULL;
+	}
+	for (f = 0; f < 3; f++) {
+		int nul = 0;
+		*field[f] = next_token(line, len, &i, &out, &nul, &raw,
+				       &raw_len);
+		if (*field[f] == NULL)
+			break;
+		if (nul && req->bad == NULL)
+			req->bad = bad[f];
+	}
+}
+
+/* True when v needs no quotes in Squid's reply parser. */
+static int
+plain_value(const char *v)
+{
+	if (*v == '\0')
+		return 0;
+	for (; *v; v++)
+		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+		      (*v >= '0' && *v <= '9') || *v == '.' || *v == '_' ||
+		      *v == '-'))
+			return 0;
+	return 1;
+}
+
+static int
+add_pair(struct outbuf *o, const char *key, const char *value)
+{
+	const char *v;
+
+	if (outbuf_add(o, " ", 1) < 0 || outbuf_add(o, key, strlen(key)) < 0 ||
+	    outbuf_add(o, "=", 1) < 0)
+		return -1;
+	if (plain_value(value))
+		return outbuf_add(o, value, strlen(value));
+	if (outbuf_add(o, "\"", 1) < 0)
+		return -1;
+	for (v = value; *v; v++) {
+		if ((*v == '"' || *v == '\\') && outbuf_add(o, "\\", 1) < 0)
+			return -1;
+		if (outbuf_add(o, v, 1) < 0)
+			return -1;
+	}
+	return outbuf_add(o, "\"", 1);
+}
+
+int
+proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
+	     const struct m365_verdict *v, const char *message)
+{
+	char id[24];
+	int ok = v->result == M365_OK;
+
+	if (channel != NULL &&
+	    (outbuf_add(o, channel, channel_len) < 0 || outbuf_add(o, " ", 1) < 0))
+		return -1;
+	if (outbuf_add(o, ok ? "OK" : "ERR", ok ? 2 : 3) < 0)
+		return -1;
+	if (message == NULL)
+		message = v->message;
+	if (v->category && add_pair(o, "m365_category", v->category) < 0)
+		return -1;
+	if (ok && v->service && add_pair(o, "m365_service", v->service) < 0)
+		return -1;
+	if (ok && v->set) {
+		snprintf(id, sizeof(id), "%lld", (long long)v->set->id);
+		if (add_pair(o, "m365_set", id) < 0)
+			return -1;
+	}
+	if (message && add_pair(o, "message", message) < 0)
+		return -1;
+	return outbuf_add(o, "\n", 1);
+}
+
+const char *
+proto_channel(const char *p, size_t len, size_t *n)
+{
+	size_t i = 0;
+
+	while (i < len && is_blank(p[i]))
+		i++;
+	*n = 0;
+	while (i + *n < len && !is_blank(p[i + *n]) && p[i + *n] != '\0') {
+		if (++*n > CHANNEL_MAX)
+			return NULL;
+	}
+	if (*n == 0 || i + *n >= len)
+		return NULL;
+	return p + i;
+}

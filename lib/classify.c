@@ -1,0 +1,155 @@
+/* classify.c - the contract's one question (see m365_classify.h). */
+#include <stdint.h>
+#include <string.h>
+
+#include "list_impl.h"
+#include "m365_classify.h"
+
+#define NONE UINT32_MAX
+
+/* Best Microsoft match so far: the lowest rank whose set takes the port. */
+struct best {
+	const struct m365_list *l;
+	int port; /* -1 unknown */
+	uint32_t rank;
+};
+
+/* First local rule that matched. */
+struct first {
+	uint32_t rule;
+};
+
+static int
+port_ok(const struct m365_set *s, int port)
+{
+	return port < 0 || m365_ports_contains(&s->tcp, (unsigned)port);
+}
+
+static void
+on_set(void *ctx, const struct idx_item *items, size_t n)
+{
+	struct best *b = ctx;
+	size_t i;
+
+	for (i = 0; i < n && items[i].value < b->rank; i++) {
+		if (port_ok(b->l->rank[items[i].value], b->port)) {
+			b->rank = items[i].value;
+			return;
+		}
+	}
+}
+
+static void
+on_rule(void *ctx, const struct idx_item *items, size_t n)
+{
+	struct first *f = ctx;
+
+	if (n > 0 && items[0].value < f->rule)
+		f->rule = items[0].value;
+}
+
+static void
+answer(struct m365_verdict *v, enum m365_result r, enum m365_why why,
+       const char *message)
+{
+	memset(v, 0, sizeof(*v));
+	v->result = r;
+	v->why = why;
+	v->message = message;
+}
+
+/* Judges one normalised host (a NAME or an IP) at a port. */
+static void
+judge(const struct m365_list *l, const struct m365_host *h, int port,
+      struct m365_verdict *v)
+{
+	struct first never = {NONE}, bypass = {NONE};
+	struct best b = {l, port, NONE};
+
+	if (index_match(l->never, h, on_rule, &never) < 0 ||
+	    index_match(l->ms, h, on_set, &b) < 0 ||
+	    index_match(l->bypass, h, on_rule, &bypass) < 0)
+		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
+			      "pattern evaluation failed");
+	if (never.rule != NONE) {
+		answer(v, M365_ERR, M365_WHY_NEVER, "local never rule");
+		v->rule = &l->local->rules[never.rule];
+		return;
+	}
+	if (b.rank < l->n_selected) {
+		answer(v, M365_OK, M365_WHY_SET, NULL);
+	} else if (bypass.rule != NONE) {
+		answer(v, M365_OK, M365_WHY_LOCAL, NULL);
+		v->rule = &l->local->rules[bypass.rule];
+		v->category = v->service = "Local";
+		return;
+	} else if (b.rank != NONE) {
+		answer(v, M365_ERR, M365_WHY_UNSELECTED, NULL);
+	} else {
+		return answer(v, M365_ERR, M365_WHY_NO_MATCH, NULL);
+	}
+	v->set = l->rank[b.rank];
+	v->category = v->set->category_name;
+	v->service = v->set->service_area;
+}
+
+int
+m365_port_parse(const char *s)
+{
+	int v = 0;
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || (s[0] == '-' && s[1] == '\0'))
+		return -1;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 65535 ? v : 0;
+}
+
+/* The whole contract, on already normalised inputs. */
+static void
+classify_norm(const struct m365_list *l, const struct m365_host *dst,
+	      int port, const struct m365_host *sni, struct m365_verdict *v)
+{
+	struct m365_verdict sv;
+
+	if (l == NULL)
+		return answer(v, M365_ERR, M365_WHY_NO_LIST, "no list loaded");
+	if (dst->kind == M365_HOST_NONE)
+		return answer(v, M365_ERR, M365_WHY_NO_DST,
+			      "missing destination");
+	if (dst->kind == M365_HOST_INVALID)
+		return answer(v, M365_ERR, M365_WHY_BAD_DST,
+			      "invalid destination");
+	if (port == 0)
+		return answer(v, M365_ERR, M365_WHY_BAD_PORT, "invalid port");
+	if (sni->kind == M365_HOST_INVALID)
+		return answer(v, M365_ERR, M365_WHY_BAD_SNI, "invalid SNI");
+	judge(l, dst, port, v);
+	if (v->result != M365_OK || sni->kind == M365_HOST_NONE ||
+	    (sni->kind == dst->kind && strcmp(sni->name, dst->name) == 0))
+		return;
+	judge(l, sni, port, &sv);
+	if (sv.result != M365_OK)
+		answer(v, M365_ERR, M365_WHY_SNI, "SNI is not a bypass");
+}
+
+static void
+normalise(const char *s, struct m365_host *h)
+{
+	m365_host_normalize(s, s ? strlen(s) : 0, h);
+}
+
+void
+m365_classify(const struct m365_list *list, const char *dst,
+	      const char *port, const char *sni, struct m365_verdict *v)
+{
+	struct m365_host d, s;
+
+	normalise(dst, &d);
+	normalise(sni, &s);
+	classify_norm(list, &d, m365_port_parse(port), &s, v);
+}

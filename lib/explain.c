@@ -1,0 +1,147 @@
+/* explain.c - every match behind a verdict (see m365_classify.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "list_impl.h"
+#include "m365_classify.h"
+
+struct collect {
+	const struct m365_list *l;
+	struct m365_explanation *out;
+	enum m365_on on;
+	int port;
+	int is_rule; /* items are local rules, not set ranks */
+	size_t cap;
+	int oom;
+};
+
+static void
+on_items(void *ctx, const struct idx_item *items, size_t n)
+{
+	struct collect *c = ctx;
+	size_t i;
+
+	for (i = 0; i < n && !c->oom; i++) {
+		struct m365_hit *h;
+		if (c->out->n_hits == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 16;
+			h = realloc(c->out->hits, cap * sizeof(*h));
+			if (h == NULL) {
+				c->oom = 1;
+				return;
+			}
+			c->out->hits = h;
+			c->cap = cap;
+		}
+		h = &c->out->hits[c->out->n_hits++];
+		memset(h, 0, sizeof(*h));
+		h->on = c->on;
+		h->pattern = items[i].pattern;
+		if (c->is_rule) {
+			h->rule = &c->l->local->rules[items[i].value];
+			h->port_ok = h->selected = true;
+			continue;
+		}
+		h->set = c->l->rank[items[i].value];
+		h->selected = items[i].value < c->l->n_selected;
+		h->port_ok = c->port < 0 ||
+			     m365_ports_contains(&h->set->tcp, (unsigned)c->port);
+	}
+}
+
+static void
+collect_host(struct collect *c, const struct m365_host *h, enum m365_on on)
+{
+	if (h->kind != M365_HOST_NAME && h->kind != M365_HOST_IPV4 &&
+	    h->kind != M365_HOST_IPV6)
+		return;
+	c->on = on;
+	c->is_rule = 0;
+	(void)index_match(c->l->ms, h, on_items, c);
+	c->is_rule = 1;
+	(void)index_match(c->l->never, h, on_items, c);
+	(void)index_match(c->l->bypass, h, on_items, c);
+}
+
+int
+m365_explain(const struct m365_list *list, const char *dst, const char *port,
+	     const char *sni, struct m365_explanation *out)
+{
+	struct collect c = {list, out, M365_ON_DST, 0, 0, 0, 0};
+
+	memset(out, 0, sizeof(*out));
+	m365_classify(list, dst, port, sni, &out->verdict);
+	m365_host_normalize(dst, dst ? strlen(dst) : 0, &out->dst);
+	m365_host_normalize(sni, sni ? strlen(sni) : 0, &out->sni);
+	out->port = c.port = m365_port_parse(port);
+	if (list == NULL || c.port == 0)
+		return 0;
+	collect_host(&c, &out->dst, M365_ON_DST);
+	collect_host(&c, &out->sni, M365_ON_SNI);
+	if (c.oom) {
+		m365_explanation_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void
+m365_explanation_free(struct m365_explanation *out)
+{
+	if (out == NULL)
+		return;
+	free(out->hits);
+	out->hits = NULL;
+	out->n_hits = 0;
+}
+
+char *
+m365_verdict_reason(const struct m365_verdict *v, char *buf, size_t len)
+{
+	const struct m365_set *s = v->set;
+	const struct m365_rule *r = v->rule;
+
+	switch (v->why) {
+	case M365_WHY_SET:
+		snprintf(buf, len,
+			 "set %lld (%s, %s) is the best selected match: "
+			 "Optimize before Allow before Default, then the "
+			 "lowest id",
+			 (long long)s->id, s->service_area, s->category_name);
+		break;
+	case M365_WHY_LOCAL:
+		snprintf(buf, len,
+			 "local bypass rule on line %u (%s); no selected "
+			 "Microsoft set matches",
+			 r->line, r->text);
+		break;
+	case M365_WHY_NEVER:
+		snprintf(buf, len,
+			 "local never rule on line %u (%s) wins over "
+			 "everything",
+			 r->line, r->text);
+		break;
+	case M365_WHY_UNSELECTED:
+		snprintf(buf, len,
+			 "only sets the policy leaves out match (best: set "
+			 "%lld, %s, %s)",
+			 (long long)s->id, s->service_area, s->category_name);
+		break;
+	case M365_WHY_NO_MATCH:
+		snprintf(buf, len, "%s",
+			 v->message ? v->message
+				    : "no endpoint set or local rule matches "
+				      "(at this port)");
+		break;
+	case M365_WHY_SNI:
+		snprintf(buf, len,
+			 "the destination is a bypass but the SNI is not: "
+			 "the SNI only ever narrows");
+		break;
+	default:
+		snprintf(buf, len, "%s", v->message ? v->message : "error");
+		break;
+	}
+	return buf;
+}

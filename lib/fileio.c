@@ -1,0 +1,56 @@
+/* fileio.c - reading whole input files, bounded (see fileio.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+
+char *
+m365_read_file(const char *path, size_t max, size_t *len,
+	       struct m365_err *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t off = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		m365_err_set(err, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		m365_err_set(err, "%s: not a regular file", path);
+		goto fail;
+	}
+	if ((size_t)st.st_size > max) {
+		m365_err_set(err, "%s: larger than %zu bytes", path, max);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		m365_err_set(err, "%s: out of memory", path);
+		goto fail;
+	}
+	while (off < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			m365_err_set(err, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break; /* the file shrank: take what is there */
+		off += (size_t)n;
+	}
+	buf[off] = '\0';
+	*len = off;
+	close(fd);
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}

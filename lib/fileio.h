@@ -1,0 +1,17 @@
+/* fileio.h - reading whole input files, bounded (internal). */
+#ifndef M365_FILEIO_H
+#define M365_FILEIO_H
+
+#include <stddef.h>
+
+#include "m365_err.h"
+
+/*
+ * Reads the regular file at path into a new NUL-terminated buffer of at most
+ * max bytes and stores its length in *len.  Returns the buffer (the caller
+ * frees it), or NULL with err set to "PATH: reason".
+ */
+char *m365_read_file(const char *path, size_t max, size_t *len,
+		     struct m365_err *err);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * index.h - the compiled matcher over one group of patterns (internal).
+ *
+ * Exact names and "*." suffixes are hashed by label; irregular globs and
+ * "re:" rules run through PCRE2 with JIT (irregular globs behind a literal
+ * prefix/suffix filter); CIDRs sit in one prefix trie per family.  A finished
+ * index is immutable and safe to query from many threads.
+ */
+#ifndef M365_INDEX_H
+#define M365_INDEX_H
+
+#include <stddef.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "hashtab.h"
+#include "m365_endpoints.h"
+#include "m365_host.h"
+
+struct index;
+
+/* Receives the items of one matching pattern, sorted by value. */
+typedef void (*index_hit_fn)(void *ctx, const struct idx_item *items,
+			     size_t n);
+
+/* A new empty index; NULL on OOM. */
+struct index *index_new(void);
+
+/*
+ * Adds a lowercase glob (as checked by glob_check()).  pattern is the text
+ * reported in hits and must outlive the index.  0, or -1 with why set.
+ */
+int index_add_glob(struct index *ix, const char *glob, uint32_t value,
+		   const char *pattern, char *why, size_t whylen);
+
+/* Adds a CIDR.  0, or -1 (out of memory). */
+int index_add_cidr(struct index *ix, const struct m365_cidr *c,
+		   uint32_t value, const char *pattern);
+
+/* Adds a regex rule; re stays the caller's and is JIT-compiled here. */
+int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
+		    const char *pattern);
+
+/* Freezes the index.  0, or -1 with why set. */
+int index_finish(struct index *ix, char *why, size_t whylen);
+
+/*
+ * Calls fn for every pattern that matches host (a NAME, IPV4 or IPV6).
+ * Returns 0, or -1 when a regex could not be evaluated (then the caller must
+ * not treat the answer as complete).
+ */
+int index_match(const struct index *ix, const struct m365_host *host,
+		index_hit_fn fn, void *ctx);
+
+/* Number of patterns added. */
+size_t index_size(const struct index *ix);
+
+/* Frees the index; NULL is a no-op. */
+void index_free(struct index *ix);
+
+/* Frees the calling thread's PCRE2 match data. */
+void index_thread_cleanup(void);
+
+#endif

@@ -1,0 +1,222 @@
+/* local.c - the admins' local list parser (see m365_local.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "m365_host.h"
+#include "m365_local.h"
+#include "pattern.h"
+
+#define LOCAL_FILE_MAX (16u << 20)
+#define LOCAL_LINE_MAX 4096
+
+static int
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Splits the next token off *p; returns it (NUL-terminated) or NULL. */
+static char *
+next_token(char **p)
+{
+	char *s = *p, *tok;
+
+	while (is_space(*s))
+		s++;
+	if (*s == '\0' || *s == '#') {
+		*p = s;
+		return NULL;
+	}
+	tok = s;
+	while (*s && !is_space(*s))
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return tok;
+}
+
+static int
+compile_regex(struct m365_rule *r, const char *re, char *why, size_t whylen)
+{
+	int code;
+	PCRE2_SIZE off;
+
+	if (*re == '\0') {
+		snprintf(why, whylen, "empty regular expression");
+		return -1;
+	}
+	r->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+			      0, &code, &off, NULL);
+	if (r->re == NULL) {
+		PCRE2_UCHAR msg[160];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(why, whylen, "bad regular expression at offset %zu: %s",
+			 (size_t)off, (char *)msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses the pattern of one rule into r; -1 with the reason in why. */
+static int
+parse_pattern(struct m365_rule *r, const char *pat, char *why, size_t whylen)
+{
+	char buf[M365_HOST_MAX + 1];
+
+	if ((r->text = strdup(pat)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	if (strncmp(pat, "re:", 3) == 0) {
+		r->kind = M365_RULE_REGEX;
+		return compile_regex(r, pat + 3, why, whylen);
+	}
+	/* addresses and ranges: anything with ':' or '/', or digits and dots */
+	if (strchr(pat, ':') != NULL || strchr(pat, '/') != NULL ||
+	    strspn(pat, "0123456789.") == strlen(pat)) {
+		r->kind = M365_RULE_CIDR;
+		return cidr_parse(pat, &r->cidr, why, whylen);
+	}
+	r->kind = M365_RULE_GLOB;
+	if (glob_check(pat, buf, sizeof(buf), why, whylen) < 0)
+		return -1;
+	if ((r->glob = strdup(buf)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses one line (NUL-terminated, modifiable) into r.  1 if it holds a
+ * rule, 0 if blank, -1 with the reason in why. */
+static int
+parse_line(char *line, struct m365_rule *r, char *why, size_t whylen)
+{
+	char *p = line, *verb, *pat, *extra;
+
+	if ((verb = next_token(&p)) == NULL)
+		return 0;
+	if (strcmp(verb, "bypass") == 0) {
+		r->verb = M365_VERB_BYPASS;
+	} else if (strcmp(verb, "never") == 0) {
+		r->verb = M365_VERB_NEVER;
+	} else {
+		snprintf(why, whylen,
+			 "unknown verb \"%.40s\" (expected bypass or never)",
+			 verb);
+		return -1;
+	}
+	if ((pat = next_token(&p)) == NULL) {
+		snprintf(why, whylen, "%s: missing pattern", verb);
+		return -1;
+	}
+	if ((extra = next_token(&p)) != NULL) {
+		snprintf(why, whylen,
+			 "unexpected \"%.40s\" after the pattern (comments "
+			 "start with #)",
+			 extra);
+		return -1;
+	}
+	return parse_pattern(r, pat, why, whylen) < 0 ? -1 : 1;
+}
+
+static void
+free_rule(struct m365_rule *r)
+{
+	free(r->text);
+	free(r->glob);
+	pcre2_code_free(r->re);
+	memset(r, 0, sizeof(*r));
+}
+
+struct m365_local *
+m365_local_parse(const char *buf, size_t len, const char *source,
+		 struct m365_err *err)
+{
+	struct m365_local *l = calloc(1, sizeof(*l));
+	char line[LOCAL_LINE_MAX + 1], why[300];
+	size_t pos = 0, cap = 0;
+	unsigned lineno = 0;
+
+	if (l == NULL || (l->source = strdup(source)) == NULL) {
+		free(l);
+		m365_err_set(err, "%s: out of memory", source);
+		return NULL;
+	}
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		struct m365_rule r;
+		int rc;
+
+		lineno++;
+		if (n > LOCAL_LINE_MAX) {
+			m365_err_set(err, "%s:%u: line longer than %d bytes",
+				     source, lineno, LOCAL_LINE_MAX);
+			goto fail;
+		}
+		if (memchr(buf + pos, '\0', n) != NULL) {
+			m365_err_set(err, "%s:%u: NUL byte in line", source,
+				     lineno);
+			goto fail;
+		}
+		memcpy(line, buf + pos, n);
+		line[n] = '\0';
+		pos += n + 1;
+		memset(&r, 0, sizeof(r));
+		r.line = lineno;
+		if ((rc = parse_line(line, &r, why, sizeof(why))) <= 0) {
+			free_rule(&r);
+			if (rc == 0)
+				continue;
+			m365_err_set(err, "%s:%u: %s", source, lineno, why);
+			goto fail;
+		}
+		if (l->n_rules == cap) {
+			struct m365_rule *nr;
+			cap = cap ? cap * 2 : 16;
+			if ((nr = realloc(l->rules, cap * sizeof(*nr))) == NULL) {
+				free_rule(&r);
+				m365_err_set(err, "%s: out of memory", source);
+				goto fail;
+			}
+			l->rules = nr;
+		}
+		l->rules[l->n_rules++] = r;
+	}
+	return l;
+fail:
+	m365_local_free(l);
+	return NULL;
+}
+
+struct m365_local *
+m365_local_load_file(const char *path, struct m365_err *err)
+{
+	struct m365_local *l;
+	size_t len;
+	char *buf = m365_read_file(path, LOCAL_FILE_MAX, &len, err);
+
+	if (buf == NULL)
+		return NULL;
+	l = m365_local_parse(buf, len, path, err);
+	free(buf);
+	return l;
+}
+
+void
+m365_local_free(struct m365_local *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n_rules; i++)
+		free_rule(&l->rules[i]);
+	free(l->rules);
+	free(l->source);
+	free(l);
+}

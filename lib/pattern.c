@@ -1,0 +1,164 @@
+/* pattern.c - glob and CIDR validation (see pattern.h). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "m365_host.h"
+#include "pattern.h"
+
+int
+glob_check(const char *pat, char *out, size_t cap, char *why, size_t whylen)
+{
+	size_t i, len = strlen(pat), stars = 0;
+	char prev = '.';
+
+	if (len == 0) {
+		snprintf(why, whylen, "empty pattern");
+		return -1;
+	}
+	if (len > M365_HOST_MAX || len + 1 > cap) {
+		snprintf(why, whylen, "pattern longer than %d characters",
+			 M365_HOST_MAX);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		char c = pat[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == '_' || c == '*')) {
+			snprintf(why, whylen,
+				 "invalid character 0x%02x at offset %zu in "
+				 "pattern",
+				 (unsigned char)pat[i], i);
+			return -1;
+		}
+		if (c == '.' && prev == '.' && i > 0) {
+			snprintf(why, whylen, "empty label in pattern \"%s\"",
+				 pat);
+			return -1;
+		}
+		if (c == '.' && i == 0) {
+			snprintf(why, whylen, "pattern starts with a dot");
+			return -1;
+		}
+		stars += c == '*';
+		prev = c;
+		out[i] = c;
+	}
+	out[len] = '\0';
+	if (prev == '.') {
+		snprintf(why, whylen, "pattern ends with a dot");
+		return -1;
+	}
+	if (stars == 0)
+		return GLOB_EXACT;
+	if (stars == 1 && len > 2 && out[0] == '*' && out[1] == '.')
+		return GLOB_SUFFIX;
+	return GLOB_IRREGULAR;
+}
+
+bool
+glob_is_broad(const char *lower)
+{
+	const char *tail = strrchr(lower, '*');
+	const char *dot;
+
+	if (tail == NULL)
+		return false;
+	tail++;
+	if (*tail == '.')
+		tail++;
+	/* the tail must hold "label.label" with both labels non-empty */
+	dot = strchr(tail, '.');
+	return dot == NULL || dot == tail || dot[1] == '\0';
+}
+
+int
+cidr_parse(const char *text, struct m365_cidr *out, char *why, size_t whylen)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	long plen, max;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= sizeof(addr)) {
+		snprintf(why, whylen, "invalid address in \"%.64s\"", text);
+		return -1;
+	}
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		snprintf(why, whylen, "invalid address \"%s\"", addr);
+		return -1;
+	}
+	plen = max;
+	if (slash != NULL) {
+		const char *p = slash + 1;
+		if (*p < '0' || *p > '9' || strlen(p) > 3) {
+			snprintf(why, whylen, "invalid prefix length in \"%.64s\"",
+				 text);
+			return -1;
+		}
+		plen = 0;
+		for (; *p; p++) {
+			if (*p < '0' || *p > '9') {
+				snprintf(why, whylen,
+					 "invalid prefix length in \"%.64s\"",
+					 text);
+				return -1;
+			}
+			plen = plen * 10 + (*p - '0');
+		}
+		if (plen > max) {
+			snprintf(why, whylen,
+				 "prefix length %ld exceeds %ld in \"%.64s\"",
+				 plen, max, text);
+			return -1;
+		}
+	}
+	out->plen = (uint8_t)plen;
+	for (i = 0; i < 16; i++) {
+		long bit = (long)i * 8;
+		if (bit >= plen)
+			out->addr[i] = 0;
+		else if (bit + 8 > plen)
+			out->addr[i] &= (uint8_t)(0xff << (8 - (plen - bit)));
+	}
+	return 0;
+}
+
+int
+glob_to_regex(const char *lower, char *out, size_t cap)
+{
+	size_t o = 0;
+	const char *p;
+
+	if (cap < 3)
+		return -1;
+	out[o++] = '^';
+	for (p = lower; *p; p++) {
+		const char *piece = *p == '*' ? ".*" : *p == '.' ? "\\." : NULL;
+		char one[2] = {*p, '\0'};
+		size_t n;
+		if (piece == NULL)
+			piece = one;
+		n = strlen(piece);
+		if (o + n + 2 > cap)
+			return -1;
+		memcpy(out + o, piece, n);
+		o += n;
+	}
+	out[o++] = '$';
+	out[o] = '\0';
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * pattern.h - validating the patterns of Microsoft's list and local lists
+ * (internal to the library).
+ */
+#ifndef M365_PATTERN_H
+#define M365_PATTERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "m365_endpoints.h"
+
+enum glob_kind {
+	GLOB_EXACT,     /* "teams.microsoft.com" */
+	GLOB_SUFFIX,    /* "*.teams.microsoft.com": one leading "*." only */
+	GLOB_IRREGULAR  /* any other use of '*' */
+};
+
+/*
+ * Checks a url glob and returns its kind, or -1 with the reason in why.
+ * Allowed: [A-Za-z0-9._*-], at most 253 characters, no empty label between
+ * literal dots.  Writes the lowercase pattern into out (cap >= strlen + 1).
+ */
+int glob_check(const char *pat, char *out, size_t cap, char *why,
+	       size_t whylen);
+
+/*
+ * True when a glob would match every name under a top-level domain or
+ * everything ("*", "*.com", "*com", "a*"): its literal tail after the last
+ * '*' does not pin at least two labels.
+ */
+bool glob_is_broad(const char *lower);
+
+/*
+ * Parses "a.b.c.d/len", "v6/len", or a bare address (a host route) into
+ * out, clearing host bits; out->text is left NULL.  Returns 0, or -1 with
+ * the reason in why.
+ */
+int cidr_parse(const char *text, struct m365_cidr *out, char *why,
+	       size_t whylen);
+
+/*
+ * Compiles the glob into a PCRE2 pattern string "^...$" with '*' as ".*"
+ * and every other character literal, into out.  Returns 0, -1 if too long.
+ */
+int glob_to_regex(const char *lower, char *out, size_t cap);
+
+#endif

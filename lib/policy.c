@@ -1,0 +1,156 @@
+/* policy.c - which endpoint sets may bypass (see m365_policy.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "m365_policy.h"
+
+#define POLICY_ITEM_MAX 64
+#define POLICY_ITEMS_MAX 64
+
+/*
+ * Splits a comma list into trimmed items and calls fn on each; empty items
+ * and over-long items are errors.  Returns 0 or -1 (err set by fn or here).
+ */
+static int
+each_item(const char *list, const char *opt, struct m365_err *err,
+	  int (*fn)(void *arg, const char *item, struct m365_err *err),
+	  void *arg)
+{
+	const char *p = list;
+	size_t n = 0;
+
+	for (;;) {
+		char item[POLICY_ITEM_MAX + 1];
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0)
+			return m365_err_set(err, "%s: empty item in \"%s\"", opt,
+					    list);
+		if (len > POLICY_ITEM_MAX || ++n > POLICY_ITEMS_MAX)
+			return m365_err_set(err, "%s: item or list too long",
+					    opt);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (fn(arg, item, err) < 0)
+			return -1;
+		if (end == NULL)
+			return 0;
+		p = end + 1;
+	}
+}
+
+static int
+add_category(void *arg, const char *item, struct m365_err *err)
+{
+	struct m365_policy *p = arg;
+	int c = m365_category_from_name(item);
+
+	if (c < 0)
+		return m365_err_set(err,
+				    "--categories: unknown category \"%s\" "
+				    "(expected Optimize, Allow or Default)",
+				    item);
+	p->categories |= 1u << c;
+	return 0;
+}
+
+static int
+add_area(void *arg, const char *item, struct m365_err *err)
+{
+	struct m365_policy *p = arg;
+	const char *c;
+
+	for (c = item; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
+		      *c == '.'))
+			return m365_err_set(err,
+					    "--service-areas: invalid name "
+					    "\"%s\"",
+					    item);
+	if ((p->areas[p->n_areas] = strdup(item)) == NULL)
+		return m365_err_set(err, "--service-areas: out of memory");
+	p->n_areas++;
+	return 0;
+}
+
+int
+m365_policy_init(struct m365_policy *p, const char *categories,
+		 const char *service_areas, struct m365_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	if (categories == NULL)
+		categories = M365_POLICY_DEFAULT_CATEGORIES;
+	if (each_item(categories, "--categories", err, add_category, p) < 0)
+		goto fail;
+	if (service_areas == NULL || strcasecmp(service_areas, "all") == 0)
+		return 0;
+	if ((p->areas = calloc(POLICY_ITEMS_MAX, sizeof(char *))) == NULL) {
+		m365_err_set(err, "--service-areas: out of memory");
+		goto fail;
+	}
+	if (each_item(service_areas, "--service-areas", err, add_area, p) < 0)
+		goto fail;
+	return 0;
+fail:
+	m365_policy_free(p);
+	return -1;
+}
+
+bool
+m365_policy_selects(const struct m365_policy *p, const struct m365_set *s)
+{
+	size_t i;
+
+	if (s->category == M365_CAT_OTHER ||
+	    !(p->categories & (1u << s->category)))
+		return false;
+	if (p->areas == NULL)
+		return true;
+	for (i = 0; i < p->n_areas; i++)
+		if (strcasecmp(p->areas[i], s->service_area) == 0)
+			return true;
+	return false;
+}
+
+char *
+m365_policy_describe(const struct m365_policy *p, char *buf, size_t len)
+{
+	size_t off = 0, i;
+	int c;
+
+	off += (size_t)snprintf(buf, len, "categories=");
+	for (c = 0, i = 0; c < M365_CAT_OTHER; c++)
+		if (p->categories & (1u << c) && off < len)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+						i++ ? "," : "",
+						m365_category_name(c));
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, " service-areas=%s",
+					p->areas ? "" : "all");
+	for (i = 0; p->areas && i < p->n_areas && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i ? "," : "", p->areas[i]);
+	return buf;
+}
+
+void
+m365_policy_free(struct m365_policy *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; p->areas && i < p->n_areas; i++)
+		free(p->areas[i]);
+	free(p->areas);
+	p->areas = NULL;
+	p->n_areas = 0;
+}

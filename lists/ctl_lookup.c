@@ -1,0 +1,201 @@
+/* ctl_lookup.c - m365ctl lookup: the verdict and why (see ctl.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "m365_classify.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: m365ctl lookup [--list FILE] [--local FILE]\n"
+		"                      [--categories LIST] [--service-areas LIST]\n"
+		"                      HOST [PORT [SNI]]\n"
+		"\n"
+		"Answers as ext_m365_acl would for HOST (and PORT, SNI), then lists\n"
+		"every endpoint set and local rule that matched, and why the\n"
+		"answer is what it is.  Exit status: 0 OK, 1 ERR, 2 error.\n");
+}
+
+/* The verdict exactly as the helper writes it, without channel. */
+static void
+print_verdict(const struct m365_verdict *v)
+{
+	printf("%s", v->result == M365_OK ? "OK" : "ERR");
+	if (v->category)
+		printf(" m365_category=%s", v->category);
+	if (v->result == M365_OK && v->service)
+		printf(" m365_service=%s", v->service);
+	if (v->result == M365_OK && v->set)
+		printf(" m365_set=%lld", (long long)v->set->id);
+	if (v->message)
+		printf(" message=\"%s\"", v->message);
+	printf("\n");
+}
+
+static void
+print_hit(const struct m365_list *l, const struct m365_hit *h, int port)
+{
+	const struct m365_set *s = h->set;
+	const struct m365_policy *p = m365_list_policy(l);
+	char ports[128], what[64];
+	const char *on = h->on == M365_ON_DST ? "dst" : "sni";
+
+	if (h->rule) {
+		printf("  %s  local %-6s line %-4u %s\n", on,
+		       h->rule->verb == M365_VERB_NEVER ? "never" : "bypass",
+		       h->rule->line, h->pattern);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s/%s", s->service_area, s->category_name);
+	printf("  %s  set %-4lld %-18s %-28s", on, (long long)s->id, what,
+	       h->pattern);
+	if (!s->has_tcp || s->tcp.n == 0)
+		printf(" no tcpPorts%s", port < 0 ? "" : ": port not allowed");
+	else if (port < 0)
+		printf(" tcp %s", m365_ports_format(&s->tcp, ports, sizeof(ports)));
+	else
+		printf(" tcp %s: port %d %s",
+		       m365_ports_format(&s->tcp, ports, sizeof(ports)), port,
+		       h->port_ok ? "ok" : "not allowed");
+	if (h->selected)
+		printf(", selected\n");
+	else if (s->category == M365_CAT_OTHER ||
+		 !(p->categories & (1u << s->category)))
+		printf(", not selected (category %s)\n", s->category_name);
+	else
+		printf(", not selected (service area %s)\n", s->service_area);
+}
+
+static void
+print_host(const char *label, const struct m365_host *h)
+{
+	if (h->kind == M365_HOST_NONE)
+		printf("%-13s none\n", label);
+	else if (h->kind == M365_HOST_INVALID)
+		printf("%-13s invalid\n", label);
+	else
+		printf("%-13s %s (%s)\n", label, h->name,
+		       m365_host_kind_name(h->kind));
+}
+
+/* Hits in the order an admin reads them: DST first, local rules first,
+ * then sets by selection, category and id. */
+static int
+cmp_hit(const void *a, const void *b)
+{
+	const struct m365_hit *x = a, *y = b;
+
+	if (x->on != y->on)
+		return (int)x->on - (int)y->on;
+	if ((x->rule != NULL) != (y->rule != NULL))
+		return x->rule ? -1 : 1;
+	if (x->rule)
+		return (int)x->rule->line - (int)y->rule->line;
+	if (x->selected != y->selected)
+		return x->selected ? -1 : 1;
+	if (x->set->category != y->set->category)
+		return (int)x->set->category - (int)y->set->category;
+	return (x->set->id > y->set->id) - (x->set->id < y->set->id);
+}
+
+/* The reason line, with the port spelled out when only the port failed. */
+static void
+print_why(const struct m365_explanation *e)
+{
+	char buf[512];
+	size_t i, name_hits = 0;
+
+	for (i = 0; i < e->n_hits; i++)
+		name_hits += e->hits[i].set && e->hits[i].on == M365_ON_DST;
+	if (e->verdict.why == M365_WHY_NO_MATCH && !e->verdict.message &&
+	    name_hits > 0)
+		snprintf(buf, sizeof(buf),
+			 "%zu endpoint set(s) match the destination, but none "
+			 "allows TCP port %d",
+			 name_hits, e->port);
+	else
+		m365_verdict_reason(&e->verdict, buf, sizeof(buf));
+	printf("%-13s %s\n", "why:", buf);
+}
+
+static void
+explain(const struct m365_list *l, struct m365_explanation *e)
+{
+	const struct m365_endpoints *ep = m365_list_endpoints(l);
+	const struct m365_local *loc = m365_list_local(l);
+	char buf[512];
+	size_t i;
+
+	print_verdict(&e->verdict);
+	printf("%-13s %s: %zu sets, %zu selected\n", "list:", ep->source,
+	       ep->n_sets, m365_list_selected(l));
+	printf("%-13s %s\n", "policy:",
+	       m365_policy_describe(m365_list_policy(l), buf, sizeof(buf)));
+	if (loc)
+		printf("%-13s %s: %zu rules\n", "local:", loc->source,
+		       loc->n_rules);
+	print_host("destination:", &e->dst);
+	if (e->port < 0)
+		printf("%-13s unknown\n", "port:");
+	else
+		printf("%-13s %d\n", "port:", e->port);
+	print_host("sni:", &e->sni);
+	qsort(e->hits, e->n_hits, sizeof(*e->hits), cmp_hit);
+	printf("matches:%s\n", e->n_hits ? "" : "      none");
+	for (i = 0; i < e->n_hits; i++)
+		print_hit(l, &e->hits[i], e->port);
+	print_why(e);
+}
+
+int
+ctl_lookup(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"list", required_argument, NULL, 'l'},
+	    {"local", required_argument, NULL, 'L'},
+	    {"categories", required_argument, NULL, 'c'},
+	    {"service-areas", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	struct m365_options opt = {NULL, NULL, NULL, NULL};
+	struct m365_explanation e;
+	struct m365_list *l;
+	struct m365_err err;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': opt.list = optarg; break;
+		case 'L': opt.local = optarg; break;
+		case 'c': opt.categories = optarg; break;
+		case 's': opt.service_areas = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 3) {
+		usage(stderr);
+		return 2;
+	}
+	if ((l = m365_list_load(&opt, &err)) == NULL) {
+		fprintf(stderr, "m365ctl: %s\n", err.msg);
+		return 2;
+	}
+	if (m365_explain(l, argv[optind],
+			 argc - optind > 1 ? argv[optind + 1] : NULL,
+			 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
+		fprintf(stderr, "m365ctl: out of memory\n");
+		m365_list_unref(l);
+		return 2;
+	}
+	explain(l, &e);
+	rc = e.verdict.result == M365_OK ? 0 : 1;
+	m365_explanation_free(&e);
+	m365_list_unref(l);
+	m365_thread_cleanup();
+	return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * m365ctl - the admins' tool for m365-bypass.
+ *
+ *   m365ctl lookup [--list F] [--local F] [--categories ..]
+ *                  [--service-areas ..] HOST [PORT [SNI]]
+ *
+ * Each command lives in its own file (ctl_*.c); this one dispatches.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+    {"lookup", ctl_lookup, "why is a host (not) bypassed?"},
+};
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: m365ctl COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'm365ctl COMMAND --help' describes a command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-v") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("m365ctl " CTL_VERSION "\n");
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "m365ctl: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

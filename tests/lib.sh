@@ -1,0 +1,61 @@
+# tests/lib.sh - shared helpers of the shell integration tests.
+#
+# A test script sources this file, calls `ok NAME` / `not_ok NAME REASON`
+# (or the check_* helpers) for each assertion, and ends with `finish`.
+# Every assertion prints one "PASS: name" or "FAIL: name: reason" line;
+# tests/run.sh counts those lines.
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD="$ROOT/build"
+FIXTURES="$ROOT/tests/fixtures"
+_failed=0
+_cleanups=""
+
+ok() { echo "PASS: $1"; }
+not_ok() { echo "FAIL: $1: $2"; _failed=$((_failed + 1)); }
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected [$2], got [$3]"; fi
+}
+
+# check_match NAME REGEX ACTUAL (grep -E)
+check_match() {
+	if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "[$3] does not match /$2/"; fi
+}
+
+# free_port: prints a TCP port that nothing listens on at 127.0.0.1.
+free_port() {
+	python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# wait_port PORT [SECONDS]: waits until something accepts on 127.0.0.1:PORT.
+wait_port() {
+	_i=0
+	_max=$(( ${2:-10} * 10 ))
+	while [ $_i -lt $_max ]; do
+		if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 0.5).close()" "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+# on_exit CMD: runs CMD when the script exits (last registered first).
+on_exit() { _cleanups="$1; $_cleanups"; }
+_run_cleanups() { eval "$_cleanups" 2>/dev/null; }
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+finish() {
+	[ "$_failed" -eq 0 ]
+	exit $?
+}

@@ -1,0 +1,56 @@
+#!/bin/sh
+# tests/run.sh - runs every test of `make check` and prints the total.
+#
+# Unit tests are cmocka binaries in build/tests (built with ASan+UBSan);
+# integration tests are tests/integration/test_*.sh.  The last line is
+# "N passed, M failed"; the exit status is non-zero on any failure.
+cd "$(dirname "$0")/.." || exit 2
+out=build/test-logs
+rm -rf "$out" && mkdir -p "$out"
+passed=0
+failed=0
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+count() { # LOG: adds the PASS/FAIL lines of a log to the totals
+	p=$(grep -c '^PASS: ' "$1")
+	f=$(grep -c '^FAIL: ' "$1")
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	log="$out/$name.log"
+	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log.raw" 2>&1
+	rc=$?
+	# cmocka prints "[       OK ] name" / "[  FAILED  ] name" per test.
+	sed -n -e 's/^\[       OK \] \(.*\)$/PASS: '"$name"'.\1/p' \
+	    -e 's/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: '"$name"'.\1: see '"$log"'.raw/p' \
+	    "$log.raw" | sort -u >"$log"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
+		echo "FAIL: $name: exited $rc (see $log.raw)" >>"$log"
+	fi
+	count "$log"
+	printf '%-40s %s\n' "$name" "$(grep -c '^PASS: ' "$log") passed, $(grep -c '^FAIL: ' "$log") failed"
+	grep '^FAIL: ' "$log"
+done
+
+for t in tests/integration/test_*.sh; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .sh)
+	log="$out/$name.log"
+	timeout 600 sh "$t" >"$log" 2>"$log.stderr"
+	rc=$?
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
+		echo "FAIL: $name: exited $rc (see $log.stderr)" >>"$log"
+	fi
+	count "$log"
+	printf '%-40s %s\n' "$name" "$(grep -c '^PASS: ' "$log") passed, $(grep -c '^FAIL: ' "$log") failed"
+	grep '^FAIL: ' "$log"
+done
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

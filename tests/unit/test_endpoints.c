@@ -1,0 +1,626 @@
+/* tests/unit/test_endpoints.c - the endpoint list loader, on every fixture
+ * and on hand-made broken documents. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+/* Common fields of a hand-made set (JSON with ' for "). */
+#define HEAD "'serviceArea': 'Common', 'required': true, 'expressRoute': false"
+#define SRC "mem.json"
+
+/* Copies s with every ' turned into " (caller frees). */
+static char *
+json(const char *s)
+{
+	size_t i, n = strlen(s);
+	char *out = test_malloc(n + 1);
+
+	for (i = 0; i <= n; i++)
+		out[i] = s[i] == '\'' ? '"' : s[i];
+	return out;
+}
+
+static struct m365_endpoints *
+parse(const char *quoted, struct m365_err *err)
+{
+	char *doc = json(quoted);
+	struct m365_endpoints *ep =
+	    m365_endpoints_parse(doc, strlen(doc), SRC, err);
+
+	test_free(doc);
+	return ep;
+}
+
+/* The document must be refused with a message naming SRC and `where`. */
+static void
+assert_refused(const char *quoted, const char *where)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep;
+
+	memset(&err, 0, sizeof(err));
+	ep = parse(quoted, &err);
+	if (ep != NULL) {
+		m365_endpoints_free(ep);
+		fail_msg("accepted: %s", quoted);
+	}
+	if (strstr(err.msg, SRC) == NULL || strstr(err.msg, where) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\" or \"%s\"", err.msg, SRC,
+			 where);
+}
+
+static const struct m365_set *
+find_set(const struct m365_endpoints *ep, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ep->n_sets; i++)
+		if (ep->sets[i].id == id)
+			return &ep->sets[i];
+	fail_msg("set %lld not found", (long long)id);
+	return NULL;
+}
+
+static struct m365_endpoints *
+load(const char *path)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep;
+
+	memset(&err, 0, sizeof(err));
+	ep = m365_endpoints_load_file(path, &err);
+	if (ep == NULL)
+		fail_msg("%s: %s", path, err.msg);
+	return ep;
+}
+
+static void
+assert_counts(const char *path, size_t sets, size_t urls, size_t ips)
+{
+	struct m365_endpoints *ep = load(path);
+	size_t i, nu = 0, ni = 0;
+
+	assert_int_equal(ep->n_sets, sets);
+	assert_int_equal(ep->n_urls, urls);
+	assert_int_equal(ep->n_ips, ips);
+	for (i = 0; i < ep->n_sets; i++) {
+		nu += ep->sets[i].n_urls;
+		ni += ep->sets[i].n_ips;
+		assert_int_equal(ep->sets[i].index, i);
+	}
+	assert_int_equal(nu, urls);
+	assert_int_equal(ni, ips);
+	assert_non_null(strstr(ep->source, path));
+	m365_endpoints_free(ep);
+}
+
+static void
+test_every_fixture_loads_with_sourced_counts(void **state)
+{
+	(void)state;
+	assert_counts(FIXTURE("worldwide-2021-10-11.json"), 107, 354, 294);
+	assert_counts(FIXTURE("worldwide-2024-04-17.json"), 72, 221, 133);
+	assert_counts(FIXTURE("worldwide-2025-12-01.json"), 64, 204, 129);
+	assert_counts(FIXTURE("worldwide-2025-12-01-with-MEM.json"), 79, 281, 210);
+	assert_counts(FIXTURE("china-2025-12-01a.json"), 21, 49, 101);
+	assert_counts(FIXTURE("china-2025-12-01b.json"), 22, 51, 117);
+	assert_counts(FIXTURE("usgovdod-2025-12-01.json"), 24, 86, 36);
+	assert_counts(FIXTURE("usgovdod-2025-12-01-with-MEM.json"), 25, 99, 36);
+	assert_counts(FIXTURE("usgovgcchigh-2025-12-01.json"), 26, 87, 40);
+}
+
+static void
+test_bundled_list_is_the_2025_worldwide_snapshot(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = m365_endpoints_load_bundled(&err);
+
+	(void)state;
+	assert_non_null(ep);
+	assert_int_equal(ep->n_sets, 64);
+	assert_int_equal(ep->n_urls, 204);
+	assert_int_equal(ep->n_ips, 129);
+	assert_int_equal(find_set(ep, 12)->category, M365_CAT_ALLOW);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_set_fields_are_loaded_as_written(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("worldwide-2025-12-01.json"));
+	const struct m365_set *s1 = find_set(ep, 1), *s2 = find_set(ep, 2);
+
+	(void)state;
+	assert_string_equal(s1->service_area, "Exchange");
+	assert_string_equal(s1->service_area_name, "Exchange Online");
+	assert_string_equal(s1->category_name, "Optimize");
+	assert_int_equal(s1->category, M365_CAT_OPTIMIZE);
+	assert_true(s1->required);
+	assert_true(s1->express_route);
+	assert_int_equal(s1->n_urls, 3);
+	assert_string_equal(s1->urls[2], "outlook.office365.com");
+	assert_int_equal(s1->n_ips, 27);
+	assert_string_equal(s1->ips[0].text, "13.107.6.152/31");
+	assert_int_equal(s1->ips[0].family, AF_INET);
+	assert_int_equal(s1->ips[0].plen, 31);
+	assert_true(s1->has_tcp && s1->has_udp);
+	assert_true(m365_ports_contains(&s1->tcp, 80));
+	assert_true(m365_ports_contains(&s1->udp, 443));
+	assert_null(s1->notes);
+	assert_int_equal(s2->category, M365_CAT_ALLOW);
+	assert_false(s2->required);
+	assert_false(s2->has_udp);
+	assert_string_equal(s2->notes, "POP3, IMAP4, SMTP Client traffic");
+	assert_string_equal(find_set(ep, 12)->service_area_name,
+			    "Microsoft Teams");
+	assert_int_equal(find_set(ep, 8)->category, M365_CAT_DEFAULT);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_old_skype_display_name_is_kept(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("worldwide-2021-10-11.json"));
+
+	(void)state;
+	assert_string_equal(find_set(ep, 12)->service_area_name,
+			    "Skype for Business Online and Microsoft Teams");
+	m365_endpoints_free(ep);
+}
+
+static void
+test_udp_only_set_11_has_no_urls_and_no_tcp(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("worldwide-2025-12-01.json"));
+	const struct m365_set *s = find_set(ep, 11);
+
+	(void)state;
+	assert_int_equal(s->n_urls, 0);
+	assert_int_equal(s->n_ips, 3);
+	assert_string_equal(s->ips[2].text, "2603:1063::/38");
+	assert_int_equal(s->ips[2].family, AF_INET6);
+	assert_false(s->has_tcp);
+	assert_int_equal(s->tcp.n, 0);
+	assert_false(m365_ports_contains(&s->tcp, 3478));
+	assert_true(s->has_udp);
+	assert_true(m365_ports_contains(&s->udp, 3478));
+	assert_true(m365_ports_contains(&s->udp, 3481));
+	m365_endpoints_free(ep);
+}
+
+static void
+test_ports_with_spaces_are_parsed(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("worldwide-2025-12-01.json"));
+	struct m365_endpoints *gcc = load(FIXTURE("usgovgcchigh-2025-12-01.json"));
+	struct m365_endpoints *cn = load(FIXTURE("china-2025-12-01a.json"));
+	const struct m365_set *s2 = find_set(ep, 2);
+	size_t i;
+	int spaced = 0;
+
+	(void)state;
+	assert_true(m365_ports_contains(&s2->tcp, 143));
+	assert_true(m365_ports_contains(&s2->tcp, 587));
+	assert_true(m365_ports_contains(&s2->tcp, 993));
+	assert_true(m365_ports_contains(&s2->tcp, 995));
+	assert_false(m365_ports_contains(&s2->tcp, 443));
+	for (i = 0; i < gcc->n_sets; i++) /* "80, 443" occurs in GCC High */
+		if (gcc->sets[i].has_tcp && gcc->sets[i].tcp.n == 2 &&
+		    m365_ports_contains(&gcc->sets[i].tcp, 80) &&
+		    m365_ports_contains(&gcc->sets[i].tcp, 443))
+			spaced++;
+	assert_true(spaced > 0);
+	assert_true(m365_ports_contains(&find_set(cn, 3)->udp, 3480));
+	m365_endpoints_free(ep);
+	m365_endpoints_free(gcc);
+	m365_endpoints_free(cn);
+}
+
+static void
+test_empty_udp_ports_is_present_but_empty(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("china-2025-12-01a.json"));
+	const struct m365_set *s = find_set(ep, 26);
+
+	(void)state;
+	assert_true(s->has_udp);
+	assert_int_equal(s->udp.n, 0);
+	assert_true(s->has_tcp);
+	assert_true(m365_ports_contains(&s->tcp, 443));
+	m365_endpoints_free(ep);
+}
+
+static void
+test_empty_notes_is_accepted(void **state)
+{
+	struct m365_endpoints *ep = load(FIXTURE("china-2025-12-01b.json"));
+	const struct m365_set *s = find_set(ep, 27);
+
+	(void)state;
+	assert_true(s->notes == NULL || s->notes[0] == '\0');
+	assert_int_equal(s->category, M365_CAT_ALLOW);
+	assert_true(m365_ports_contains(&s->tcp, 25));
+	assert_string_equal(s->urls[1], "*.sovcloud-mx.cn");
+	m365_endpoints_free(ep);
+}
+
+static void
+test_mem_set_165_is_udp_only(void **state)
+{
+	struct m365_endpoints *ep =
+	    load(FIXTURE("worldwide-2025-12-01-with-MEM.json"));
+	const struct m365_set *s = find_set(ep, 165);
+
+	(void)state;
+	assert_string_equal(s->service_area, "MEM");
+	assert_string_equal(s->urls[0], "time.windows.com");
+	assert_false(s->has_tcp);
+	assert_true(s->has_udp);
+	assert_true(m365_ports_contains(&s->udp, 123));
+	m365_endpoints_free(ep);
+}
+
+static void
+test_unknown_fields_are_ignored(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = parse(
+	    "[{'id': 5, " HEAD ", 'category': 'Allow', 'urls': ['a.example.com'],"
+	    " 'tcpPorts': '443', 'futureField': {'x': [1, null, 2.5]},"
+	    " 'anotherOne': 'z'}]",
+	    &err);
+
+	(void)state;
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ep->n_sets, 1);
+	assert_int_equal(ep->sets[0].id, 5);
+	assert_string_equal(ep->source, SRC);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_unknown_category_name_is_other(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = parse(
+	    "[{'id': 5, " HEAD ", 'category': 'Premium', 'urls': ['a.example.com']}]",
+	    &err);
+
+	(void)state;
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ep->sets[0].category, M365_CAT_OTHER);
+	assert_string_equal(ep->sets[0].category_name, "Premium");
+	m365_endpoints_free(ep);
+}
+
+static void
+test_uppercase_url_is_lowercased(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = parse(
+	    "[{'id': 5, " HEAD ", 'category': 'Allow', 'urls': ['*.Teams.EXAMPLE.com']}]",
+	    &err);
+
+	(void)state;
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_string_equal(ep->sets[0].urls[0], "*.teams.example.com");
+	m365_endpoints_free(ep);
+}
+
+static void
+test_cidr_host_bits_are_cleared(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = parse(
+	    "[{'id': 5, " HEAD ", 'category': 'Allow',"
+	    " 'ips': ['13.107.6.153/31', '2603:1063::1/30']}]",
+	    &err);
+	static const uint8_t v4[4] = {13, 107, 6, 152};
+	static const uint8_t v6[16] = {0x26, 0x03, 0x10, 0x60};
+
+	(void)state;
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_memory_equal(ep->sets[0].ips[0].addr, v4, 4);
+	assert_string_equal(ep->sets[0].ips[0].text, "13.107.6.153/31");
+	assert_memory_equal(ep->sets[0].ips[1].addr, v6, 16);
+	assert_int_equal(ep->sets[0].ips[1].plen, 30);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_broadest_allowed_prefixes_are_accepted(void **state)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = parse(
+	    "[{'id': 5, " HEAD ", 'category': 'Allow',"
+	    " 'ips': ['10.0.0.0/8', '2603::/16', '1.2.3.4/32', '::1/128']}]",
+	    &err);
+
+	(void)state;
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ep->n_ips, 4);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_length_bounds_the_document(void **state)
+{
+	char *doc = json("[{'id': 5, " HEAD ", 'category': 'Allow',"
+			 " 'urls': ['a.example.com']}]GARBAGE");
+	struct m365_err err;
+	struct m365_endpoints *ep =
+	    m365_endpoints_parse(doc, strlen(doc) - 7, SRC, &err);
+
+	(void)state;
+	test_free(doc);
+	if (ep == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ep->n_sets, 1);
+	m365_endpoints_free(ep);
+}
+
+static void
+test_truncated_fixture_error_names_line(void **state)
+{
+	FILE *f = fopen(FIXTURE("worldwide-2025-12-01.json"), "rb");
+	char *buf = test_malloc(40000);
+	size_t n;
+	struct m365_err err;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(buf, 1, 40000, f);
+	fclose(f);
+	assert_true(n > 20000);
+	assert_null(m365_endpoints_parse(buf, n / 2, SRC, &err));
+	test_free(buf);
+	assert_non_null(strstr(err.msg, SRC ": line "));
+}
+
+static void
+test_truncated_document_is_a_syntax_error(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1,\n 'urls': ['a.example.com'", "line");
+	assert_refused("", "line");
+	assert_refused("[{'id': 1}] ]", "line");
+}
+
+static void
+test_empty_array_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[]", SRC);
+}
+
+static void
+test_document_that_is_not_an_array_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("{}", SRC);
+	assert_refused("{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']}", SRC);
+	assert_refused("42", SRC);
+	assert_refused("'x'", SRC);
+}
+
+static void
+test_element_that_is_not_an_object_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[1]", "$[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']}, 'x']", "$[1]");
+}
+
+static void
+test_missing_id_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{" HEAD ", 'category': 'Allow', 'urls': ['a.example.com']}]",
+		       "$[0]");
+}
+
+static void
+test_non_integer_id_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': '1', " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']}]", "$[0].id");
+	assert_refused("[{'id': 1.5, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']}]", "$[0].id");
+}
+
+static void
+test_duplicate_id_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 7, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']},"
+		       " {'id': 7, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['b.example.com']}]", "$[1]");
+}
+
+static void
+test_non_string_category_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 1,"
+		       " 'urls': ['a.example.com']}]", "$[0].category");
+}
+
+static void
+test_urls_that_is_not_an_array_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': 'a.example.com'}]", "$[0].urls");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': [42]}]", "$[0].urls[0]");
+}
+
+static void
+test_url_with_space_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com', 'b c.example.com']}]",
+		       "$[0].urls[1]");
+}
+
+static void
+test_url_matching_everything_or_a_tld_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com', '*']}]", "$[0].urls[1]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['*.com']}]", "$[0].urls[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['*com']}]", "$[0].urls[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com']},"
+		       " {'id': 2, " HEAD ", 'category': 'Default',"
+		       " 'urls': ['*.net']}]", "$[1].urls[0]");
+}
+
+static void
+test_invalid_or_too_broad_cidrs_are_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['1.2.3.4/33']}]", "$[0].ips[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['52.112.0.0/14', '::/0']}]", "$[0].ips[1]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['10.0.0.0/4']}]", "$[0].ips[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['10.0.0.0/7']}]", "$[0].ips[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['2600::/15']}]", "$[0].ips[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['not-an-ip/24']}]", "$[0].ips[0]");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'ips': ['1.2.3.0/x']}]", "$[0].ips[0]");
+}
+
+static void
+test_bad_port_lists_are_refused(void **state)
+{
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com'], 'tcpPorts': '80,abc'}]",
+		       "$[0].tcpPorts");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com'], 'tcpPorts': 443}]",
+		       "$[0].tcpPorts");
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'urls': ['a.example.com'], 'udpPorts': '5-3'}]",
+		       "$[0].udpPorts");
+}
+
+static void
+test_list_without_any_url_or_ip_is_refused(void **state)
+{
+	struct m365_err err;
+
+	(void)state;
+	assert_refused("[{'id': 1, " HEAD ", 'category': 'Allow',"
+		       " 'tcpPorts': '443'},"
+		       " {'id': 2, " HEAD ", 'category': 'Allow'}]", SRC);
+	memset(&err, 0, sizeof(err));
+	assert_null(parse("[{'id': 1, " HEAD ", 'category': 'Allow'}]", &err));
+	assert_true(err.msg[0] != '\0');
+}
+
+static void
+test_null_err_is_allowed_on_failure(void **state)
+{
+	(void)state;
+	assert_null(m365_endpoints_parse("[]", 2, SRC, NULL));
+	assert_null(m365_endpoints_parse("{", 1, SRC, NULL));
+}
+
+static void
+test_missing_file_error_names_the_path(void **state)
+{
+	struct m365_err err;
+
+	(void)state;
+	assert_null(m365_endpoints_load_file(FIXTURE("no-such-file.json"), &err));
+	assert_non_null(strstr(err.msg, "no-such-file.json"));
+}
+
+static void
+test_category_names_round_trip(void **state)
+{
+	(void)state;
+	assert_string_equal(m365_category_name(M365_CAT_OPTIMIZE), "Optimize");
+	assert_string_equal(m365_category_name(M365_CAT_ALLOW), "Allow");
+	assert_string_equal(m365_category_name(M365_CAT_DEFAULT), "Default");
+	assert_string_equal(m365_category_name(M365_CAT_OTHER), "Other");
+	assert_int_equal(m365_category_from_name("Optimize"), M365_CAT_OPTIMIZE);
+	assert_int_equal(m365_category_from_name("allow"), M365_CAT_ALLOW);
+	assert_int_equal(m365_category_from_name("DEFAULT"), M365_CAT_DEFAULT);
+	assert_int_equal(m365_category_from_name("Other"), -1);
+	assert_int_equal(m365_category_from_name(""), -1);
+	assert_int_equal(m365_category_from_name("Optimized"), -1);
+}
+
+static void
+test_free_accepts_null(void **state)
+{
+	(void)state;
+	m365_endpoints_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_every_fixture_loads_with_sourced_counts),
+	    cmocka_unit_test(test_bundled_list_is_the_2025_worldwide_snapshot),
+	    cmocka_unit_test(test_set_fields_are_loaded_as_written),
+	    cmocka_unit_test(test_old_skype_display_name_is_kept),
+	    cmocka_unit_test(test_udp_only_set_11_has_no_urls_and_no_tcp),
+	    cmocka_unit_test(test_ports_with_spaces_are_parsed),
+	    cmocka_unit_test(test_empty_udp_ports_is_present_but_empty),
+	    cmocka_unit_test(test_empty_notes_is_accepted),
+	    cmocka_unit_test(test_mem_set_165_is_udp_only),
+	    cmocka_unit_test(test_unknown_fields_are_ignored),
+	    cmocka_unit_test(test_unknown_category_name_is_other),
+	    cmocka_unit_test(test_uppercase_url_is_lowercased),
+	    cmocka_unit_test(test_cidr_host_bits_are_cleared),
+	    cmocka_unit_test(test_broadest_allowed_prefixes_are_accepted),
+	    cmocka_unit_test(test_length_bounds_the_document),
+	    cmocka_unit_test(test_truncated_fixture_error_names_line),
+	    cmocka_unit_test(test_truncated_document_is_a_syntax_error),
+	    cmocka_unit_test(test_empty_array_is_refused),
+	    cmocka_unit_test(test_document_that_is_not_an_array_is_refused),
+	    cmocka_unit_test(test_element_that_is_not_an_object_is_refused),
+	    cmocka_unit_test(test_missing_id_is_refused),
+	    cmocka_unit_test(test_non_integer_id_is_refused),
+	    cmocka_unit_test(test_duplicate_id_is_refused),
+	    cmocka_unit_test(test_non_string_category_is_refused),
+	    cmocka_unit_test(test_urls_that_is_not_an_array_is_refused),
+	    cmocka_unit_test(test_url_with_space_is_refused),
+	    cmocka_unit_test(test_url_matching_everything_or_a_tld_is_refused),
+	    cmocka_unit_test(test_invalid_or_too_broad_cidrs_are_refused),
+	    cmocka_unit_test(test_bad_port_lists_are_refused),
+	    cmocka_unit_test(test_list_without_any_url_or_ip_is_refused),
+	    cmocka_unit_test(test_null_err_is_allowed_on_failure),
+	    cmocka_unit_test(test_missing_file_error_names_the_path),
+	    cmocka_unit_test(test_category_names_round_trip),
+	    cmocka_unit_test(test_free_accepts_null),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

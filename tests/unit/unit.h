@@ -1,0 +1,22 @@
+/* tests/unit/unit.h - what every cmocka unit test includes. */
+#ifndef M365_UNIT_H
+#define M365_UNIT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "m365_classify.h"
+#include "m365_endpoints.h"
+#include "m365_host.h"
+#include "m365_list.h"
+#include "m365_local.h"
+#include "m365_policy.h"
+#include "m365_ports.h"
+
+/* Path of a fixture under tests/fixtures (tests run from the repo root). */
+#define FIXTURE(name) FIXTURES "/" name
+
+#endif

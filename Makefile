@@ -16,7 +16,7 @@ DATADIR     ?= $(PREFIX)/share/m365-bypass
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
-PKGS        := jansson libpcre2-8
+PKGS        := jansson libpcre2-8 hiredis libcrypto
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
                -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
                -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)

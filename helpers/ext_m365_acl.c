@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "m365_classify.h"
+#include "m365_live.h"
 #include "proto.h"
 
 #define PROG "ext_m365_acl"
@@ -26,10 +27,11 @@
 
 /* Everything the helper keeps: the one context of the process. */
 struct helper {
-	struct m365_options opt;
+	struct m365_live_config cfg;
 	bool concurrency;
 	bool debug;
-	struct m365_list *list;    /* NULL when loading failed */
+	struct m365_live *live;
+	struct m365_list *list;    /* in use for the current batch, or NULL */
 	struct outbuf out;
 	char *in;                  /* READ_CHUNK + LINE_MAX_BYTES + 1 */
 	size_t in_len;
@@ -46,7 +48,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [--list FILE] [--local FILE] [--categories LIST]\n"
-		"       [--service-areas LIST] [--no-concurrency] [-d] [-h] [-v]\n"
+		"       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
+		"       [--cache FILE] [--poll SECONDS] [--no-concurrency] [-d]\n"
 		"\n"
 		"Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
 		"\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
@@ -57,6 +60,12 @@ usage(FILE *f)
 		"  --local FILE          local bypass/never rules\n"
 		"  --categories LIST     categories that bypass (Optimize,Allow)\n"
 		"  --service-areas LIST  service areas that bypass (all)\n"
+		"  --redis URL           follow the list published in Redis\n"
+		"                        (redis://[[user:]pass@]host[:port][/db],\n"
+		"                        unix:///path[?db=N])\n"
+		"  --redis-prefix P      Redis key prefix (m365:)\n"
+		"  --cache FILE          keep the last list Redis gave here\n"
+		"  --poll SECONDS        check the version pointer this often (10)\n"
 		"  --no-concurrency      lines carry no channel ID (concurrency=0)\n"
 		"  -d, --debug           log every request and answer to stderr\n");
 }
@@ -69,20 +78,38 @@ parse_options(struct helper *h, int argc, char **argv)
 	    {"local", required_argument, NULL, 'L'},
 	    {"categories", required_argument, NULL, 'c'},
 	    {"service-areas", required_argument, NULL, 's'},
+	    {"redis", required_argument, NULL, 'r'},
+	    {"redis-prefix", required_argument, NULL, 'p'},
+	    {"cache", required_argument, NULL, 'C'},
+	    {"poll", required_argument, NULL, 'P'},
 	    {"no-concurrency", no_argument, NULL, 'n'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0}};
+	long poll_s;
+	char *end;
 	int c;
 
 	h->concurrency = true;
+	h->cfg.name = PROG;
 	while ((c = getopt_long(argc, argv, "dhv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'l': h->opt.list = optarg; break;
-		case 'L': h->opt.local = optarg; break;
-		case 'c': h->opt.categories = optarg; break;
-		case 's': h->opt.service_areas = optarg; break;
+		case 'l': h->cfg.opt.list = optarg; break;
+		case 'L': h->cfg.opt.local = optarg; break;
+		case 'c': h->cfg.opt.categories = optarg; break;
+		case 's': h->cfg.opt.service_areas = optarg; break;
+		case 'r': h->cfg.redis = optarg; break;
+		case 'p': h->cfg.prefix = optarg; break;
+		case 'C': h->cfg.cache = optarg; break;
+		case 'P':
+			poll_s = strtol(optarg, &end, 10);
+			if (*end || poll_s < 1 || poll_s > 30) {
+				fprintf(stderr, PROG ": --poll: expected 1 to 30 seconds\n");
+				exit(2);
+			}
+			h->cfg.poll_ms = (int)poll_s * 1000;
+			break;
 		case 'n': h->concurrency = false; break;
 		case 'd': h->debug = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -98,27 +125,30 @@ parse_options(struct helper *h, int argc, char **argv)
 	}
 }
 
+/* Starts the live list; a bad configuration (Redis URL) is fatal. */
 static void
-load(struct helper *h)
+start(struct helper *h)
 {
 	struct m365_err err;
 	const struct m365_endpoints *ep;
+	struct m365_list *l;
 	char pol[256];
 
-	if ((h->list = m365_list_load(&h->opt, &err)) == NULL) {
-		fprintf(stderr,
-			PROG ": ERROR: %s; answering ERR to every request\n",
-			err.msg);
-		return;
+	if ((h->live = m365_live_start(&h->cfg, &err)) == NULL) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		exit(2);
 	}
-	ep = m365_list_endpoints(h->list);
+	if ((l = m365_live_acquire(h->live)) == NULL)
+		return;
+	ep = m365_list_endpoints(l);
 	fprintf(stderr,
 		PROG ": loaded %s: %zu sets (%zu selected), %zu urls, %zu ips; "
 		"%s; local rules: %zu\n",
-		ep->source, ep->n_sets, m365_list_selected(h->list), ep->n_urls,
+		ep->source, ep->n_sets, m365_list_selected(l), ep->n_urls,
 		ep->n_ips,
-		m365_policy_describe(m365_list_policy(h->list), pol, sizeof(pol)),
-		m365_list_local(h->list) ? m365_list_local(h->list)->n_rules : 0);
+		m365_policy_describe(m365_list_policy(l), pol, sizeof(pol)),
+		m365_list_local(l) ? m365_list_local(l)->n_rules : 0);
+	m365_list_unref(l);
 }
 
 /* Writes all pending answers; exits when Squid has gone. */
@@ -259,7 +289,7 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
-	load(&h);
+	start(&h);
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, h.in + h.in_len, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
@@ -267,16 +297,22 @@ main(int argc, char **argv)
 		if (n <= 0)
 			break;
 		h.in_len += (size_t)n;
+		/* one list for the whole batch: a swap never splits a batch */
+		h.list = m365_live_acquire(h.live);
 		consume(&h);
+		m365_list_unref(h.list);
+		h.list = NULL;
 		flush(&h);
 	}
 	/* end of input: a last line without its newline is still answered */
+	h.list = m365_live_acquire(h.live);
 	if (h.skipping)
 		end_skip(&h);
 	else if (h.in_len > 0)
 		handle_line(&h, h.in, h.in_len);
 	flush(&h);
 	m365_list_unref(h.list);
+	m365_live_stop(h.live);
 	m365_thread_cleanup();
 	outbuf_free(&h.out);
 	free(h.in);

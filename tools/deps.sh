@@ -3,7 +3,7 @@
 # when any is missing.  Idempotent; quiet when everything is there.
 set -e
 PKGS="build-essential pkg-config libjansson-dev libpcre2-dev libhiredis-dev
-libcurl4-openssl-dev libcmocka-dev libicapapi-dev c-icap squid-openssl
+libcurl4-openssl-dev libssl-dev libcmocka-dev libicapapi-dev c-icap squid-openssl
 redis-server curl valgrind python3 apache2-utils procps"
 missing=""
 for p in $PKGS; do

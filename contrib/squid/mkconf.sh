@@ -21,7 +21,7 @@
 # Exit status: 0 ok, 1 the example does not have the expected lines, 2 usage.
 
 usage() {
-	sed -n '7,9p' "$0" | sed 's/^# //' >&2
+	sed -n '6,8p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 
@@ -42,9 +42,11 @@ while [ $# -gt 0 ]; do
 	esac
 	shift 2
 done
-[ -n "$dir" ] && [ -n "$port" ] && [ -n "$helper" ] && [ -n "$passwd" ] || usage
-for f in "$example" $before $extra; do
-	[ -r "$f" ] || { echo "mkconf.sh: cannot read $f" >&2; exit 2; }
+if [ -z "$dir" ] || [ -z "$port" ] || [ -z "$helper" ] || [ -z "$passwd" ]; then
+	usage
+fi
+for f in "$example" "$before" "$extra"; do
+	[ -z "$f" ] || [ -r "$f" ] || { echo "mkconf.sh: cannot read $f" >&2; exit 2; }
 done
 
 # sed_escape STRING: STRING made safe as the replacement of s|...|...|.

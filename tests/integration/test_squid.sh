@@ -11,10 +11,12 @@
 # Needs root (the origin binds ports 80 and 443; Squid drops to user proxy),
 # squid, curl, python3 and htpasswd or openssl.  No network: every name is in
 # the hosts_file.  M365_HELPER overrides the helper (default build/ext_m365_acl).
+# shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
 HELPER=${M365_HELPER:-$BUILD/ext_m365_acl}
 MARKER="m365-bypass-origin-ok"
+tmp=""
 
 # diagnostics: what Squid, the helper and the origin said (on failure).
 diagnostics() {
@@ -103,9 +105,9 @@ done
 origin=$(cat "$tmp/origin.addr")
 
 # --- Squid config: the example, plus the test's hosts_file and a second port --
-names="teams.microsoft.com outlook.office365.com x.y.teams.microsoft.com
-intranet.example teams.microsoft.com.evil.example evilteams.microsoft.com"
-echo "$origin" $names >"$tmp/hosts"
+names="teams.microsoft.com outlook.office365.com x.y.teams.microsoft.com"
+names="$names intranet.example teams.microsoft.com.evil.example evilteams.microsoft.com"
+echo "$origin $names" >"$tmp/hosts"
 
 if command -v htpasswd >/dev/null 2>&1; then
 	htpasswd -b -c "$tmp/passwd" demo demo 2>/dev/null
@@ -167,10 +169,11 @@ fi
 
 squid -N -d1 -f "$tmp/squid.conf" >"$tmp/squid.out" 2>&1 &
 squid_pid=$!
+# shellcheck disable=SC2317 # called from the EXIT trap
 stop_squid() {
 	kill "$squid_pid" 2>/dev/null || return 0
 	i=0
-	while kill -0 "$squid_pid" 2>/dev/null && [ $i -lt 50 ]; do
+	while kill -0 "$squid_pid" 2>/dev/null && [ "$i" -lt 50 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -1,0 +1,71 @@
+#!/bin/sh
+# bench/run.sh - what `make bench` runs once the binaries are built.
+#
+# 1. bench_driver sends the same 1,000,000 mixed requests (BENCH_REQUESTS to
+#    change) to build/bench_floor (the I/O floor: answers ERR without
+#    classifying) and to build/ext_m365_acl, with 50 lines in flight
+#    (BENCH_WINDOW), and prints throughput and the child's peak RSS.
+# 2. build/bench_classify measures m365_classify() in process.
+#
+# Targets: helper time <= 10x the floor's, helper peak RSS < 16 MiB,
+# classify >= 5 million lookups/s.  Each is printed as PASS or MISS; a run
+# that breaks (wrong or missing answers, a crash) is printed as FAIL.  The
+# exit status is 0 either way: a benchmark, not a test.
+cd "$(dirname "$0")/.." || exit 1
+B=build
+N=${BENCH_REQUESTS:-1000000}
+W=${BENCH_WINDOW:-50}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# drive NAME CMD...: runs bench_driver, prints and keeps its output.
+drive() {
+	_name=$1
+	shift
+	if ! timeout 100 "$B/bench_driver" -n "$N" -w "$W" "$_name" "$@" \
+		>"$T/$_name" 2>"$T/$_name.err"; then
+		echo "FAIL: $_name run broken: $(head -c 400 "$T/$_name.err")"
+	fi
+	cat "$T/$_name"
+}
+
+# field NAME AWK_EXPR: a number from the first line of NAME's output
+# ("NAME: N requests in S s = X req/s, peak RSS R KiB": $5 = S, $8 = X,
+# $12 = R).
+field() {
+	awk "NR == 1 { print $2 }" "$T/$1"
+}
+
+# judge LABEL OK_CONDITION(awk) VALUE: prints PASS or MISS.
+judge() {
+	if awk -v v="$3" "BEGIN { exit !($2) }"; then
+		echo "PASS: $1"
+	else
+		echo "MISS: $1"
+	fi
+}
+
+echo "== helper over pipes: $N requests, $W in flight =="
+drive floor "$B/bench_floor"
+drive ext_m365_acl "$B/ext_m365_acl"
+fs=$(field floor '$5')
+hs=$(field ext_m365_acl '$5')
+rss=$(field ext_m365_acl '$12')
+if [ -n "$fs" ] && [ -n "$hs" ] && [ -n "$rss" ]; then
+	ratio=$(awk -v h="$hs" -v f="$fs" 'BEGIN { printf "%.2f", h / f }')
+	judge "helper time / floor time = ${ratio}x (target <= 10x)" 'v <= 10' "$ratio"
+	judge "helper peak RSS $rss KiB (target < 16384 KiB)" 'v < 16384' "$rss"
+else
+	echo "MISS: no helper/floor measurement"
+fi
+
+echo
+echo "== m365_classify() in process =="
+if "$B/bench_classify" >"$T/classify" 2>"$T/classify.err"; then
+	cat "$T/classify"
+	rate=$(awk 'NR == 1 { print $8 }' "$T/classify")
+	judge "classify $rate lookups/s (target >= 5000000)" 'v >= 5000000' "$rate"
+else
+	echo "FAIL: bench_classify broken: $(head -c 400 "$T/classify.err")"
+fi
+exit 0

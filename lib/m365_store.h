@@ -1,0 +1,93 @@
+/*
+ * m365_store.h - endpoint list versions in Redis (docs/redis.md).
+ *
+ *   PREFIX "current"         string: the version in use
+ *   PREFIX "v:" VERSION      hash: json, sha256, version, published_at,
+ *                            published_by, source
+ *   PREFIX "versions"        list: newest first, at most `keep`
+ *   PREFIX "lock"            string: the updater's lock (SET NX PX)
+ *   PREFIX "updates"         pub/sub channel: VERSION on every switch
+ *
+ * The default prefix is "m365:"; one prefix per instance lets Worldwide and
+ * GCC High share one Redis.  A switch (store version, move the pointer, trim
+ * old versions, publish) is one Lua script: readers see all or nothing.
+ */
+#ifndef M365_STORE_H
+#define M365_STORE_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "m365_err.h"
+
+#define M365_STORE_PREFIX "m365:"
+#define M365_STORE_KEEP 5
+#define M365_VERSION_MAX 64
+
+struct m365_snapshot {
+	char version[M365_VERSION_MAX + 1];
+	char *json;                 /* the endpoint list, as published */
+	size_t len;
+	char sha256[65];            /* hex of SHA-256(json) */
+	long long published_at;     /* unix time */
+	char published_by[128];
+	char source[256];
+};
+
+/* Writes the hex SHA-256 of data[0..len) into out[65]. */
+void m365_sha256_hex(const char *data, size_t len, char out[65]);
+
+/*
+ * True when v is a valid version name: 1-64 characters of [A-Za-z0-9._-]
+ * (Microsoft's are 10 digits, YYYYMMDDNN).
+ */
+int m365_version_valid(const char *v);
+
+/*
+ * Reads the current version into out (M365_VERSION_MAX + 1 bytes).  Returns
+ * 1 when there is one, 0 when Redis has none, -1 with err set on error or
+ * garbage.
+ */
+int m365_store_current(redisContext *c, const char *prefix, char *out,
+		       struct m365_err *err);
+
+/*
+ * Fetches one version and verifies its checksum.  Returns 0 and fills out
+ * (free with m365_snapshot_free()), or -1 with err set (missing, corrupt,
+ * checksum mismatch).
+ */
+int m365_store_get(redisContext *c, const char *prefix, const char *version,
+		   struct m365_snapshot *out, struct m365_err *err);
+
+/*
+ * Publishes s (its sha256 is computed here) as the current version, keeps
+ * the `keep` newest versions and announces the switch.  0, or -1 with err.
+ */
+int m365_store_publish(redisContext *c, const char *prefix,
+		       struct m365_snapshot *s, int keep,
+		       struct m365_err *err);
+
+/* Lists the kept versions, newest first, into a NULL-terminated array the
+ * caller frees with m365_strv_free().  NULL with err set on error. */
+char **m365_store_versions(redisContext *c, const char *prefix,
+			   struct m365_err *err);
+
+/*
+ * Takes the updaters' lock for ttl_ms, tagged with owner.  Returns 1 when
+ * taken, 0 when another holds it, -1 on error.  m365_store_unlock() releases
+ * it only if owner still holds it.
+ */
+int m365_store_lock(redisContext *c, const char *prefix, const char *owner,
+		    int ttl_ms, struct m365_err *err);
+void m365_store_unlock(redisContext *c, const char *prefix, const char *owner);
+
+/* The channel name: PREFIX "updates", into buf. */
+char *m365_store_channel(const char *prefix, char *buf, size_t len);
+
+/* Frees what a snapshot owns; s may be NULL. */
+void m365_snapshot_free(struct m365_snapshot *s);
+
+/* Frees a NULL-terminated string array; NULL is a no-op. */
+void m365_strv_free(char **v);
+
+#endif

@@ -1,0 +1,289 @@
+/* store.c - endpoint list versions in Redis (see m365_store.h). */
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "m365_store.h"
+
+#define KEY_MAX 512
+
+/* Stores a version, moves the pointer, trims, publishes: all or nothing.
+ * KEYS: current, versions, the version's hash.  ARGV: version, json,
+ * sha256, published_at, published_by, source, keep, prefix, channel. */
+static const char publish_lua[] =
+    "redis.call('HSET', KEYS[3], 'json', ARGV[2], 'sha256', ARGV[3],"
+    " 'version', ARGV[1], 'published_at', ARGV[4], 'published_by', ARGV[5],"
+    " 'source', ARGV[6])\n"
+    "redis.call('SET', KEYS[1], ARGV[1])\n"
+    "redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
+    "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
+    "local keep = tonumber(ARGV[7])\n"
+    "for _, v in ipairs(redis.call('LRANGE', KEYS[2], keep, -1)) do\n"
+    "  redis.call('DEL', ARGV[8] .. 'v:' .. v)\n"
+    "end\n"
+    "redis.call('LTRIM', KEYS[2], 0, keep - 1)\n"
+    "redis.call('PUBLISH', ARGV[9], ARGV[1])\n"
+    "return 1\n";
+
+static const char unlock_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then\n"
+    "  return redis.call('DEL', KEYS[1])\n"
+    "end\n"
+    "return 0\n";
+
+void
+m365_sha256_hex(const char *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	out[64] = '\0';
+}
+
+int
+m365_version_valid(const char *v)
+{
+	size_t n = 0;
+
+	for (; *v; v++, n++)
+		if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z') ||
+		      (*v >= 'A' && *v <= 'Z') || *v == '.' || *v == '_' ||
+		      *v == '-'))
+			return 0;
+	return n >= 1 && n <= M365_VERSION_MAX;
+}
+
+static void
+key(char *buf, const char *prefix, const char *a, const char *b)
+{
+	snprintf(buf, KEY_MAX, "%s%s%s", prefix, a, b ? b : "");
+}
+
+char *
+m365_store_channel(const char *prefix, char *buf, size_t len)
+{
+	snprintf(buf, len, "%supdates", prefix);
+	return buf;
+}
+
+/* A failed command: the reason from the reply or the connection. */
+static int
+redis_fail(redisContext *c, redisReply *r, const char *what,
+	   struct m365_err *err)
+{
+	m365_err_set(err, "redis: %s: %s", what,
+		     r && r->type == REDIS_REPLY_ERROR ? r->str
+		     : c->err ? c->errstr : "unexpected reply");
+	freeReplyObject(r);
+	return -1;
+}
+
+int
+m365_store_current(redisContext *c, const char *prefix, char *out,
+		   struct m365_err *err)
+{
+	char k[KEY_MAX];
+	redisReply *r;
+
+	key(k, prefix, "current", NULL);
+	r = redisCommand(c, "GET %s", k);
+	if (r == NULL || (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING))
+		return redis_fail(c, r, "GET current", err);
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		return 0;
+	}
+	if (r->len > M365_VERSION_MAX || strlen(r->str) != r->len ||
+	    !m365_version_valid(r->str)) {
+		freeReplyObject(r);
+		return m365_err_set(err, "redis: %s holds no valid version", k);
+	}
+	memcpy(out, r->str, r->len + 1);
+	freeReplyObject(r);
+	return 1;
+}
+
+/* Copies the field named f of an HGETALL reply into dst (cap bytes). */
+static const redisReply *
+field(const redisReply *r, const char *f)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(r->element[i]->str, f) == 0 &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING)
+			return r->element[i + 1];
+	return NULL;
+}
+
+static void
+copy_field(const redisReply *r, const char *f, char *dst, size_t cap)
+{
+	const redisReply *v = field(r, f);
+
+	snprintf(dst, cap, "%s", v ? v->str : "");
+}
+
+int
+m365_store_get(redisContext *c, const char *prefix, const char *version,
+	       struct m365_snapshot *out, struct m365_err *err)
+{
+	const redisReply *json, *sum, *at;
+	char k[KEY_MAX], got[65];
+	redisReply *r;
+
+	memset(out, 0, sizeof(*out));
+	key(k, prefix, "v:", version);
+	r = redisCommand(c, "HGETALL %s", k);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return redis_fail(c, r, "HGETALL", err);
+	json = field(r, "json");
+	sum = field(r, "sha256");
+	if (json == NULL || sum == NULL) {
+		freeReplyObject(r);
+		return m365_err_set(err, "redis: %s is missing or incomplete", k);
+	}
+	m365_sha256_hex(json->str, json->len, got);
+	if (sum->len != 64 || strcmp(sum->str, got) != 0) {
+		freeReplyObject(r);
+		return m365_err_set(err, "redis: %s: checksum mismatch (stored %.64s, computed %s)",
+				    k, sum->str, got);
+	}
+	if ((out->json = malloc(json->len + 1)) == NULL) {
+		freeReplyObject(r);
+		return m365_err_set(err, "redis: out of memory");
+	}
+	memcpy(out->json, json->str, json->len + 1);
+	out->len = json->len;
+	memcpy(out->sha256, got, sizeof(got));
+	snprintf(out->version, sizeof(out->version), "%s", version);
+	at = field(r, "published_at");
+	out->published_at = at ? strtoll(at->str, NULL, 10) : 0;
+	copy_field(r, "published_by", out->published_by, sizeof(out->published_by));
+	copy_field(r, "source", out->source, sizeof(out->source));
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+m365_store_publish(redisContext *c, const char *prefix,
+		   struct m365_snapshot *s, int keep, struct m365_err *err)
+{
+	char kcur[KEY_MAX], kvers[KEY_MAX], kver[KEY_MAX], chan[KEY_MAX];
+	char at[32], keeps[16];
+	const char *argv[15];
+	size_t lens[15];
+	redisReply *r;
+	int i;
+
+	if (!m365_version_valid(s->version))
+		return m365_err_set(err, "invalid version \"%.70s\"", s->version);
+	m365_sha256_hex(s->json, s->len, s->sha256);
+	key(kcur, prefix, "current", NULL);
+	key(kvers, prefix, "versions", NULL);
+	key(kver, prefix, "v:", s->version);
+	m365_store_channel(prefix, chan, sizeof(chan));
+	snprintf(at, sizeof(at), "%lld", s->published_at);
+	snprintf(keeps, sizeof(keeps), "%d", keep < 1 ? 1 : keep);
+	argv[0] = "EVAL";
+	argv[1] = publish_lua;
+	argv[2] = "3";
+	argv[3] = kcur;
+	argv[4] = kvers;
+	argv[5] = kver;
+	argv[6] = s->version;
+	argv[7] = s->json;
+	argv[8] = s->sha256;
+	argv[9] = at;
+	argv[10] = s->published_by;
+	argv[11] = s->source;
+	argv[12] = keeps;
+	argv[13] = prefix;
+	argv[14] = chan;
+	for (i = 0; i < 15; i++)
+		lens[i] = i == 7 ? s->len : strlen(argv[i]);
+	r = redisCommandArgv(c, 15, argv, lens);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		return redis_fail(c, r, "publish script", err);
+	freeReplyObject(r);
+	return 0;
+}
+
+char **
+m365_store_versions(redisContext *c, const char *prefix, struct m365_err *err)
+{
+	char k[KEY_MAX], **v;
+	redisReply *r;
+	size_t i;
+
+	key(k, prefix, "versions", NULL);
+	r = redisCommand(c, "LRANGE %s 0 -1", k);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+		redis_fail(c, r, "LRANGE versions", err);
+		return NULL;
+	}
+	if ((v = calloc(r->elements + 1, sizeof(char *))) == NULL)
+		goto oom;
+	for (i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    (v[i] = strdup(r->element[i]->str)) == NULL)
+			goto oom;
+	freeReplyObject(r);
+	return v;
+oom:
+	m365_strv_free(v);
+	freeReplyObject(r);
+	m365_err_set(err, "redis: bad or too large version list");
+	return NULL;
+}
+
+int
+m365_store_lock(redisContext *c, const char *prefix, const char *owner,
+		int ttl_ms, struct m365_err *err)
+{
+	char k[KEY_MAX];
+	redisReply *r;
+	int taken;
+
+	key(k, prefix, "lock", NULL);
+	r = redisCommand(c, "SET %s %s NX PX %d", k, owner, ttl_ms);
+	if (r == NULL || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL))
+		return redis_fail(c, r, "SET lock", err);
+	taken = r->type == REDIS_REPLY_STATUS;
+	freeReplyObject(r);
+	return taken;
+}
+
+void
+m365_store_unlock(redisContext *c, const char *prefix, const char *owner)
+{
+	char k[KEY_MAX];
+
+	key(k, prefix, "lock", NULL);
+	freeReplyObject(redisCommand(c, "EVAL %s 1 %s %s", unlock_lua, k, owner));
+}
+
+void
+m365_snapshot_free(struct m365_snapshot *s)
+{
+	if (s == NULL)
+		return;
+	free(s->json);
+	s->json = NULL;
+	s->len = 0;
+}
+
+void
+m365_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}

@@ -24,6 +24,7 @@ OPT         ?= -O2 -g
 CFLAGS      ?=
 ALL_CFLAGS  := $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 LIBS        := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
+CTL_LIBS    := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 
@@ -63,11 +64,11 @@ $(B)/san/libm365.a: $(SAN_OBJ)
 $(B)/ext_m365_acl: $(HELPER_SRC) $(wildcard helpers/*.h) $(B)/libm365.a
 	$(CC) $(ALL_CFLAGS) -Ihelpers -o $@ $(HELPER_SRC) $(B)/libm365.a $(LIBS)
 $(B)/m365ctl: $(CTL_SRC) $(wildcard lists/*.h) $(B)/libm365.a
-	$(CC) $(ALL_CFLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/libm365.a $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/libm365.a $(LIBS) $(CTL_LIBS)
 $(B)/san/ext_m365_acl: $(HELPER_SRC) $(wildcard helpers/*.h) $(B)/san/libm365.a
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -o $@ $(HELPER_SRC) $(B)/san/libm365.a $(LIBS)
 $(B)/san/m365ctl: $(CTL_SRC) $(wildcard lists/*.h) $(B)/san/libm365.a
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/san/libm365.a $(LIBS)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/san/libm365.a $(LIBS) $(CTL_LIBS)
 
 # --- tests -------------------------------------------------------------------
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/san/libm365.a | $(B)/tests

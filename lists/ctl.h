@@ -13,4 +13,13 @@
  * ERR, 2 for usage or load errors. */
 int ctl_lookup(int argc, char **argv);
 
+/* update: follow Microsoft's web service (see ctl_update.c). */
+int ctl_update(int argc, char **argv);
+
+/* import FILE: publish a local snapshot. */
+int ctl_import(int argc, char **argv);
+
+/* status: what Redis and the state directory hold. */
+int ctl_status(int argc, char **argv);
+
 #endif

@@ -3,6 +3,9 @@
  *
  *   m365ctl lookup [--list F] [--local F] [--categories ..]
  *                  [--service-areas ..] HOST [PORT [SNI]]
+ *   m365ctl update [--instance I] [--redis URL] [--state-dir DIR] ...
+ *   m365ctl import FILE [--redis URL] [--version V]
+ *   m365ctl status [--redis URL] [--state-dir DIR]
  *
  * Each command lives in its own file (ctl_*.c); this one dispatches.
  */
@@ -17,6 +20,9 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"lookup", ctl_lookup, "why is a host (not) bypassed?"},
+    {"update", ctl_update, "publish Microsoft's newest list"},
+    {"import", ctl_import, "publish a local snapshot file"},
+    {"status", ctl_status, "what Redis and the state directory hold"},
 };
 
 static void

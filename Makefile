@@ -114,3 +114,5 @@ clean:
 
 $(B)/obj/lib $(B)/san/lib $(B)/tests:
 	mkdir -p $@
+$(B)/bench_reload: bench/bench_reload.c $(B)/libm365.a
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(B)/libm365.a $(LIBS)

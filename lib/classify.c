@@ -96,17 +96,24 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 int
 m365_port_parse(const char *s)
 {
-	int v = 0;
+	int v = 0, digits = 0;
 	size_t i;
 
 	if (s == NULL || s[0] == '\0' || (s[0] == '-' && s[1] == '\0'))
 		return -1;
 	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 5)
+		char c = s[i];
+		/* Squid escapes rfc1738-style: "%34%34%33" is 443 */
+		if (c == '%' && s[i + 1] == '3' && s[i + 2] >= '0' &&
+		    s[i + 2] <= '9') {
+			c = s[i + 2];
+			i += 2;
+		}
+		if (c < '0' || c > '9' || ++digits > 5)
 			return 0;
-		v = v * 10 + (s[i] - '0');
+		v = v * 10 + (c - '0');
 	}
-	return v <= 65535 ? v : 0;
+	return v >= 1 && v <= 65535 ? v : 0;
 }
 
 /* The whole contract, on already normalised inputs. */

@@ -27,7 +27,7 @@ for t in build/tests/test_*; do
 	rc=$?
 	# cmocka prints "[       OK ] name" / "[  FAILED  ] name" per test.
 	sed -n -e 's/^\[       OK \] \(.*\)$/PASS: '"$name"'.\1/p' \
-	    -e 's/^\[  FAILED  \] \([a-z_0-9]*\)$/FAIL: '"$name"'.\1: see '"$log"'.raw/p' \
+	    -e 's|^\[  FAILED  \] \([a-z_0-9]*\)$|FAIL: '"$name"'.\1: see '"$log"'.raw|p' \
 	    "$log.raw" | sort -u >"$log"
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
 		echo "FAIL: $name: exited $rc (see $log.raw)" >>"$log"

@@ -5,6 +5,9 @@
 
 #include "unit.h"
 
+/* A test function; the name says what it proves. */
+#define TEST(name) static void name(void **state __attribute__((unused)))
+
 /* Normalises the NUL-terminated s and returns the kind. */
 static enum m365_host_kind
 norm(const char *s, struct m365_host *h)
@@ -31,7 +34,8 @@ assert_kind(const char *in, enum m365_host_kind want)
 	enum m365_host_kind got = norm(in, &h);
 
 	if (got != want)
-		fail_msg("\"%s\": kind %d, expected %d", in, (int)got, (int)want);
+		fail_msg("\"%s\": kind %d, expected %d", in, (int)got,
+		         (int)want);
 	assert_int_equal(h.kind, want);
 }
 
@@ -46,56 +50,44 @@ repeat(char c, size_t n)
 	return s;
 }
 
-static void
-test_plain_hostname_is_a_name(void **state)
+TEST(test_plain_hostname_is_a_name)
 {
-	(void)state;
 	assert_name("teams.microsoft.com", "teams.microsoft.com");
 	assert_name("localhost", "localhost");
 }
 
-static void
-test_percent_encoded_dots_are_decoded(void **state)
+TEST(test_percent_encoded_dots_are_decoded)
 {
-	(void)state;
 	assert_name("teams%2emicrosoft%2ecom", "teams.microsoft.com");
 	assert_name("teams%2Emicrosoft%2Ecom", "teams.microsoft.com");
 	assert_name("%74eams.microsoft.com", "teams.microsoft.com");
 }
 
-static void
-test_percent_decoding_happens_once(void **state)
+TEST(test_percent_decoding_happens_once)
 {
-	(void)state;
 	/* "%252e" decodes to "%2e", which is not a hostname character */
 	assert_kind("teams%252emicrosoft.com", M365_HOST_INVALID);
 }
 
-static void
-test_bad_percent_escape_is_invalid(void **state)
+TEST(test_bad_percent_escape_is_invalid)
 {
-	(void)state;
 	assert_kind("teams%zzmicrosoft.com", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com%", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com%2", M365_HOST_INVALID);
 }
 
-static void
-test_percent_encoded_nul_is_invalid(void **state)
+TEST(test_percent_encoded_nul_is_invalid)
 {
-	(void)state;
 	assert_kind("teams.microsoft.com%00", M365_HOST_INVALID);
 	assert_kind("teams%00.microsoft.com", M365_HOST_INVALID);
 }
 
-static void
-test_long_percent_encoded_input_is_measured_after_decoding(void **state)
+TEST(test_long_percent_encoded_input_is_measured_after_decoding)
 {
 	/* 363 bytes of escapes decode to a valid 121-character name */
 	char in[512], want[128];
 	size_t i, o = 0;
 
-	(void)state;
 	for (i = 0; i < 60; i++)
 		o += (size_t)snprintf(in + o, sizeof(in) - o, "%%61");
 	o += (size_t)snprintf(in + o, sizeof(in) - o, "%%2e");
@@ -109,12 +101,10 @@ test_long_percent_encoded_input_is_measured_after_decoding(void **state)
 	assert_name(in, want);
 }
 
-static void
-test_dash_and_empty_are_none(void **state)
+TEST(test_dash_and_empty_are_none)
 {
 	struct m365_host h;
 
-	(void)state;
 	assert_kind("-", M365_HOST_NONE);
 	assert_kind("", M365_HOST_NONE);
 	assert_int_equal(m365_host_normalize("teams", 0, &h), M365_HOST_NONE);
@@ -123,21 +113,17 @@ test_dash_and_empty_are_none(void **state)
 	assert_kind("%2d", M365_HOST_NONE);
 }
 
-static void
-test_double_dash_is_a_name_not_none(void **state)
+TEST(test_double_dash_is_a_name_not_none)
 {
-	(void)state;
 	assert_name("--", "--");
 }
 
-static void
-test_brackets_around_ipv6_are_stripped(void **state)
+TEST(test_brackets_around_ipv6_are_stripped)
 {
 	struct m365_host h;
 	static const uint8_t want[16] = {0x26, 0x03, 0x10, 0x63, 0, 0, 0, 0,
-					 0,    0,    0,    0,    0, 0, 0, 1};
+	                                 0,    0,    0,    0,    0, 0, 0, 1};
 
-	(void)state;
 	assert_int_equal(norm("[2603:1063::1]", &h), M365_HOST_IPV6);
 	assert_string_equal(h.name, "2603:1063::1");
 	assert_memory_equal(h.addr, want, 16);
@@ -145,56 +131,46 @@ test_brackets_around_ipv6_are_stripped(void **state)
 	assert_memory_equal(h.addr, want, 16);
 }
 
-static void
-test_only_one_pair_of_brackets_is_stripped(void **state)
+TEST(test_only_one_pair_of_brackets_is_stripped)
 {
-	(void)state;
 	assert_kind("[[2603:1063::1]]", M365_HOST_INVALID);
 	assert_kind("[2603:1063::1", M365_HOST_INVALID);
 	assert_kind("2603:1063::1]", M365_HOST_INVALID);
 	assert_kind("[]", M365_HOST_INVALID);
 }
 
-static void
-test_uppercase_is_lowercased(void **state)
+TEST(test_uppercase_is_lowercased)
 {
 	struct m365_host h;
 
-	(void)state;
 	assert_name("Teams.Microsoft.COM", "teams.microsoft.com");
 	assert_name("OUTLOOK.OFFICE365.COM", "outlook.office365.com");
 	assert_int_equal(norm("2603:1063::ABCD", &h), M365_HOST_IPV6);
 	assert_string_equal(h.name, "2603:1063::abcd");
 }
 
-static void
-test_one_trailing_dot_is_removed(void **state)
+TEST(test_one_trailing_dot_is_removed)
 {
 	struct m365_host h;
 
-	(void)state;
 	assert_name("teams.microsoft.com.", "teams.microsoft.com");
 	assert_name("teams.microsoft.com%2e", "teams.microsoft.com");
 	assert_int_equal(norm("52.112.0.1.", &h), M365_HOST_IPV4);
 	assert_string_equal(h.name, "52.112.0.1");
 }
 
-static void
-test_two_trailing_dots_are_invalid(void **state)
+TEST(test_two_trailing_dots_are_invalid)
 {
-	(void)state;
 	assert_kind("teams.microsoft.com..", M365_HOST_INVALID);
 	assert_kind(".", M365_HOST_INVALID);
 	assert_kind("..", M365_HOST_INVALID);
 }
 
-static void
-test_ipv4_literal_fills_addr(void **state)
+TEST(test_ipv4_literal_fills_addr)
 {
 	struct m365_host h;
 	static const uint8_t want[4] = {52, 112, 0, 1};
 
-	(void)state;
 	assert_int_equal(norm("52.112.0.1", &h), M365_HOST_IPV4);
 	assert_string_equal(h.name, "52.112.0.1");
 	assert_int_equal(h.len, strlen("52.112.0.1"));
@@ -203,14 +179,12 @@ test_ipv4_literal_fills_addr(void **state)
 	assert_kind("255.255.255.255", M365_HOST_IPV4);
 }
 
-static void
-test_ipv6_literal_fills_addr(void **state)
+TEST(test_ipv6_literal_fills_addr)
 {
 	struct m365_host h;
 	static const uint8_t loop[16] = {0, 0, 0, 0, 0, 0, 0, 0,
-					 0, 0, 0, 0, 0, 0, 0, 1};
+	                                 0, 0, 0, 0, 0, 0, 0, 1};
 
-	(void)state;
 	assert_int_equal(norm("::1", &h), M365_HOST_IPV6);
 	assert_memory_equal(h.addr, loop, 16);
 	assert_string_equal(h.name, "::1");
@@ -218,13 +192,11 @@ test_ipv6_literal_fills_addr(void **state)
 	assert_kind("2620:1ec:4::152", M365_HOST_IPV6);
 }
 
-static void
-test_ipv4_mapped_ipv6_is_the_ipv4_address(void **state)
+TEST(test_ipv4_mapped_ipv6_is_the_ipv4_address)
 {
 	struct m365_host h;
 	static const uint8_t want[4] = {52, 112, 0, 1};
 
-	(void)state;
 	assert_int_equal(norm("::ffff:52.112.0.1", &h), M365_HOST_IPV4);
 	assert_memory_equal(h.addr, want, 4);
 	assert_string_equal(h.name, "52.112.0.1");
@@ -234,10 +206,8 @@ test_ipv4_mapped_ipv6_is_the_ipv4_address(void **state)
 	assert_memory_equal(h.addr, want, 4);
 }
 
-static void
-test_octal_and_decimal_ipv4_spellings_are_names_not_ips(void **state)
+TEST(test_octal_and_decimal_ipv4_spellings_are_names_not_ips)
 {
-	(void)state;
 	assert_name("052.112.0.1", "052.112.0.1");
 	assert_name("885014528", "885014528");
 	assert_name("0x34.0x70.0.1", "0x34.0x70.0.1");
@@ -245,20 +215,16 @@ test_octal_and_decimal_ipv4_spellings_are_names_not_ips(void **state)
 	assert_name("256.1.1.1", "256.1.1.1");
 }
 
-static void
-test_ipv6_zone_id_is_invalid(void **state)
+TEST(test_ipv6_zone_id_is_invalid)
 {
-	(void)state;
 	assert_kind("fe80::1%25eth0", M365_HOST_INVALID);
 }
 
-static void
-test_label_of_63_chars_is_valid_and_64_invalid(void **state)
+TEST(test_label_of_63_chars_is_valid_and_64_invalid)
 {
 	char *l63 = repeat('a', 63), *l64 = repeat('a', 64);
 	char buf[200];
 
-	(void)state;
 	snprintf(buf, sizeof(buf), "%s.example.com", l63);
 	assert_name(buf, buf);
 	snprintf(buf, sizeof(buf), "%s.example.com", l64);
@@ -282,12 +248,10 @@ make_name(char *buf, size_t n)
 	buf[n] = '\0';
 }
 
-static void
-test_name_of_253_chars_is_valid_and_254_invalid(void **state)
+TEST(test_name_of_253_chars_is_valid_and_254_invalid)
 {
 	char buf[300];
 
-	(void)state;
 	make_name(buf, 253);
 	assert_int_equal(strlen(buf), 253);
 	assert_name(buf, buf);
@@ -295,42 +259,34 @@ test_name_of_253_chars_is_valid_and_254_invalid(void **state)
 	assert_kind(buf, M365_HOST_INVALID);
 }
 
-static void
-test_name_of_253_chars_with_trailing_dot_is_valid(void **state)
+TEST(test_name_of_253_chars_with_trailing_dot_is_valid)
 {
 	char buf[300], want[260];
 
-	(void)state;
 	make_name(want, 253);
 	snprintf(buf, sizeof(buf), "%s.", want);
 	assert_name(buf, want);
 }
 
-static void
-test_very_long_input_is_invalid(void **state)
+TEST(test_very_long_input_is_invalid)
 {
 	char *s = repeat('a', 10000);
 	size_t i;
 
-	(void)state;
 	for (i = 50; i < 10000; i += 50)
 		s[i] = '.';
 	assert_kind(s, M365_HOST_INVALID);
 	test_free(s);
 }
 
-static void
-test_empty_labels_are_invalid(void **state)
+TEST(test_empty_labels_are_invalid)
 {
-	(void)state;
 	assert_kind("teams..microsoft.com", M365_HOST_INVALID);
 	assert_kind(".teams.microsoft.com", M365_HOST_INVALID);
 }
 
-static void
-test_spaces_are_invalid(void **state)
+TEST(test_spaces_are_invalid)
 {
-	(void)state;
 	assert_kind("teams microsoft.com", M365_HOST_INVALID);
 	assert_kind(" teams.microsoft.com", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com ", M365_HOST_INVALID);
@@ -338,57 +294,47 @@ test_spaces_are_invalid(void **state)
 	assert_kind("teams.microsoft.com\t", M365_HOST_INVALID);
 }
 
-static void
-test_nul_inside_is_invalid(void **state)
+TEST(test_nul_inside_is_invalid)
 {
 	static const char in[] = "teams\0.microsoft.com";
 	struct m365_host h;
 
-	(void)state;
 	assert_int_equal(m365_host_normalize(in, sizeof(in) - 1, &h),
-			 M365_HOST_INVALID);
+	                 M365_HOST_INVALID);
 	assert_int_equal(m365_host_normalize("a\0", 2, &h), M365_HOST_INVALID);
 }
 
-static void
-test_length_argument_bounds_the_input(void **state)
+TEST(test_length_argument_bounds_the_input)
 {
 	struct m365_host h;
 
-	(void)state;
 	/* not NUL-terminated at len: only the first 19 bytes count */
 	assert_int_equal(m365_host_normalize("teams.microsoft.comXYZ", 19, &h),
-			 M365_HOST_NAME);
+	                 M365_HOST_NAME);
 	assert_string_equal(h.name, "teams.microsoft.com");
 	assert_int_equal(m365_host_normalize("52.112.0.1999", 10, &h),
-			 M365_HOST_IPV4);
+	                 M365_HOST_IPV4);
 	assert_string_equal(h.name, "52.112.0.1");
 }
 
-static void
-test_non_ascii_bytes_are_invalid(void **state)
+TEST(test_non_ascii_bytes_are_invalid)
 {
-	(void)state;
 	assert_kind("t\xc3\xa9\x61ms.microsoft.com", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com\xff", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com%ff", M365_HOST_INVALID);
 	assert_kind("\x80", M365_HOST_INVALID);
 }
 
-static void
-test_underscore_and_hyphen_are_allowed(void **state)
+TEST(test_underscore_and_hyphen_are_allowed)
 {
-	(void)state;
 	assert_name("_dmarc.example.com", "_dmarc.example.com");
 	assert_name("a_b.example.com", "a_b.example.com");
 	assert_name("spoprod-a.akamaihd.net", "spoprod-a.akamaihd.net");
 	assert_name("-a.example.com", "-a.example.com");
 }
 
-static void
-test_other_punctuation_is_invalid(void **state)
+TEST(test_other_punctuation_is_invalid)
 {
-	(void)state;
 	assert_kind("*.microsoft.com", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com:443", M365_HOST_INVALID);
 	assert_kind("teams.microsoft.com/path", M365_HOST_INVALID);
@@ -397,17 +343,15 @@ test_other_punctuation_is_invalid(void **state)
 	assert_kind("1.2.3.4/24", M365_HOST_INVALID);
 }
 
-static void
-test_kind_names_are_readable(void **state)
+TEST(test_kind_names_are_readable)
 {
-	(void)state;
 	assert_string_equal(m365_host_kind_name(M365_HOST_NONE), "none");
 	assert_string_equal(m365_host_kind_name(M365_HOST_NAME), "hostname");
 	assert_string_equal(m365_host_kind_name(M365_HOST_IPV4), "IPv4");
 	assert_string_equal(m365_host_kind_name(M365_HOST_IPV6), "IPv6");
 	assert_non_null(m365_host_kind_name(M365_HOST_INVALID));
 	assert_string_not_equal(m365_host_kind_name(M365_HOST_INVALID),
-				"hostname");
+	                        "hostname");
 }
 
 int
@@ -419,7 +363,8 @@ main(void)
 	    cmocka_unit_test(test_percent_decoding_happens_once),
 	    cmocka_unit_test(test_bad_percent_escape_is_invalid),
 	    cmocka_unit_test(test_percent_encoded_nul_is_invalid),
-	    cmocka_unit_test(test_long_percent_encoded_input_is_measured_after_decoding),
+	    cmocka_unit_test(
+	        test_long_percent_encoded_input_is_measured_after_decoding),
 	    cmocka_unit_test(test_dash_and_empty_are_none),
 	    cmocka_unit_test(test_double_dash_is_a_name_not_none),
 	    cmocka_unit_test(test_brackets_around_ipv6_are_stripped),
@@ -430,7 +375,8 @@ main(void)
 	    cmocka_unit_test(test_ipv4_literal_fills_addr),
 	    cmocka_unit_test(test_ipv6_literal_fills_addr),
 	    cmocka_unit_test(test_ipv4_mapped_ipv6_is_the_ipv4_address),
-	    cmocka_unit_test(test_octal_and_decimal_ipv4_spellings_are_names_not_ips),
+	    cmocka_unit_test(
+	        test_octal_and_decimal_ipv4_spellings_are_names_not_ips),
 	    cmocka_unit_test(test_ipv6_zone_id_is_invalid),
 	    cmocka_unit_test(test_label_of_63_chars_is_valid_and_64_invalid),
 	    cmocka_unit_test(test_name_of_253_chars_is_valid_and_254_invalid),

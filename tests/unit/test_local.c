@@ -5,6 +5,9 @@
 
 #include "unit.h"
 
+/* A test function; the name says what it proves. */
+#define TEST(name) static void name(void **state __attribute__((unused)))
+
 #define SRC "local.list"
 
 static struct m365_local *
@@ -37,7 +40,7 @@ assert_refused_at(const char *buf, size_t len, unsigned line)
 	snprintf(prefix, sizeof(prefix), "%s:%u:", SRC, line);
 	if (strncmp(err.msg, prefix, strlen(prefix)) != 0)
 		fail_msg("message \"%s\" does not start with \"%s\"", err.msg,
-			 prefix);
+		         prefix);
 	if (strlen(err.msg) <= strlen(prefix) + 1)
 		fail_msg("message \"%s\" has no reason", err.msg);
 }
@@ -56,14 +59,12 @@ static const char contract_example[] =
     "never   teams.microsoft.com     # never a bypass, whatever Microsoft's "
     "list says\n";
 
-static void
-test_contract_example_parses_into_four_rules(void **state)
+TEST(test_contract_example_parses_into_four_rules)
 {
 	struct m365_local *l = parse_ok(contract_example);
 	const struct m365_rule *r = l->rules;
 	static const uint8_t net[4] = {203, 0, 113, 0};
 
-	(void)state;
 	assert_string_equal(l->source, SRC);
 	assert_int_equal(l->n_rules, 4);
 	assert_int_equal(r[0].verb, M365_VERB_BYPASS);
@@ -92,18 +93,16 @@ test_contract_example_parses_into_four_rules(void **state)
 	m365_local_free(l);
 }
 
-static void
-test_comments_and_blank_lines_are_skipped_but_counted(void **state)
+TEST(test_comments_and_blank_lines_are_skipped_but_counted)
 {
 	struct m365_local *l = parse_ok("# header comment\n"
-					"\n"
-					"   \n"
-					"\t# indented comment\n"
-					"bypass a.example.com\n"
-					"\n"
-					"never b.example.com # trailing\n");
+	                                "\n"
+	                                "   \n"
+	                                "\t# indented comment\n"
+	                                "bypass a.example.com\n"
+	                                "\n"
+	                                "never b.example.com # trailing\n");
 
-	(void)state;
 	assert_int_equal(l->n_rules, 2);
 	assert_int_equal(l->rules[0].line, 5);
 	assert_string_equal(l->rules[0].glob, "a.example.com");
@@ -113,13 +112,11 @@ test_comments_and_blank_lines_are_skipped_but_counted(void **state)
 	m365_local_free(l);
 }
 
-static void
-test_crlf_line_endings_are_accepted(void **state)
+TEST(test_crlf_line_endings_are_accepted)
 {
 	struct m365_local *l =
 	    parse_ok("bypass a.example.com\r\n# c\r\nnever 192.0.2.0/24\r\n");
 
-	(void)state;
 	assert_int_equal(l->n_rules, 2);
 	assert_string_equal(l->rules[0].glob, "a.example.com");
 	assert_string_equal(l->rules[0].text, "a.example.com");
@@ -129,47 +126,40 @@ test_crlf_line_endings_are_accepted(void **state)
 	m365_local_free(l);
 }
 
-static void
-test_tabs_separate_tokens(void **state)
+TEST(test_tabs_separate_tokens)
 {
 	struct m365_local *l = parse_ok("bypass\t*.zoom.us\t# zoom\n"
-					"never\t\tteams.microsoft.com\n");
+	                                "never\t\tteams.microsoft.com\n");
 
-	(void)state;
 	assert_int_equal(l->n_rules, 2);
 	assert_string_equal(l->rules[0].glob, "*.zoom.us");
 	assert_string_equal(l->rules[1].glob, "teams.microsoft.com");
 	m365_local_free(l);
 }
 
-static void
-test_last_line_without_newline_is_a_rule(void **state)
+TEST(test_last_line_without_newline_is_a_rule)
 {
-	struct m365_local *l = parse_ok("bypass a.example.com\nnever b.example.com");
+	struct m365_local *l =
+	    parse_ok("bypass a.example.com\nnever b.example.com");
 
-	(void)state;
 	assert_int_equal(l->n_rules, 2);
 	assert_string_equal(l->rules[1].glob, "b.example.com");
 	m365_local_free(l);
 }
 
-static void
-test_glob_is_lowercased(void **state)
+TEST(test_glob_is_lowercased)
 {
 	struct m365_local *l = parse_ok("bypass *.Zoom.US\n");
 
-	(void)state;
 	assert_string_equal(l->rules[0].glob, "*.zoom.us");
 	m365_local_free(l);
 }
 
-static void
-test_ipv6_cidr_rule_is_parsed(void **state)
+TEST(test_ipv6_cidr_rule_is_parsed)
 {
 	struct m365_local *l = parse_ok("never 2001:db8::/32\n");
 	static const uint8_t net[16] = {0x20, 0x01, 0x0d, 0xb8};
 
-	(void)state;
 	assert_int_equal(l->rules[0].kind, M365_RULE_CIDR);
 	assert_int_equal(l->rules[0].cidr.family, AF_INET6);
 	assert_int_equal(l->rules[0].cidr.plen, 32);
@@ -177,103 +167,82 @@ test_ipv6_cidr_rule_is_parsed(void **state)
 	m365_local_free(l);
 }
 
-static void
-test_empty_buffer_is_a_list_without_rules(void **state)
+TEST(test_empty_buffer_is_a_list_without_rules)
 {
 	struct m365_err err;
 	struct m365_local *l = m365_local_parse("", 0, SRC, &err);
 
-	(void)state;
 	assert_non_null(l);
 	assert_int_equal(l->n_rules, 0);
 	m365_local_free(l);
 }
 
-static void
-test_comments_only_is_a_list_without_rules(void **state)
+TEST(test_comments_only_is_a_list_without_rules)
 {
 	struct m365_local *l = parse_ok("# nothing yet\n\n# still nothing\n");
 
-	(void)state;
 	assert_int_equal(l->n_rules, 0);
 	m365_local_free(l);
 }
 
-static void
-test_unknown_verb_is_refused_with_line(void **state)
+TEST(test_unknown_verb_is_refused_with_line)
 {
-	(void)state;
 	assert_refused("bypass a.example.com\nallow b.example.com\n", 2);
 	assert_refused("# c\n\nbypas a.example.com\n", 3);
 }
 
-static void
-test_missing_pattern_is_refused(void **state)
+TEST(test_missing_pattern_is_refused)
 {
-	(void)state;
 	assert_refused("bypass\n", 1);
 	assert_refused("bypass a.example.com\nnever   # nothing\n", 2);
 }
 
-static void
-test_extra_token_is_refused(void **state)
+TEST(test_extra_token_is_refused)
 {
-	(void)state;
 	assert_refused("bypass a.example.com b.example.com\n", 1);
 }
 
-static void
-test_invalid_cidr_is_refused(void **state)
+TEST(test_invalid_cidr_is_refused)
 {
-	(void)state;
 	assert_refused("bypass 203.0.113.0/33\n", 1);
 	assert_refused("\nnever 2001:db8::/129\n", 2);
 	assert_refused("bypass 203.0.113.0/\n", 1);
 }
 
-static void
-test_regex_pcre2_rejects_is_refused(void **state)
+TEST(test_regex_pcre2_rejects_is_refused)
 {
-	(void)state;
 	assert_refused("bypass a.example.com\nbypass re:([\n", 2);
 	assert_refused("never re:a{2,1}\n", 1);
 }
 
-static void
-test_empty_regex_is_refused(void **state)
+TEST(test_empty_regex_is_refused)
 {
-	(void)state;
 	assert_refused("bypass re:\n", 1);
 }
 
-static void
-test_nul_byte_in_line_is_refused(void **state)
+TEST(test_nul_byte_in_line_is_refused)
 {
-	static const char buf[] = "bypass a.example.com\nbypass b.exa\0mple.com\n";
+	static const char buf[] =
+	    "bypass a.example.com\nbypass b.exa\0mple.com\n";
 
-	(void)state;
 	assert_refused_at(buf, sizeof(buf) - 1, 2);
 }
 
-static void
-test_one_bad_line_refuses_the_whole_file(void **state)
+TEST(test_one_bad_line_refuses_the_whole_file)
 {
 	static const char text[] =
 	    "bypass a.example.com\nfoo\nbypass b.example.com\n";
 	struct m365_err err;
 
-	(void)state;
 	assert_null(m365_local_parse(text, sizeof(text) - 1, SRC, &err));
 	assert_non_null(strstr(err.msg, SRC ":2:"));
 	assert_null(m365_local_parse("foo\n", 4, SRC, NULL)); /* err optional */
 }
 
-static void
-test_missing_file_error_names_it(void **state)
+TEST(test_missing_file_error_names_it)
 {
 	struct m365_err err;
 
-	(void)state;
 	assert_null(m365_local_load_file("tests/fixtures/no-such.list", &err));
 	assert_non_null(strstr(err.msg, "no-such.list"));
 	m365_local_free(NULL);
@@ -284,7 +253,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_contract_example_parses_into_four_rules),
-	    cmocka_unit_test(test_comments_and_blank_lines_are_skipped_but_counted),
+	    cmocka_unit_test(
+	        test_comments_and_blank_lines_are_skipped_but_counted),
 	    cmocka_unit_test(test_crlf_line_endings_are_accepted),
 	    cmocka_unit_test(test_tabs_separate_tokens),
 	    cmocka_unit_test(test_last_line_without_newline_is_a_rule),

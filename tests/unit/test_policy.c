@@ -3,9 +3,12 @@
 
 #include "unit.h"
 
+/* A test function; the name says what it proves. */
+#define TEST(name) static void name(void **state __attribute__((unused)))
+
 #define CAT(c) (1u << (c))
 
-static struct m365_endpoints *ww; /* worldwide-2025-12-01 */
+static struct m365_endpoints *ww;  /* worldwide-2025-12-01 */
 static struct m365_endpoints *mem; /* the same with MEM */
 
 static int
@@ -14,7 +17,8 @@ setup(void **state)
 	struct m365_err err;
 
 	(void)state;
-	ww = m365_endpoints_load_file(FIXTURE("worldwide-2025-12-01.json"), &err);
+	ww = m365_endpoints_load_file(FIXTURE("worldwide-2025-12-01.json"),
+	                              &err);
 	mem = m365_endpoints_load_file(
 	    FIXTURE("worldwide-2025-12-01-with-MEM.json"), &err);
 	return ww != NULL && mem != NULL ? 0 : -1;
@@ -59,7 +63,7 @@ init_ok(struct m365_policy *p, const char *cats, const char *areas)
 	memset(&err, 0, sizeof(err));
 	if (m365_policy_init(p, cats, areas, &err) != 0)
 		fail_msg("categories %s areas %s: %s", cats ? cats : "NULL",
-			 areas ? areas : "NULL", err.msg);
+		         areas ? areas : "NULL", err.msg);
 }
 
 static void
@@ -71,52 +75,47 @@ assert_refused(const char *cats, const char *areas, const char *option)
 	memset(&err, 0, sizeof(err));
 	if (m365_policy_init(&p, cats, areas, &err) != -1) {
 		m365_policy_free(&p);
-		fail_msg("accepted categories %s areas %s", cats ? cats : "NULL",
-			 areas ? areas : "NULL");
+		fail_msg("accepted categories %s areas %s",
+		         cats ? cats : "NULL", areas ? areas : "NULL");
 	}
 	if (strstr(err.msg, option) == NULL)
 		fail_msg("message \"%s\" does not name %s", err.msg, option);
 }
 
-static void
-test_default_policy_is_optimize_and_allow_in_every_area(void **state)
+TEST(test_default_policy_is_optimize_and_allow_in_every_area)
 {
 	struct m365_policy p;
 	char buf[128];
 
-	(void)state;
 	init_ok(&p, NULL, NULL);
-	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE) | CAT(M365_CAT_ALLOW));
+	assert_int_equal(p.categories,
+	                 CAT(M365_CAT_OPTIMIZE) | CAT(M365_CAT_ALLOW));
 	assert_null(p.areas);
 	assert_int_equal(p.n_areas, 0);
 	assert_string_equal(m365_policy_describe(&p, buf, sizeof(buf)),
-			    "categories=Optimize,Allow service-areas=all");
+	                    "categories=Optimize,Allow service-areas=all");
 	m365_policy_free(&p);
 }
 
-static void
-test_default_policy_selects_the_ten_optimize_and_allow_sets(void **state)
+TEST(test_default_policy_selects_the_ten_optimize_and_allow_sets)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, NULL, NULL);
-	assert_true(m365_policy_selects(&p, set_of(ww, 1)));  /* Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 11))); /* Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 12))); /* Allow */
-	assert_true(m365_policy_selects(&p, set_of(ww, 46))); /* Allow */
+	assert_true(m365_policy_selects(&p, set_of(ww, 1)));   /* Optimize */
+	assert_true(m365_policy_selects(&p, set_of(ww, 11)));  /* Optimize */
+	assert_true(m365_policy_selects(&p, set_of(ww, 12)));  /* Allow */
+	assert_true(m365_policy_selects(&p, set_of(ww, 46)));  /* Allow */
 	assert_false(m365_policy_selects(&p, set_of(ww, 8)));  /* Default */
 	assert_false(m365_policy_selects(&p, set_of(ww, 50))); /* Default */
 	assert_int_equal(count_selected(&p, ww), 10);
 	m365_policy_free(&p);
 }
 
-static void
-test_categories_constant_equals_the_default(void **state)
+TEST(test_categories_constant_equals_the_default)
 {
 	struct m365_policy a, b;
 
-	(void)state;
 	init_ok(&a, NULL, NULL);
 	init_ok(&b, M365_POLICY_DEFAULT_CATEGORIES, NULL);
 	assert_int_equal(a.categories, b.categories);
@@ -124,12 +123,10 @@ test_categories_constant_equals_the_default(void **state)
 	m365_policy_free(&b);
 }
 
-static void
-test_optimize_only_selects_optimize_sets(void **state)
+TEST(test_optimize_only_selects_optimize_sets)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, "Optimize", NULL);
 	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE));
 	assert_true(m365_policy_selects(&p, set_of(ww, 1)));
@@ -140,27 +137,23 @@ test_optimize_only_selects_optimize_sets(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_categories_are_case_insensitive_and_include_default(void **state)
+TEST(test_categories_are_case_insensitive_and_include_default)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, "optimize,allow,default", NULL);
 	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE) |
-					   CAT(M365_CAT_ALLOW) |
-					   CAT(M365_CAT_DEFAULT));
+	                                   CAT(M365_CAT_ALLOW) |
+	                                   CAT(M365_CAT_DEFAULT));
 	assert_true(m365_policy_selects(&p, set_of(ww, 8)));
 	assert_int_equal(count_selected(&p, ww), 64);
 	m365_policy_free(&p);
 }
 
-static void
-test_default_alone_selects_only_default_sets(void **state)
+TEST(test_default_alone_selects_only_default_sets)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, "DEFAULT", NULL);
 	assert_false(m365_policy_selects(&p, set_of(ww, 1)));
 	assert_true(m365_policy_selects(&p, set_of(ww, 50)));
@@ -168,35 +161,30 @@ test_default_alone_selects_only_default_sets(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_unknown_category_is_refused_naming_the_option(void **state)
+TEST(test_unknown_category_is_refused_naming_the_option)
 {
-	(void)state;
 	assert_refused("Optimize,Premium", NULL, "--categories");
 	assert_refused("Other", NULL, "--categories");
 	assert_refused("Optimized", NULL, "--categories");
 }
 
-static void
-test_empty_categories_is_refused(void **state)
+TEST(test_empty_categories_is_refused)
 {
-	(void)state;
 	assert_refused("", NULL, "--categories");
 }
 
-static void
-test_service_areas_restrict_selection(void **state)
+TEST(test_service_areas_restrict_selection)
 {
 	struct m365_policy p;
 	char buf[128];
 
-	(void)state;
 	init_ok(&p, NULL, "Skype,Common");
 	assert_int_equal(p.n_areas, 2);
-	assert_true(m365_policy_selects(&p, set_of(ww, 11)));  /* Skype Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 12)));  /* Skype Allow */
-	assert_true(m365_policy_selects(&p, set_of(ww, 46)));  /* Common Allow */
-	assert_false(m365_policy_selects(&p, set_of(ww, 1)));  /* Exchange */
+	assert_true(
+	    m365_policy_selects(&p, set_of(ww, 11))); /* Skype Optimize */
+	assert_true(m365_policy_selects(&p, set_of(ww, 12))); /* Skype Allow */
+	assert_true(m365_policy_selects(&p, set_of(ww, 46))); /* Common Allow */
+	assert_false(m365_policy_selects(&p, set_of(ww, 1))); /* Exchange */
 	assert_false(m365_policy_selects(&p, set_of(ww, 31))); /* SharePoint */
 	assert_false(m365_policy_selects(&p, set_of(ww, 50))); /* Default */
 	assert_int_equal(count_selected(&p, ww), 5);
@@ -207,12 +195,10 @@ test_service_areas_restrict_selection(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_service_areas_match_any_case(void **state)
+TEST(test_service_areas_match_any_case)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, NULL, "skype");
 	assert_true(m365_policy_selects(&p, set_of(ww, 12)));
 	assert_false(m365_policy_selects(&p, set_of(ww, 2)));
@@ -220,24 +206,20 @@ test_service_areas_match_any_case(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_all_service_areas_means_every_area(void **state)
+TEST(test_all_service_areas_means_every_area)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, NULL, "all");
 	assert_null(p.areas);
 	assert_int_equal(count_selected(&p, ww), 10);
 	m365_policy_free(&p);
 }
 
-static void
-test_mem_area_with_default_category_selects_set_165(void **state)
+TEST(test_mem_area_with_default_category_selects_set_165)
 {
 	struct m365_policy p;
 
-	(void)state;
 	init_ok(&p, "Default", "MEM");
 	assert_true(m365_policy_selects(&p, set_of(mem, 165)));
 	assert_false(m365_policy_selects(&p, set_of(mem, 8)));
@@ -245,13 +227,11 @@ test_mem_area_with_default_category_selects_set_165(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_other_category_is_never_selected(void **state)
+TEST(test_other_category_is_never_selected)
 {
 	struct m365_policy p;
 	struct m365_set s;
 
-	(void)state;
 	memset(&s, 0, sizeof(s));
 	s.id = 999;
 	s.service_area = (char *)"Common";
@@ -264,10 +244,8 @@ test_other_category_is_never_selected(void **state)
 	m365_policy_free(&p);
 }
 
-static void
-test_free_accepts_null(void **state)
+TEST(test_free_accepts_null)
 {
-	(void)state;
 	m365_policy_free(NULL);
 }
 
@@ -275,18 +253,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_default_policy_is_optimize_and_allow_in_every_area),
-	    cmocka_unit_test(test_default_policy_selects_the_ten_optimize_and_allow_sets),
+	    cmocka_unit_test(
+	        test_default_policy_is_optimize_and_allow_in_every_area),
+	    cmocka_unit_test(
+	        test_default_policy_selects_the_ten_optimize_and_allow_sets),
 	    cmocka_unit_test(test_categories_constant_equals_the_default),
 	    cmocka_unit_test(test_optimize_only_selects_optimize_sets),
-	    cmocka_unit_test(test_categories_are_case_insensitive_and_include_default),
+	    cmocka_unit_test(
+	        test_categories_are_case_insensitive_and_include_default),
 	    cmocka_unit_test(test_default_alone_selects_only_default_sets),
-	    cmocka_unit_test(test_unknown_category_is_refused_naming_the_option),
+	    cmocka_unit_test(
+	        test_unknown_category_is_refused_naming_the_option),
 	    cmocka_unit_test(test_empty_categories_is_refused),
 	    cmocka_unit_test(test_service_areas_restrict_selection),
 	    cmocka_unit_test(test_service_areas_match_any_case),
 	    cmocka_unit_test(test_all_service_areas_means_every_area),
-	    cmocka_unit_test(test_mem_area_with_default_category_selects_set_165),
+	    cmocka_unit_test(
+	        test_mem_area_with_default_category_selects_set_165),
 	    cmocka_unit_test(test_other_category_is_never_selected),
 	    cmocka_unit_test(test_free_accepts_null),
 	};

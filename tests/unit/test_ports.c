@@ -3,6 +3,9 @@
 
 #include "unit.h"
 
+/* A test function; the name says what it proves. */
+#define TEST(name) static void name(void **state __attribute__((unused)))
+
 /* Parses text, which must succeed, and checks its canonical form. */
 static void
 assert_canonical(const char *text, const char *want)
@@ -34,13 +37,11 @@ assert_refused(const char *text)
 	m365_ports_free(&p);
 }
 
-static void
-test_two_ports_parse_into_two_ranges(void **state)
+TEST(test_two_ports_parse_into_two_ranges)
 {
 	struct m365_ports p;
 	char why[128];
 
-	(void)state;
 	assert_int_equal(m365_ports_parse("80,443", &p, why, sizeof(why)), 0);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.r[0].lo, 80);
@@ -56,22 +57,18 @@ test_two_ports_parse_into_two_ranges(void **state)
 	m365_ports_free(&p);
 }
 
-static void
-test_spaces_after_commas_are_allowed(void **state)
+TEST(test_spaces_after_commas_are_allowed)
 {
-	(void)state;
 	assert_canonical("80, 443", "80,443");
 	assert_canonical("143, 587, 993, 995", "143,587,993,995");
 	assert_canonical("3478, 3479, 3480, 3481", "3478-3481");
 }
 
-static void
-test_microsoft_mail_ports_with_spaces_are_contained(void **state)
+TEST(test_microsoft_mail_ports_with_spaces_are_contained)
 {
 	struct m365_ports p;
 	char why[128];
 
-	(void)state;
 	assert_int_equal(
 	    m365_ports_parse("143, 587, 993, 995", &p, why, sizeof(why)), 0);
 	assert_true(m365_ports_contains(&p, 143));
@@ -83,14 +80,13 @@ test_microsoft_mail_ports_with_spaces_are_contained(void **state)
 	m365_ports_free(&p);
 }
 
-static void
-test_range_contains_both_ends_and_nothing_outside(void **state)
+TEST(test_range_contains_both_ends_and_nothing_outside)
 {
 	struct m365_ports p;
 	char why[128];
 
-	(void)state;
-	assert_int_equal(m365_ports_parse("3478-3481", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("3478-3481", &p, why, sizeof(why)),
+	                 0);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.r[0].lo, 3478);
 	assert_int_equal(p.r[0].hi, 3481);
@@ -102,14 +98,12 @@ test_range_contains_both_ends_and_nothing_outside(void **state)
 	m365_ports_free(&p);
 }
 
-static void
-test_empty_string_is_the_empty_set(void **state)
+TEST(test_empty_string_is_the_empty_set)
 {
 	struct m365_ports p;
 	char why[128];
 	char buf[32];
 
-	(void)state;
 	assert_int_equal(m365_ports_parse("", &p, why, sizeof(why)), 0);
 	assert_int_equal(p.n, 0);
 	assert_null(p.r);
@@ -119,39 +113,31 @@ test_empty_string_is_the_empty_set(void **state)
 	m365_ports_free(&p);
 }
 
-static void
-test_unsorted_ports_are_sorted(void **state)
+TEST(test_unsorted_ports_are_sorted)
 {
-	(void)state;
 	assert_canonical("443,80", "80,443");
 	assert_canonical("995,143,587", "143,587,995");
 }
 
-static void
-test_duplicates_and_overlaps_are_merged(void **state)
+TEST(test_duplicates_and_overlaps_are_merged)
 {
-	(void)state;
 	assert_canonical("443,80,443", "80,443");
 	assert_canonical("1-10,5-20", "1-20");
 	assert_canonical("100-200,150", "100-200");
 	assert_canonical("3478,3479,3480,3481", "3478-3481");
 }
 
-static void
-test_mixed_ports_and_ranges_format_canonically(void **state)
+TEST(test_mixed_ports_and_ranges_format_canonically)
 {
-	(void)state;
 	assert_canonical("3478-3481,443,80", "80,443,3478-3481");
 	assert_canonical("80,443,3478-3481", "80,443,3478-3481");
 }
 
-static void
-test_extreme_ports_one_and_65535_are_valid(void **state)
+TEST(test_extreme_ports_one_and_65535_are_valid)
 {
 	struct m365_ports p;
 	char why[128];
 
-	(void)state;
 	assert_int_equal(m365_ports_parse("1,65535", &p, why, sizeof(why)), 0);
 	assert_true(m365_ports_contains(&p, 1));
 	assert_true(m365_ports_contains(&p, 65535));
@@ -161,26 +147,20 @@ test_extreme_ports_one_and_65535_are_valid(void **state)
 	assert_canonical("1-65535", "1-65535");
 }
 
-static void
-test_single_port_range_equals_port(void **state)
+TEST(test_single_port_range_equals_port)
 {
-	(void)state;
 	assert_canonical("443-443", "443");
 }
 
-static void
-test_port_zero_is_refused(void **state)
+TEST(test_port_zero_is_refused)
 {
-	(void)state;
 	assert_refused("0");
 	assert_refused("80,0");
 	assert_refused("0-10");
 }
 
-static void
-test_port_above_65535_is_refused(void **state)
+TEST(test_port_above_65535_is_refused)
 {
-	(void)state;
 	assert_refused("65536");
 	assert_refused("1-65536");
 	assert_refused("99999999999999999999999999");
@@ -188,10 +168,8 @@ test_port_above_65535_is_refused(void **state)
 	assert_refused("4294967377"); /* 65617 modulo 2^32: no wrap-around */
 }
 
-static void
-test_non_numeric_port_is_refused(void **state)
+TEST(test_non_numeric_port_is_refused)
 {
-	(void)state;
 	assert_refused("abc");
 	assert_refused("80,abc");
 	assert_refused("443x");
@@ -199,18 +177,14 @@ test_non_numeric_port_is_refused(void **state)
 	assert_refused("-443");
 }
 
-static void
-test_reversed_range_is_refused(void **state)
+TEST(test_reversed_range_is_refused)
 {
-	(void)state;
 	assert_refused("5-3");
 	assert_refused("3481-3478");
 }
 
-static void
-test_empty_elements_are_refused(void **state)
+TEST(test_empty_elements_are_refused)
 {
-	(void)state;
 	assert_refused("1,,2");
 	assert_refused("80,");
 	assert_refused(",80");
@@ -218,33 +192,27 @@ test_empty_elements_are_refused(void **state)
 	assert_refused("80, ");
 }
 
-static void
-test_incomplete_range_is_refused(void **state)
+TEST(test_incomplete_range_is_refused)
 {
-	(void)state;
 	assert_refused("-");
 	assert_refused("80-");
 	assert_refused("1-2-3");
 }
 
-static void
-test_whitespace_only_is_refused(void **state)
+TEST(test_whitespace_only_is_refused)
 {
-	(void)state;
 	assert_refused(" ");
 	assert_refused("   ");
 }
 
-static void
-test_format_truncates_with_ellipsis(void **state)
+TEST(test_format_truncates_with_ellipsis)
 {
 	struct m365_ports p;
 	char why[128];
 	char buf[12];
 
-	(void)state;
-	assert_int_equal(m365_ports_parse("80,443,3478-3481,8080", &p, why,
-					  sizeof(why)), 0);
+	assert_int_equal(
+	    m365_ports_parse("80,443,3478-3481,8080", &p, why, sizeof(why)), 0);
 	m365_ports_format(&p, buf, sizeof(buf));
 	assert_true(strlen(buf) < sizeof(buf));
 	assert_non_null(strstr(buf, "..."));
@@ -252,13 +220,11 @@ test_format_truncates_with_ellipsis(void **state)
 	m365_ports_free(&p);
 }
 
-static void
-test_free_leaves_set_empty_and_accepts_null(void **state)
+TEST(test_free_leaves_set_empty_and_accepts_null)
 {
 	struct m365_ports p;
 	char why[128];
 
-	(void)state;
 	assert_int_equal(m365_ports_parse("80,443", &p, why, sizeof(why)), 0);
 	m365_ports_free(&p);
 	assert_int_equal(p.n, 0);
@@ -274,7 +240,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_two_ports_parse_into_two_ranges),
 	    cmocka_unit_test(test_spaces_after_commas_are_allowed),
-	    cmocka_unit_test(test_microsoft_mail_ports_with_spaces_are_contained),
+	    cmocka_unit_test(
+	        test_microsoft_mail_ports_with_spaces_are_contained),
 	    cmocka_unit_test(test_range_contains_both_ends_and_nothing_outside),
 	    cmocka_unit_test(test_empty_string_is_the_empty_set),
 	    cmocka_unit_test(test_unsorted_ports_are_sorted),

@@ -1,6 +1,7 @@
 /* fileio.c - reading whole input files, bounded (see fileio.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -53,4 +54,33 @@ fail:
 	free(buf);
 	close(fd);
 	return NULL;
+}
+
+int
+m365_write_file_atomic(const char *path, const char *data, size_t len)
+{
+	char tmp[4096];
+	size_t off = 0;
+	int fd, saved;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off == len && fsync(fd) == 0 && close(fd) == 0 &&
+	    rename(tmp, path) == 0)
+		return 0;
+	saved = errno ? errno : EIO;
+	if (off != len)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
 }

@@ -14,4 +14,11 @@
 char *m365_read_file(const char *path, size_t max, size_t *len,
 		     struct m365_err *err);
 
+/*
+ * Writes data[0..len) to path atomically: a temporary file beside it,
+ * fsync, rename.  Returns 0, or -1 with errno set (the temporary file is
+ * removed).
+ */
+int m365_write_file_atomic(const char *path, const char *data, size_t len);
+
 #endif

@@ -143,21 +143,20 @@ fail:
 }
 
 struct m365_list *
-m365_list_load(const struct m365_options *opt, struct m365_err *err)
+m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
+		    struct m365_err *err)
 {
-	struct m365_endpoints *ep;
 	struct m365_local *local = NULL;
 	struct m365_policy policy;
 	struct m365_list *l;
 
 	if (m365_policy_init(&policy, opt->categories, opt->service_areas,
-			     err) < 0)
+			     err) < 0) {
+		m365_endpoints_free(ep);
 		return NULL;
-	ep = opt->list ? m365_endpoints_load_file(opt->list, err)
-		       : m365_endpoints_load_bundled(err);
-	if (ep == NULL ||
-	    (opt->local && (local = m365_local_load_file(opt->local, err)) ==
-				   NULL)) {
+	}
+	if (opt->local &&
+	    (local = m365_local_load_file(opt->local, err)) == NULL) {
 		m365_endpoints_free(ep);
 		m365_policy_free(&policy);
 		return NULL;
@@ -165,6 +164,16 @@ m365_list_load(const struct m365_options *opt, struct m365_err *err)
 	l = m365_list_build(ep, local, &policy, err);
 	m365_policy_free(&policy);
 	return l;
+}
+
+struct m365_list *
+m365_list_load(const struct m365_options *opt, struct m365_err *err)
+{
+	struct m365_endpoints *ep;
+
+	ep = opt->list ? m365_endpoints_load_file(opt->list, err)
+		       : m365_endpoints_load_bundled(err);
+	return ep ? m365_list_build_opt(ep, opt, err) : NULL;
 }
 
 struct m365_list *

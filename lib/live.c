@@ -75,58 +75,6 @@ swap(struct m365_live *lv, struct m365_list *l, const char *version)
 	m365_list_unref(old);
 }
 
-/* Builds a list from endpoints with the configured local list and policy. */
-static struct m365_list *
-build(struct m365_live *lv, struct m365_endpoints *ep, struct m365_err *err)
-{
-	struct m365_local *local = NULL;
-	struct m365_policy policy;
-	struct m365_list *l;
-
-	if (m365_policy_init(&policy, lv->cfg.opt.categories,
-			     lv->cfg.opt.service_areas, err) < 0) {
-		m365_endpoints_free(ep);
-		return NULL;
-	}
-	if (lv->cfg.opt.local &&
-	    (local = m365_local_load_file(lv->cfg.opt.local, err)) == NULL) {
-		m365_endpoints_free(ep);
-		m365_policy_free(&policy);
-		return NULL;
-	}
-	l = m365_list_build(ep, local, &policy, err);
-	m365_policy_free(&policy);
-	return l;
-}
-
-/* Writes path atomically: a temporary file beside it, then rename. */
-static int
-write_atomic(const char *path, const char *data, size_t len)
-{
-	char tmp[4096];
-	size_t off = 0;
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off != len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		if (off != len)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 write_cache(struct m365_live *lv, const struct m365_snapshot *s)
 {
@@ -135,8 +83,8 @@ write_cache(struct m365_live *lv, const struct m365_snapshot *s)
 	if (lv->cfg.cache == NULL)
 		return;
 	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
-	if (write_atomic(lv->cfg.cache, s->json, s->len) < 0 ||
-	    write_atomic(vpath, s->version, strlen(s->version)) < 0)
+	if (m365_write_file_atomic(lv->cfg.cache, s->json, s->len) < 0 ||
+	    m365_write_file_atomic(vpath, s->version, strlen(s->version)) < 0)
 		logf_(lv, "WARNING: cannot write cache %s: %s", lv->cfg.cache,
 		      strerror(errno));
 }
@@ -159,7 +107,7 @@ load_initial(struct m365_live *lv)
 			      lv->cfg.cache);
 		} else if ((ep = m365_endpoints_load_file(lv->cfg.cache, &err)) == NULL) {
 			logf_(lv, "WARNING: ignoring cache: %s", err.msg);
-		} else if ((l = build(lv, ep, &err)) == NULL) {
+		} else if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 			logf_(lv, "WARNING: ignoring cache: %s", err.msg);
 		} else {
 			logf_(lv, "loaded version %s from cache %s", ver, lv->cfg.cache);
@@ -190,7 +138,7 @@ install(struct m365_live *lv, const char *v)
 		goto bad;
 	snprintf(src, sizeof(src), "redis %s version %s", lv->prefix, v);
 	if ((ep = m365_endpoints_parse(s.json, s.len, src, &err)) == NULL ||
-	    (l = build(lv, ep, &err)) == NULL) {
+	    (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		m365_snapshot_free(&s);
 		goto bad;
 	}

@@ -39,6 +39,14 @@ struct m365_list *m365_list_build(struct m365_endpoints *ep,
 				  struct m365_err *err);
 
 /*
+ * Builds a list from ep (taking ownership) with the local list and policy
+ * the options name (opt->list is ignored).  NULL with err set on failure.
+ */
+struct m365_list *m365_list_build_opt(struct m365_endpoints *ep,
+				      const struct m365_options *opt,
+				      struct m365_err *err);
+
+/*
  * Loads everything the options name and builds the list: the one call every
  * front end makes.  Returns NULL with err set on any failure.
  */

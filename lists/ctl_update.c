@@ -20,6 +20,7 @@
 
 #include "ctl.h"
 #include "fetch.h"
+#include "fileio.h"
 #include "m365_redis.h"
 #include "publish.h"
 
@@ -87,7 +88,7 @@ client_id(struct update *u, struct m365_err *err)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
 		 buf + 8, buf + 12, buf + 16, buf + 20);
-	if (write_file_atomic(path, u->guid, 36) < 0)
+	if (m365_write_file_atomic(path, u->guid, 36) < 0)
 		return m365_err_set(err, "%s: %s", path, strerror(errno));
 	return 0;
 }
@@ -129,7 +130,7 @@ get_ok(const struct update *u, const char *url, struct fetch_result *r,
 		long wait = r->retry_after >= 0 ? r->retry_after : 3600;
 		snprintf(path, sizeof(path), "%s/retry-after", u->dir);
 		snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + wait);
-		(void)write_file_atomic(path, until, strlen(until));
+		(void)m365_write_file_atomic(path, until, strlen(until));
 		m365_err_set(err, "refused: %s answered 429 Too Many Requests; "
 			     "retry after %ld seconds", url, wait);
 	} else {

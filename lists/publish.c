@@ -7,36 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "publish.h"
-
-int
-write_file_atomic(const char *path, const char *data, size_t len)
-{
-	char tmp[4096];
-	size_t off = 0;
-	int fd, saved;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off == len && fsync(fd) == 0 && close(fd) == 0 &&
-	    rename(tmp, path) == 0)
-		return 0;
-	saved = errno;
-	if (off != len)
-		close(fd);
-	unlink(tmp);
-	errno = saved ? saved : EIO;
-	return -1;
-}
 
 char *
 publisher_name(char *buf, size_t len)
@@ -231,10 +203,10 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 	if (mkdir(t->state_dir, 0755) < 0 && errno != EEXIST)
 		return m365_err_set(err, "%s: %s", t->state_dir, strerror(errno));
 	snprintf(path, sizeof(path), "%s/endpoints.json", t->state_dir);
-	if (write_file_atomic(path, s->json, s->len) < 0)
+	if (m365_write_file_atomic(path, s->json, s->len) < 0)
 		return m365_err_set(err, "%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/version", t->state_dir);
-	if (write_file_atomic(path, s->version, strlen(s->version)) < 0)
+	if (m365_write_file_atomic(path, s->version, strlen(s->version)) < 0)
 		return m365_err_set(err, "%s: %s", path, strerror(errno));
 	return 0;
 }

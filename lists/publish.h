@@ -49,9 +49,6 @@ char *publish_summary(const struct m365_endpoints *old,
 int publish_write(const struct target *t, struct m365_snapshot *s,
 		  struct m365_err *err);
 
-/* Writes path atomically (temporary file, fsync, rename).  0 or -1. */
-int write_file_atomic(const char *path, const char *data, size_t len);
-
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);
 

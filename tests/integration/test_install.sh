@@ -1,0 +1,35 @@
+#!/bin/sh
+# test_install.sh - `make install` honours PREFIX and DESTDIR, puts the
+# helper where Debian's Squid keeps its helpers, and the installed binaries
+# answer from the bundled list with no file of the build tree around.
+. "$(dirname "$0")/../lib.sh"
+
+D=$(mktemp -d)
+on_exit "rm -rf '$D'"
+cd "$ROOT" || exit 1
+if make --no-print-directory install DESTDIR="$D" PREFIX=/usr >"$D/log" 2>&1; then
+	ok "make install DESTDIR=... PREFIX=/usr succeeds"
+else
+	not_ok "make install" "$(tail -5 "$D/log")"
+fi
+for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
+	usr/share/man/man8/ext_m365_acl.8 \
+	usr/share/m365-bypass/endpoints-worldwide.json \
+	usr/share/m365-bypass/squid.conf.example \
+	usr/share/m365-bypass/local.list.example; do
+	if [ -f "$D/$f" ]; then ok "installed /$f"; else not_ok "installed /$f" "missing"; fi
+done
+[ -x "$D/usr/lib/squid/ext_m365_acl" ] && ok "the helper is executable" ||
+	not_ok "the helper is executable" "mode $(stat -c %a "$D/usr/lib/squid/ext_m365_acl")"
+
+# Run the installed copies from an empty directory: the bundled list is
+# inside the binaries.
+cp "$D/usr/lib/squid/ext_m365_acl" "$D/usr/bin/m365ctl" "$D/" 2>/dev/null
+cd "$D" || exit 1
+got=$(printf '1 teams.microsoft.com 443 -\n' | ./ext_m365_acl 2>/dev/null)
+check_eq "installed helper answers from the bundled list" \
+	"1 OK m365_category=Allow m365_service=Skype m365_set=12" "$got"
+got=$(./m365ctl lookup outlook.office365.com 443 | head -1)
+check_eq "installed m365ctl answers from the bundled list" \
+	"OK m365_category=Optimize m365_service=Exchange m365_set=1" "$got"
+finish

@@ -101,7 +101,7 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(SQUID_LIBEXEC)/ext_m365_acl
 	install -m 755 $(B)/m365ctl $(DESTDIR)$(PREFIX)/bin/m365ctl
-	install -m 644 helpers/ext_m365_acl.8 $(DESTDIR)$(MANDIR)/man8/ext_m365_acl.8
+	install -m 644 helpers/ext_m365_acl.8 lists/m365ctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(BUNDLED) $(DESTDIR)$(DATADIR)/endpoints-worldwide.json
 	install -m 644 contrib/squid/squid.conf $(DESTDIR)$(DATADIR)/squid.conf.example
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example

@@ -13,7 +13,7 @@ else
 	not_ok "make install" "$(tail -5 "$D/log")"
 fi
 for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
-	usr/share/man/man8/ext_m365_acl.8 \
+	usr/share/man/man8/ext_m365_acl.8 usr/share/man/man8/m365ctl.8 \
 	usr/share/m365-bypass/endpoints-worldwide.json \
 	usr/share/m365-bypass/squid.conf.example \
 	usr/share/m365-bypass/local.list.example; do

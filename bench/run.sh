@@ -5,6 +5,8 @@
 #    change) to build/bench_floor (the I/O floor: answers ERR without
 #    classifying) and to build/ext_m365_acl, with 50 lines in flight
 #    (BENCH_WINDOW), and prints throughput and the child's peak RSS.
+#    For information it repeats both streaming (no window: the pipe is the
+#    only limit), which shows the raw CPU cost per request.
 # 2. build/bench_classify measures m365_classify() in process.
 #
 # Targets: helper time <= 10x the floor's, helper peak RSS < 16 MiB,
@@ -18,22 +20,23 @@ W=${BENCH_WINDOW:-50}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# drive NAME CMD...: runs bench_driver, prints and keeps its output.
+# drive WINDOW NAME CMD...: runs bench_driver, prints and keeps its output.
 drive() {
-	_name=$1
-	shift
-	if ! timeout 100 "$B/bench_driver" -n "$N" -w "$W" "$_name" "$@" \
+	_w=$1
+	_name=$2
+	shift 2
+	if ! timeout 100 "$B/bench_driver" -n "$N" -w "$_w" "$_name" "$@" \
 		>"$T/$_name" 2>"$T/$_name.err"; then
 		echo "FAIL: $_name run broken: $(head -c 400 "$T/$_name.err")"
 	fi
 	cat "$T/$_name"
 }
 
-# field NAME AWK_EXPR: a number from the first line of NAME's output
-# ("NAME: N requests in S s = X req/s, peak RSS R KiB": $5 = S, $8 = X,
-# $12 = R).
+# field NAME I: field I of the first line of NAME's output
+# ("NAME: N requests in S s = X req/s, peak RSS R KiB": 5 = S, 8 = X,
+# 12 = R).
 field() {
-	awk "NR == 1 { print $2 }" "$T/$1"
+	awk -v i="$2" 'NR == 1 { print $i }' "$T/$1"
 }
 
 # judge LABEL OK_CONDITION(awk) VALUE: prints PASS or MISS.
@@ -46,17 +49,28 @@ judge() {
 }
 
 echo "== helper over pipes: $N requests, $W in flight =="
-drive floor "$B/bench_floor"
-drive ext_m365_acl "$B/ext_m365_acl"
-fs=$(field floor '$5')
-hs=$(field ext_m365_acl '$5')
-rss=$(field ext_m365_acl '$12')
+drive "$W" floor "$B/bench_floor"
+drive "$W" ext_m365_acl "$B/ext_m365_acl"
+fs=$(field floor 5)
+hs=$(field ext_m365_acl 5)
+rss=$(field ext_m365_acl 12)
 if [ -n "$fs" ] && [ -n "$hs" ] && [ -n "$rss" ]; then
 	ratio=$(awk -v h="$hs" -v f="$fs" 'BEGIN { printf "%.2f", h / f }')
 	judge "helper time / floor time = ${ratio}x (target <= 10x)" 'v <= 10' "$ratio"
 	judge "helper peak RSS $rss KiB (target < 16384 KiB)" 'v < 16384' "$rss"
 else
 	echo "MISS: no helper/floor measurement"
+fi
+
+echo
+echo "== for information: streaming, no window =="
+drive "$N" floor-stream "$B/bench_floor"
+drive "$N" ext_m365_acl-stream "$B/ext_m365_acl"
+fs=$(field floor-stream 5)
+hs=$(field ext_m365_acl-stream 5)
+if [ -n "$fs" ] && [ -n "$hs" ]; then
+	awk -v h="$hs" -v f="$fs" \
+	    'BEGIN { printf "info: streaming helper time / floor time = %.2fx\n", h / f }'
 fi
 
 echo

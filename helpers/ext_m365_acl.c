@@ -244,6 +244,8 @@ too_long(struct helper *h, const char *line, size_t len)
 	size_t ch_len = 0;
 	const char *ch = NULL;
 
+	fprintf(stderr, PROG ": WARNING: request line longer than %d bytes\n",
+		LINE_MAX_BYTES);
 	if (h->concurrency &&
 	    (ch = proto_channel(line, len, &ch_len)) == NULL)
 		return; /* the channel ID itself was unreadable */

@@ -65,10 +65,12 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 {
 	struct first never = {NONE}, bypass = {NONE};
 	struct best b = {l, port, NONE};
+	struct index_query q;
 
-	if (index_match(l->never, h, on_rule, &never) < 0 ||
-	    index_match(l->ms, h, on_set, &b) < 0 ||
-	    index_match(l->bypass, h, on_rule, &bypass) < 0)
+	index_query_init(&q, h);
+	if (index_match(l->never, &q, on_rule, &never) < 0 ||
+	    index_match(l->ms, &q, on_set, &b) < 0 ||
+	    index_match(l->bypass, &q, on_rule, &bypass) < 0)
 		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
 			      "pattern evaluation failed");
 	if (never.rule != NONE) {
@@ -93,25 +95,46 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 	v->service = v->set->service_area;
 }
 
+static int
+hexdigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int
 m365_port_parse(const char *s)
 {
-	int v = 0, digits = 0;
-	size_t i;
+	char buf[8];
+	size_t i, n = 0;
+	int v = 0;
 
-	if (s == NULL || s[0] == '\0' || (s[0] == '-' && s[1] == '\0'))
+	if (s == NULL)
 		return -1;
+	/* percent-decode (Squid escapes rfc1738-style): "%34%34%33" is 443 */
 	for (i = 0; s[i]; i++) {
-		char c = s[i];
-		/* Squid escapes rfc1738-style: "%34%34%33" is 443 */
-		if (c == '%' && s[i + 1] == '3' && s[i + 2] >= '0' &&
-		    s[i + 2] <= '9') {
-			c = s[i + 2];
+		int c = (unsigned char)s[i], hi, lo;
+		if (c == '%' && (hi = hexdigit(s[i + 1])) >= 0 &&
+		    (lo = hexdigit(s[i + 2])) >= 0) {
+			c = hi * 16 + lo;
 			i += 2;
 		}
-		if (c < '0' || c > '9' || ++digits > 5)
+		if (n == sizeof(buf) - 1)
 			return 0;
-		v = v * 10 + (c - '0');
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	if (n == 0 || (n == 1 && buf[0] == '-'))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (buf[i] < '0' || buf[i] > '9' || i >= 5)
+			return 0;
+		v = v * 10 + (buf[i] - '0');
 	}
 	return v >= 1 && v <= 65535 ? v : 0;
 }

@@ -53,15 +53,18 @@ on_items(void *ctx, const struct idx_item *items, size_t n)
 static void
 collect_host(struct collect *c, const struct m365_host *h, enum m365_on on)
 {
+	struct index_query q;
+
 	if (h->kind != M365_HOST_NAME && h->kind != M365_HOST_IPV4 &&
 	    h->kind != M365_HOST_IPV6)
 		return;
+	index_query_init(&q, h);
 	c->on = on;
 	c->is_rule = 0;
-	(void)index_match(c->l->ms, h, on_items, c);
+	(void)index_match(c->l->ms, &q, on_items, c);
 	c->is_rule = 1;
-	(void)index_match(c->l->never, h, on_items, c);
-	(void)index_match(c->l->bypass, h, on_items, c);
+	(void)index_match(c->l->never, &q, on_items, c);
+	(void)index_match(c->l->bypass, &q, on_items, c);
 }
 
 int

@@ -159,22 +159,41 @@ index_finish(struct index *ix, char *why, size_t whylen)
 	return 0;
 }
 
-static void
-match_names(const struct index *ix, const struct m365_host *h,
-	    index_hit_fn fn, void *ctx)
+void
+index_query_init(struct index_query *q, const struct m365_host *h)
 {
-	const struct idx_item *items;
 	uint64_t hash = HASHTAB_SEED;
-	size_t i = h->len, n;
+	size_t i = h->len;
 
+	q->host = h;
+	q->n = 0;
+	if (h->kind != M365_HOST_NAME)
+		return;
 	while (i-- > 0) {
 		hash = hashtab_hash_step(hash, (unsigned char)h->name[i]);
-		if (i > 0 && h->name[i - 1] == '.' &&
-		    (items = hashtab_get(ix->suffix, hash, h->name + i,
-					 h->len - i, &n)) != NULL)
-			fn(ctx, items, n);
+		if (i > 0 && h->name[i - 1] == '.') {
+			q->pos[q->n] = (uint16_t)i;
+			q->hash[q->n++] = hash;
+		}
 	}
-	if ((items = hashtab_get(ix->exact, hash, h->name, h->len, &n)) != NULL)
+	q->whole = hash;
+}
+
+static void
+match_names(const struct index *ix, const struct index_query *q,
+	    index_hit_fn fn, void *ctx)
+{
+	const struct m365_host *h = q->host;
+	const struct idx_item *items;
+	size_t i, n;
+
+	for (i = 0; i < q->n && hashtab_size(ix->suffix) > 0; i++)
+		if ((items = hashtab_get(ix->suffix, q->hash[i],
+					 h->name + q->pos[i],
+					 h->len - q->pos[i], &n)) != NULL)
+			fn(ctx, items, n);
+	if ((items = hashtab_get(ix->exact, q->whole, h->name, h->len, &n)) !=
+	    NULL)
 		fn(ctx, items, n);
 }
 
@@ -211,12 +230,16 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 }
 
 int
-index_match(const struct index *ix, const struct m365_host *host,
+index_match(const struct index *ix, const struct index_query *q,
 	    index_hit_fn fn, void *ctx)
 {
+	const struct m365_host *host = q->host;
+
+	if (ix->n_patterns == 0)
+		return 0;
 	switch (host->kind) {
 	case M365_HOST_NAME:
-		match_names(ix, host, fn, ctx);
+		match_names(ix, q, fn, ctx);
 		return match_regexes(ix, host, fn, ctx);
 	case M365_HOST_IPV4:
 		cidrtrie_match(ix->v4, host->addr, fn, ctx);

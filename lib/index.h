@@ -46,11 +46,26 @@ int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
 int index_finish(struct index *ix, char *why, size_t whylen);
 
 /*
- * Calls fn for every pattern that matches host (a NAME, IPV4 or IPV6).
- * Returns 0, or -1 when a regex could not be evaluated (then the caller must
- * not treat the answer as complete).
+ * A host prepared for lookups: the hash of the whole name and of every
+ * suffix that follows a dot, computed once and used by every index.
  */
-int index_match(const struct index *ix, const struct m365_host *host,
+struct index_query {
+	const struct m365_host *host;
+	size_t n;                    /* suffixes after a dot */
+	uint16_t pos[M365_HOST_MAX / 2 + 1];
+	uint64_t hash[M365_HOST_MAX / 2 + 1];
+	uint64_t whole;              /* hash of the whole name */
+};
+
+/* Prepares q for host (which must outlive q). */
+void index_query_init(struct index_query *q, const struct m365_host *host);
+
+/*
+ * Calls fn for every pattern that matches the query's host (a NAME, IPV4 or
+ * IPV6).  Returns 0, or -1 when a regex could not be evaluated (then the
+ * caller must not treat the answer as complete).
+ */
+int index_match(const struct index *ix, const struct index_query *q,
 		index_hit_fn fn, void *ctx);
 
 /* Number of patterns added. */

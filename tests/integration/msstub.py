@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""msstub.py - a local stand-in for Microsoft's endpoint web service.
+
+    python3 msstub.py --control CONTROL.json --log REQUESTS.log
+                      [--port N] [--port-file FILE] [--root DIR]
+
+Binds 127.0.0.1:N (0, the default, picks a free port, which is printed on
+stdout and, with --port-file, written to FILE once the socket listens).
+
+    GET /version/<Instance>?ClientRequestId=GUID
+        -> {"instance": "<Instance>", "latest": "<control version>"}
+    GET /endpoints/<Instance>?ClientRequestId=GUID[&...]
+        -> the bytes of the control "endpoints" file
+
+A request without a ClientRequestId GUID is answered 400; any other path 404.
+
+CONTROL.json is read again on every request:
+
+    {"version": "2025120100",
+     "endpoints": "tests/fixtures/worldwide-2025-12-01.json",
+     "mode": "ok" | "truncated" | "empty" | "429" | "500",
+     "version_mode": "ok" | "truncated" | "empty" | "429" | "500",
+     "retry_after": 120}
+
+"mode" applies to /endpoints, "version_mode" (default "ok") to /version:
+"truncated" serves the first half of the body, "empty" serves "[]", "429"
+answers 429 Too Many Requests with Retry-After (omitted when retry_after is
+null), "500" answers 500.  A relative "endpoints" path is taken from --root
+(default: the current directory).
+
+Every request appends one line "METHOD PATH" (the path with its query
+string) to REQUESTS.log before it is answered, so a test can tell whether
+/endpoints was downloaded.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                  r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+LOG_LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "msstub/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):  # quiet: the request log is ours
+        pass
+
+    def record(self):
+        with LOG_LOCK:
+            with open(self.server.args.log, "a") as f:
+                f.write("%s %s\n" % (self.command, self.path))
+
+    def control(self):
+        with open(self.server.args.control) as f:
+            return json.load(f)
+
+    def send(self, status, body, ctype="application/json", headers=()):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def apply(self, mode, ctl, body):
+        """Answers body according to mode."""
+        if mode == "truncated":
+            self.send(200, body[: len(body) // 2])
+        elif mode == "empty":
+            self.send(200, b"[]")
+        elif mode == "429":
+            ra = ctl.get("retry_after", 120)
+            hdr = () if ra is None else (("Retry-After", str(ra)),)
+            self.send(429, b'{"error":"Too Many Requests"}', headers=hdr)
+        elif mode == "500":
+            self.send(500, b'{"error":"Internal Server Error"}')
+        else:
+            self.send(200, body)
+
+    def do_GET(self):
+        self.record()
+        try:
+            ctl = self.control()
+        except (OSError, ValueError) as e:
+            self.send(500, ("bad control file: %s\n" % e).encode(), "text/plain")
+            return
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        parts = url.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] not in ("version", "endpoints") or not parts[1]:
+            self.send(404, b'{"error":"not found"}')
+            return
+        ids = query.get("ClientRequestId", [])
+        if len(ids) != 1 or not GUID.match(ids[0]):
+            self.send(400, b'{"error":"ClientRequestId must be a GUID"}')
+            return
+        kind, instance = parts
+        if kind == "version":
+            body = json.dumps({"instance": instance,
+                               "latest": ctl.get("version", "")}).encode()
+            self.apply(ctl.get("version_mode", "ok"), ctl, body)
+            return
+        path = ctl.get("endpoints", "")
+        if not os.path.isabs(path):
+            path = os.path.join(self.server.args.root, path)
+        try:
+            with open(path, "rb") as f:
+                body = f.read()
+        except OSError as e:
+            self.send(500, ("cannot read %s: %s\n" % (path, e)).encode(), "text/plain")
+            return
+        self.apply(ctl.get("mode", "ok"), ctl, body)
+
+    do_HEAD = do_GET
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--control", required=True)
+    ap.add_argument("--log", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--root", default=os.getcwd())
+    args = ap.parse_args()
+    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    srv.daemon_threads = True
+    srv.args = args
+    port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+    print(port, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

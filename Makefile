@@ -92,7 +92,7 @@ $(B)/bench_floor: bench/bench_floor.c
 $(B)/bench_driver: bench/bench_driver.c
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor $(B)/bench_driver
+	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor $(B)/bench_driver $(B)/bench_reload
 	@sh bench/run.sh
 
 # --- install -----------------------------------------------------------------

@@ -44,8 +44,8 @@
 #define STALL_MS 30000
 
 struct requests {
-	char *buf;        /* all request lines, back to back */
-	size_t *end;      /* end[i]: offset just past line i's newline */
+	char *buf;   /* all request lines, back to back */
+	size_t *end; /* end[i]: offset just past line i's newline */
 	size_t n;
 };
 
@@ -54,11 +54,11 @@ struct run {
 	size_t window;
 	int to_child, from_child;
 	pid_t pid;
-	size_t wr_off;    /* bytes of rq->buf written */
-	size_t started;   /* lines with at least one byte written */
+	size_t wr_off;  /* bytes of rq->buf written */
+	size_t started; /* lines with at least one byte written */
 	size_t answered;
 	unsigned char *seen;
-	char *rd;         /* answer bytes not yet parsed */
+	char *rd; /* answer bytes not yet parsed */
 	size_t rd_len;
 	size_t ok, err, bad;
 	char first_bad[160];
@@ -67,38 +67,68 @@ struct run {
 /* --- request generation -------------------------------------------------- */
 
 static const char *const exact_names[] = {
-	"teams.microsoft.com", "outlook.office365.com", "outlook.office.com",
-	"smtp.office365.com", "teams.cloud.microsoft", "outlook.cloud.microsoft",
-	"account.activedirectory.windowsazure.com", "compliance.microsoft.com",
-	"defender.microsoft.com", "office.live.com", "aka.ms",
-	"crl.microsoft.com", "go.microsoft.com", "admin.microsoft.com",
-	"www.onedrive.com", "storage.live.com", "login.live.com", "sway.com",
+    "teams.microsoft.com",
+    "outlook.office365.com",
+    "outlook.office.com",
+    "smtp.office365.com",
+    "teams.cloud.microsoft",
+    "outlook.cloud.microsoft",
+    "account.activedirectory.windowsazure.com",
+    "compliance.microsoft.com",
+    "defender.microsoft.com",
+    "office.live.com",
+    "aka.ms",
+    "crl.microsoft.com",
+    "go.microsoft.com",
+    "admin.microsoft.com",
+    "www.onedrive.com",
+    "storage.live.com",
+    "login.live.com",
+    "sway.com",
 };
 
 static const char *const suffixes[] = {
-	"teams.microsoft.com", "lync.com", "sharepoint.com",
-	"protection.outlook.com", "officeapps.live.com", "online.office.com",
-	"auth.microsoft.com", "microsoftonline.com", "office.net", "office.com",
-	"skype.com", "mail.protection.outlook.com", "teams.cloud.microsoft",
-	"cloud.microsoft", "onmicrosoft.com", "yammer.com",
+    "teams.microsoft.com",
+    "lync.com",
+    "sharepoint.com",
+    "protection.outlook.com",
+    "officeapps.live.com",
+    "online.office.com",
+    "auth.microsoft.com",
+    "microsoftonline.com",
+    "office.net",
+    "office.com",
+    "skype.com",
+    "mail.protection.outlook.com",
+    "teams.cloud.microsoft",
+    "cloud.microsoft",
+    "onmicrosoft.com",
+    "yammer.com",
 };
 
 static const char *const lookalikes[] = {
-	"teams.microsoft.com.evil.example", "teams-microsoft.com",
-	"outlook.office365.com.attacker.net", "sharepoint.com.evil.org",
-	"microsoft.com-login.example", "evilsharepoint.com",
-	"teamsmicrosoft.com", "office365.co", "lync.com.example",
-	"m1crosoft.com",
+    "teams.microsoft.com.evil.example",
+    "teams-microsoft.com",
+    "outlook.office365.com.attacker.net",
+    "sharepoint.com.evil.org",
+    "microsoft.com-login.example",
+    "evilsharepoint.com",
+    "teamsmicrosoft.com",
+    "office365.co",
+    "lync.com.example",
+    "m1crosoft.com",
 };
 
 static const char *const unrelated[] = {
-	"www.example.com", "cdn.example.net", "api.github.com",
-	"www.google.com", "debian.org", "deb.debian.org", "news.ycombinator.com",
-	"s3.amazonaws.com", "www.wikipedia.org", "static.zoom.us",
+    "www.example.com",      "cdn.example.net",  "api.github.com",
+    "www.google.com",       "debian.org",       "deb.debian.org",
+    "news.ycombinator.com", "s3.amazonaws.com", "www.wikipedia.org",
+    "static.zoom.us",
 };
 
 /* xorshift64*: a fixed, fast sequence so every run sends the same mix. */
-static uint64_t next_rand(uint64_t *s)
+static uint64_t
+next_rand(uint64_t *s)
 {
 	*s ^= *s >> 12;
 	*s ^= *s << 25;
@@ -109,20 +139,23 @@ static uint64_t next_rand(uint64_t *s)
 #define PICK(arr, r) ((arr)[(r) % (sizeof(arr) / sizeof((arr)[0]))])
 
 /* A name under a Microsoft suffix wildcard, e.g. "x3f9a.sharepoint.com". */
-static void gen_suffix(char *h, size_t len, uint64_t r)
+static void
+gen_suffix(char *h, size_t len, uint64_t r)
 {
 	snprintf(h, len, "%s%" PRIx64 ".%s", (r & 1) ? "tenant-" : "x",
-		 (r >> 8) & 0xffffff, PICK(suffixes, r >> 40));
+	         (r >> 8) & 0xffffff, PICK(suffixes, r >> 40));
 }
 
 /* An IPv4 address inside (in=true) or outside Microsoft's ranges. */
-static void gen_ipv4(char *h, size_t len, uint64_t r, bool in)
+static void
+gen_ipv4(char *h, size_t len, uint64_t r, bool in)
 {
 	static const unsigned teams_b[] = {112, 113, 114, 115, 122, 123};
 	unsigned a = (unsigned)(r >> 16) & 0xff, b = (unsigned)(r >> 24) & 0xff;
 
 	if (!in) /* documentation ranges */
-		snprintf(h, len, "%s.%u", (r & 1) ? "198.51.100" : "203.0.113", a);
+		snprintf(h, len, "%s.%u", (r & 1) ? "198.51.100" : "203.0.113",
+		         a);
 	else if ((r >> 32) % 4 == 0) /* 52.112.0.0/14, 52.122.0.0/15 */
 		snprintf(h, len, "52.%u.%u.%u", PICK(teams_b, r >> 40), a, b);
 	else if ((r >> 32) % 4 == 1) /* 40.92.0.0/15 */
@@ -134,20 +167,23 @@ static void gen_ipv4(char *h, size_t len, uint64_t r, bool in)
 }
 
 /* An IPv6 address inside or outside Microsoft's ranges, sometimes in []. */
-static void gen_ipv6(char *h, size_t len, uint64_t r, bool in)
+static void
+gen_ipv6(char *h, size_t len, uint64_t r, bool in)
 {
-	unsigned a = (unsigned)(r >> 16) & 0xffff, b = (unsigned)(r >> 32) & 0xffff;
+	unsigned a = (unsigned)(r >> 16) & 0xffff,
+	         b = (unsigned)(r >> 32) & 0xffff;
 	const char *o = (r & 1) ? "[" : "", *c = (r & 1) ? "]" : "";
 
 	if (in)
 		snprintf(h, len, "%s2603:1063:%x:%x::%x%s", o, a & 0x3ff, b,
-			 a ^ b, c);
+		         a ^ b, c);
 	else
 		snprintf(h, len, "%s2001:db8:%x:%x::%x%s", o, a, b, a ^ b, c);
 }
 
 /* Writes the destination of request r into h. */
-static void gen_dst(char *h, size_t len, uint64_t r)
+static void
+gen_dst(char *h, size_t len, uint64_t r)
 {
 	unsigned k = (unsigned)(r % 100);
 
@@ -170,15 +206,16 @@ static void gen_dst(char *h, size_t len, uint64_t r)
 }
 
 /* Port: 443 50%, 80 20%, 8080 15%, unknown 15%. */
-static const char *gen_port(uint64_t r)
+static const char *
+gen_port(uint64_t r)
 {
 	unsigned k = (unsigned)(r % 20);
 	return k < 10 ? "443" : k < 14 ? "80" : k < 17 ? "8080" : "-";
 }
 
 /* Appends request line i to rq->buf at *off. */
-static void gen_line(struct requests *rq, size_t i, size_t *off,
-		     uint64_t *seed)
+static void
+gen_line(struct requests *rq, size_t i, size_t *off, uint64_t *seed)
 {
 	char dst[128];
 	uint64_t r = next_rand(seed);
@@ -188,14 +225,15 @@ static void gen_line(struct requests *rq, size_t i, size_t *off,
 	gen_dst(dst, sizeof(dst), r);
 	if (dst[0] == '[' && sni == dst)
 		sni = "-"; /* an SNI is never an IP literal in brackets */
-	*off += (size_t)snprintf(rq->buf + *off, LINE_MAX_LEN,
-				 "%zu %s %s %s -\n", i, dst,
-				 gen_port(r >> 20), sni);
+	*off +=
+	    (size_t)snprintf(rq->buf + *off, LINE_MAX_LEN, "%zu %s %s %s -\n",
+	                     i, dst, gen_port(r >> 20), sni);
 	rq->end[i] = *off;
 }
 
 /* Builds n request lines; returns 0, or -1 when out of memory. */
-static int gen_requests(struct requests *rq, size_t n, uint64_t seed)
+static int
+gen_requests(struct requests *rq, size_t n, uint64_t seed)
 {
 	size_t off = 0;
 
@@ -209,10 +247,12 @@ static int gen_requests(struct requests *rq, size_t n, uint64_t seed)
 	return 0;
 }
 
-/* --- the child -------------------------------------------------------------- */
+/* --- the child --------------------------------------------------------------
+ */
 
 /* Forks argv with pipes; fills r->pid, r->to_child, r->from_child. */
-static int start_child(struct run *r, char **argv)
+static int
+start_child(struct run *r, char **argv)
 {
 	int in[2], out[2];
 
@@ -237,10 +277,12 @@ static int start_child(struct run *r, char **argv)
 	return 0;
 }
 
-/* --- writing requests -------------------------------------------------------- */
+/* --- writing requests --------------------------------------------------------
+ */
 
 /* Offset up to which requests may be written: WINDOW lines past answered. */
-static size_t write_limit(const struct run *r)
+static size_t
+write_limit(const struct run *r)
 {
 	size_t last = r->answered + r->window;
 	if (last > r->rq->n)
@@ -249,13 +291,14 @@ static size_t write_limit(const struct run *r)
 }
 
 /* Writes what the window allows; closes the pipe after the last line. */
-static int send_requests(struct run *r)
+static int
+send_requests(struct run *r)
 {
 	size_t limit = write_limit(r);
 
 	if (r->wr_off < limit) {
 		ssize_t n = write(r->to_child, r->rq->buf + r->wr_off,
-				  limit - r->wr_off);
+		                  limit - r->wr_off);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			perror("bench_driver: write");
 			return -1;
@@ -273,19 +316,21 @@ static int send_requests(struct run *r)
 	return 0;
 }
 
-/* --- reading answers ------------------------------------------------------- */
+/* --- reading answers -------------------------------------------------------
+ */
 
 /* Records a bad answer (the first one is kept for the report). */
-static void bad_answer(struct run *r, const char *line, size_t len,
-		       const char *why)
+static void
+bad_answer(struct run *r, const char *line, size_t len, const char *why)
 {
 	if (r->bad++ == 0)
 		snprintf(r->first_bad, sizeof(r->first_bad), "%s: [%.*s]", why,
-			 (int)(len > 100 ? 100 : len), line);
+		         (int)(len > 100 ? 100 : len), line);
 }
 
 /* Checks one answer line (without its newline). */
-static void check_answer(struct run *r, const char *line, size_t len)
+static void
+check_answer(struct run *r, const char *line, size_t len)
 {
 	char *endp;
 	unsigned long long id = strtoull(line, &endp, 10);
@@ -301,14 +346,15 @@ static void check_answer(struct run *r, const char *line, size_t len)
 	if (rest >= 2 && memcmp(v, "OK", 2) == 0 && (rest == 2 || v[2] == ' '))
 		r->ok++;
 	else if (rest >= 3 && memcmp(v, "ERR", 3) == 0 &&
-		 (rest == 3 || v[3] == ' '))
+	         (rest == 3 || v[3] == ' '))
 		r->err++;
 	else
 		bad_answer(r, line, len, "neither OK nor ERR");
 }
 
 /* Parses the complete answer lines in r->rd; keeps a partial one. */
-static void parse_answers(struct run *r)
+static void
+parse_answers(struct run *r)
 {
 	char *p = r->rd, *end = r->rd + r->rd_len, *nl;
 
@@ -325,10 +371,11 @@ static void parse_answers(struct run *r)
 }
 
 /* Reads answers; returns 1 at EOF, 0 otherwise, -1 on error. */
-static int read_answers(struct run *r)
+static int
+read_answers(struct run *r)
 {
-	ssize_t n = read(r->from_child, r->rd + r->rd_len,
-			 READ_SIZE - r->rd_len);
+	ssize_t n =
+	    read(r->from_child, r->rd + r->rd_len, READ_SIZE - r->rd_len);
 
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
@@ -342,22 +389,26 @@ static int read_answers(struct run *r)
 	return 0;
 }
 
-/* --- the loop -------------------------------------------------------------- */
+/* --- the loop --------------------------------------------------------------
+ */
 
 /* Polls until the child's stdout ends; returns 0 or -1. */
-static int pump(struct run *r)
+static int
+pump(struct run *r)
 {
 	for (;;) {
 		struct pollfd p[2] = {{r->from_child, POLLIN, 0},
-				      {r->to_child, POLLOUT, 0}};
-		bool want_write = r->to_child >= 0 && r->wr_off < write_limit(r);
+		                      {r->to_child, POLLOUT, 0}};
+		bool want_write =
+		    r->to_child >= 0 && r->wr_off < write_limit(r);
 		int n = poll(p, want_write ? 2 : 1, STALL_MS);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			fprintf(stderr, "bench_driver: %s\n",
-				n == 0 ? "no progress for 30 s" : "poll failed");
+			        n == 0 ? "no progress for 30 s"
+			               : "poll failed");
 			return -1;
 		}
 		if (want_write && (p[1].revents & (POLLOUT | POLLERR)) &&
@@ -373,7 +424,8 @@ static int pump(struct run *r)
 	}
 }
 
-static double now(void)
+static double
+now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -381,7 +433,8 @@ static double now(void)
 }
 
 /* Waits for the child; returns its peak RSS in KiB, or -1 if it failed. */
-static long reap(pid_t pid)
+static long
+reap(pid_t pid)
 {
 	struct rusage ru;
 	int status;
@@ -392,16 +445,17 @@ static long reap(pid_t pid)
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "bench_driver: child %s %d\n",
-			WIFEXITED(status) ? "exited" : "killed by signal",
-			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		        WIFEXITED(status) ? "exited" : "killed by signal",
+		        WIFEXITED(status) ? WEXITSTATUS(status)
+		                          : WTERMSIG(status));
 		return -1;
 	}
 	return ru.ru_maxrss;
 }
 
 /* Prints the result lines; returns the exit status. */
-static int report(const char *name, const struct run *r, double secs,
-		  long rss)
+static int
+report(const char *name, const struct run *r, double secs, long rss)
 {
 	int fail = rss < 0 || r->bad > 0 || r->answered != r->rq->n;
 
@@ -410,21 +464,23 @@ static int report(const char *name, const struct run *r, double secs,
 	printf("%s: answers OK=%zu ERR=%zu\n", name, r->ok, r->err);
 	if (r->bad > 0)
 		fprintf(stderr, "%s: %zu bad answers, first %s\n", name, r->bad,
-			r->first_bad);
+		        r->first_bad);
 	if (r->answered != r->rq->n)
 		fprintf(stderr, "%s: %zu of %zu requests answered\n", name,
-			r->answered, r->rq->n);
+		        r->answered, r->rq->n);
 	return fail ? 1 : 0;
 }
 
-static void usage(void)
+static void
+usage(void)
 {
 	fprintf(stderr, "usage: bench_driver [-n REQUESTS] [-w WINDOW] "
-			"[-s SEED] NAME CMD [ARG...]\n");
+	                "[-s SEED] NAME CMD [ARG...]\n");
 	exit(2);
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct requests rq;
 	struct run r = {.window = 50};

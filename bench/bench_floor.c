@@ -22,19 +22,20 @@
 
 struct floor_state {
 	char in[IN_SIZE];
-	size_t in_len;          /* bytes of the current partial line in in[] */
-	char out[IN_SIZE];      /* answers, written once per read chunk */
+	size_t in_len;     /* bytes of the current partial line in in[] */
+	char out[IN_SIZE]; /* answers, written once per read chunk */
 	size_t out_len;
 	int write_failed;
-	char long_id[ID_MAX];   /* channel ID of an over-long line */
+	char long_id[ID_MAX]; /* channel ID of an over-long line */
 	size_t long_id_len;
-	int skipping;           /* inside an over-long line */
+	int skipping; /* inside an over-long line */
 };
 
 static struct floor_state st;
 
 /* Writes all of buf; returns 0, or -1 on error. */
-static int write_all(const char *buf, size_t len)
+static int
+write_all(const char *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(STDOUT_FILENO, buf, len);
@@ -49,7 +50,8 @@ static int write_all(const char *buf, size_t len)
 }
 
 /* Length of the channel ID (first token) of line[0..len). */
-static size_t id_len(const char *line, size_t len)
+static size_t
+id_len(const char *line, size_t len)
 {
 	size_t i = 0;
 	while (i < len && line[i] != ' ' && line[i] != '\r' && i < ID_MAX)
@@ -58,7 +60,8 @@ static size_t id_len(const char *line, size_t len)
 }
 
 /* Writes the output buffer out (once per read chunk, or when full). */
-static void flush_out(void)
+static void
+flush_out(void)
 {
 	if (st.out_len > 0 && write_all(st.out, st.out_len) < 0)
 		st.write_failed = 1;
@@ -66,7 +69,8 @@ static void flush_out(void)
 }
 
 /* Appends `ID ERR\n` to the output buffer. */
-static void answer(const char *id, size_t len)
+static void
+answer(const char *id, size_t len)
 {
 	if (st.out_len + ID_MAX + 5 > sizeof(st.out))
 		flush_out(); /* only for chunks of very short lines */
@@ -77,7 +81,8 @@ static void answer(const char *id, size_t len)
 }
 
 /* Answers an over-long line whose end (or EOF) has been reached. */
-static void answer_long(void)
+static void
+answer_long(void)
 {
 	answer(st.long_id, st.long_id_len);
 	st.skipping = 0;
@@ -87,7 +92,8 @@ static void answer_long(void)
  * Answers every complete line in st.in[0..st.in_len) and moves the partial
  * rest to the front.
  */
-static void answer_lines(void)
+static void
+answer_lines(void)
 {
 	char *p = st.in, *end = st.in + st.in_len, *nl;
 
@@ -111,7 +117,8 @@ static void answer_lines(void)
 }
 
 /* Answers what is left at end of input. */
-static void answer_eof(void)
+static void
+answer_eof(void)
 {
 	if (st.skipping)
 		answer_long();
@@ -120,11 +127,12 @@ static void answer_eof(void)
 	st.in_len = 0;
 }
 
-int main(void)
+int
+main(void)
 {
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, st.in + st.in_len,
-				 IN_SIZE - st.in_len);
+		ssize_t n =
+		    read(STDIN_FILENO, st.in + st.in_len, IN_SIZE - st.in_len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

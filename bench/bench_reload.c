@@ -28,11 +28,14 @@
 #define N_REQ 20000
 #define ROUNDS 20
 
-static const char *const hosts[] = {
-    "teams.microsoft.com 443", "outlook.office365.com 443",
-    "a.b.teams.microsoft.com 443", "www.example.com 443",
-    "52.112.0.1 443", "evilteams.microsoft.com 443",
-    "teams.microsoft.com.evil.example 443", "login.microsoftonline.com 443"};
+static const char *const hosts[] = {"teams.microsoft.com 443",
+                                    "outlook.office365.com 443",
+                                    "a.b.teams.microsoft.com 443",
+                                    "www.example.com 443",
+                                    "52.112.0.1 443",
+                                    "evilteams.microsoft.com 443",
+                                    "teams.microsoft.com.evil.example 443",
+                                    "login.microsoftonline.com 443"};
 
 struct helper {
 	pid_t pid;
@@ -64,7 +67,8 @@ slurp(const char *path, size_t *len)
 	long n;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) < 0 || (buf = malloc((size_t)n + 1)) == NULL ||
+	    fseek(f, 0, SEEK_SET) < 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL ||
 	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		fprintf(stderr, "bench_reload: cannot read %s\n", path);
 		exit(1);
@@ -163,8 +167,9 @@ latency(struct helper *h, const char *label, double *p99)
 	}
 	qsort(lat, N_REQ, sizeof(double), cmp_double);
 	*p99 = lat[N_REQ * 99 / 100];
-	printf("%s: %d lockstep requests: p50 %.1f us, p99 %.1f us, max %.1f us\n",
-	       label, N_REQ, lat[N_REQ / 2], *p99, lat[N_REQ - 1]);
+	printf(
+	    "%s: %d lockstep requests: p50 %.1f us, p99 %.1f us, max %.1f us\n",
+	    label, N_REQ, lat[N_REQ / 2], *p99, lat[N_REQ - 1]);
 }
 
 int
@@ -180,8 +185,9 @@ main(int argc, char **argv)
 	int i;
 
 	if (argc != 7) {
-		fprintf(stderr, "usage: bench_reload HELPER REDIS_PORT OLD.json "
-				"NEW.json PROBE_HOST PROBE_PORT\n");
+		fprintf(stderr,
+		        "usage: bench_reload HELPER REDIS_PORT OLD.json "
+		        "NEW.json PROBE_HOST PROBE_PORT\n");
 		return 2;
 	}
 	memset(&p, 0, sizeof(p));
@@ -219,7 +225,7 @@ main(int argc, char **argv)
 		do {
 			ask(&h, ++probes, probe, buf, sizeof(buf));
 		} while ((strstr(buf, " OK") != NULL) != want_ok &&
-			 now_us() - t0 < 5e6);
+		         now_us() - t0 < 5e6);
 		sw[i] = (now_us() - t0) / 1000;
 	}
 	qsort(sw, ROUNDS, sizeof(double), cmp_double);

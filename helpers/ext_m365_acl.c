@@ -31,11 +31,11 @@ struct helper {
 	bool concurrency;
 	bool debug;
 	struct m365_live *live;
-	struct m365_list *list;    /* in use for the current batch, or NULL */
+	struct m365_list *list; /* in use for the current batch, or NULL */
 	struct outbuf out;
-	char *in;                  /* READ_CHUNK + LINE_MAX_BYTES + 1 */
+	char *in; /* READ_CHUNK + LINE_MAX_BYTES + 1 */
 	size_t in_len;
-	char *scratch;             /* decoded fields of one line */
+	char *scratch; /* decoded fields of one line */
 	/* an over-long line being skipped */
 	bool skipping;
 	char skip_channel[260];
@@ -46,28 +46,32 @@ struct helper {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: " PROG " [--list FILE] [--local FILE] [--categories LIST]\n"
-		"       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
-		"       [--cache FILE] [--poll SECONDS] [--no-concurrency] [-d]\n"
-		"\n"
-		"Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
-		"\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
-		"Microsoft 365 endpoints the policy lets through, \"CHANNEL ERR\"\n"
-		"otherwise.\n"
-		"\n"
-		"  --list FILE           Microsoft endpoint JSON (default: bundled)\n"
-		"  --local FILE          local bypass/never rules\n"
-		"  --categories LIST     categories that bypass (Optimize,Allow)\n"
-		"  --service-areas LIST  service areas that bypass (all)\n"
-		"  --redis URL           follow the list published in Redis\n"
-		"                        (redis://[[user:]pass@]host[:port][/db],\n"
-		"                        unix:///path[?db=N])\n"
-		"  --redis-prefix P      Redis key prefix (m365:)\n"
-		"  --cache FILE          keep the last list Redis gave here\n"
-		"  --poll SECONDS        check the version pointer this often (10)\n"
-		"  --no-concurrency      lines carry no channel ID (concurrency=0)\n"
-		"  -d, --debug           log every request and answer to stderr\n");
+	fprintf(
+	    f,
+	    "usage: " PROG " [--list FILE] [--local FILE] [--categories LIST]\n"
+	    "       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
+	    "       [--cache FILE] [--poll SECONDS] [--no-concurrency] [-d]\n"
+	    "\n"
+	    "Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
+	    "\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
+	    "Microsoft 365 endpoints the policy lets through, \"CHANNEL ERR\"\n"
+	    "otherwise.\n"
+	    "\n"
+	    "  --list FILE           Microsoft endpoint JSON (default: "
+	    "bundled)\n"
+	    "  --local FILE          local bypass/never rules\n"
+	    "  --categories LIST     categories that bypass (Optimize,Allow)\n"
+	    "  --service-areas LIST  service areas that bypass (all)\n"
+	    "  --redis URL           follow the list published in Redis\n"
+	    "                        (redis://[[user:]pass@]host[:port][/db],\n"
+	    "                        unix:///path[?db=N])\n"
+	    "  --redis-prefix P      Redis key prefix (m365:)\n"
+	    "  --cache FILE          keep the last list Redis gave here\n"
+	    "  --poll SECONDS        check the version pointer this often "
+	    "(10)\n"
+	    "  --no-concurrency      lines carry no channel ID "
+	    "(concurrency=0)\n"
+	    "  -d, --debug           log every request and answer to stderr\n");
 }
 
 static void
@@ -105,7 +109,8 @@ parse_options(struct helper *h, int argc, char **argv)
 		case 'P':
 			poll_s = strtol(optarg, &end, 10);
 			if (*end || poll_s < 1 || poll_s > 30) {
-				fprintf(stderr, PROG ": --poll: expected 1 to 30 seconds\n");
+				fprintf(stderr, PROG
+				        ": --poll: expected 1 to 30 seconds\n");
 				exit(2);
 			}
 			h->cfg.poll_ms = (int)poll_s * 1000;
@@ -119,7 +124,7 @@ parse_options(struct helper *h, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, PROG ": unexpected argument \"%s\"\n",
-			argv[optind]);
+		        argv[optind]);
 		usage(stderr);
 		exit(2);
 	}
@@ -142,12 +147,12 @@ start(struct helper *h)
 		return;
 	ep = m365_list_endpoints(l);
 	fprintf(stderr,
-		PROG ": loaded %s: %zu sets (%zu selected), %zu urls, %zu ips; "
-		"%s; local rules: %zu\n",
-		ep->source, ep->n_sets, m365_list_selected(l), ep->n_urls,
-		ep->n_ips,
-		m365_policy_describe(m365_list_policy(l), pol, sizeof(pol)),
-		m365_list_local(l) ? m365_list_local(l)->n_rules : 0);
+	        PROG ": loaded %s: %zu sets (%zu selected), %zu urls, %zu ips; "
+	             "%s; local rules: %zu\n",
+	        ep->source, ep->n_sets, m365_list_selected(l), ep->n_urls,
+	        ep->n_ips,
+	        m365_policy_describe(m365_list_policy(l), pol, sizeof(pol)),
+	        m365_list_local(l) ? m365_list_local(l)->n_rules : 0);
 	m365_list_unref(l);
 }
 
@@ -158,8 +163,8 @@ flush(struct helper *h)
 	size_t off = 0;
 
 	while (off < h->out.len) {
-		ssize_t n = write(STDOUT_FILENO, h->out.data + off,
-				  h->out.len - off);
+		ssize_t n =
+		    write(STDOUT_FILENO, h->out.data + off, h->out.len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -172,8 +177,8 @@ flush(struct helper *h)
 static void
 answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg)
 {
-	struct m365_verdict v = {M365_ERR, M365_WHY_NO_MATCH, NULL, NULL,
-				 NULL, NULL, msg};
+	struct m365_verdict v = {
+	    M365_ERR, M365_WHY_NO_MATCH, NULL, NULL, NULL, NULL, msg};
 
 	if (proto_answer(&h->out, ch, ch_len, &v, NULL) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -197,14 +202,14 @@ handle_line(struct helper *h, const char *line, size_t len)
 	} else {
 		m365_classify(h->list, req.dst, req.port, req.sni, &v);
 		if (proto_answer(&h->out, req.channel, req.channel_len, &v,
-				 NULL) < 0) {
+		                 NULL) < 0) {
 			fprintf(stderr, PROG ": out of memory\n");
 			exit(1);
 		}
 	}
 	if (h->debug)
 		fprintf(stderr, PROG ": %.*s -> %.*s", (int)len, line,
-			(int)(h->out.len - before), h->out.data + before);
+		        (int)(h->out.len - before), h->out.data + before);
 }
 
 /* Ends the skipping of an over-long line with its ERR answer. */
@@ -215,7 +220,7 @@ end_skip(struct helper *h)
 	if (h->concurrency && !h->skip_has_channel)
 		return; /* the channel ID itself was unreadable */
 	answer_error(h, h->concurrency ? h->skip_channel : NULL,
-		     h->skip_channel_len, "line too long");
+	             h->skip_channel_len, "line too long");
 }
 
 /* Starts skipping the line at the start of the buffer. */
@@ -233,7 +238,7 @@ start_skip(struct helper *h)
 		h->skip_has_channel = true;
 	}
 	fprintf(stderr, PROG ": WARNING: request line longer than %d bytes\n",
-		LINE_MAX_BYTES);
+	        LINE_MAX_BYTES);
 	h->in_len = 0;
 }
 
@@ -245,9 +250,8 @@ too_long(struct helper *h, const char *line, size_t len)
 	const char *ch = NULL;
 
 	fprintf(stderr, PROG ": WARNING: request line longer than %d bytes\n",
-		LINE_MAX_BYTES);
-	if (h->concurrency &&
-	    (ch = proto_channel(line, len, &ch_len)) == NULL)
+	        LINE_MAX_BYTES);
+	if (h->concurrency && (ch = proto_channel(line, len, &ch_len)) == NULL)
 		return; /* the channel ID itself was unreadable */
 	answer_error(h, ch, ch_len, "line too long");
 }

@@ -45,7 +45,7 @@ is_blank(char c)
  */
 static const char *
 next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
-	   const char **raw, size_t *raw_len)
+           const char **raw, size_t *raw_len)
 {
 	char *start = *out, *o = *out;
 	int quoted = 0;
@@ -67,7 +67,10 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 		}
 		if (c == '\\' && *i + 1 < len) {
 			c = line[++*i];
-			c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+			c = c == 'n'   ? '\n'
+			    : c == 'r' ? '\r'
+			    : c == 't' ? '\t'
+			               : c;
 		}
 		*nul |= c == '\0';
 		*o++ = c;
@@ -80,11 +83,11 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 }
 
 void
-proto_parse(const char *line, size_t len, bool concurrency,
-	    struct request *req, char *scratch)
+proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
+            char *scratch)
 {
 	static const char *const bad[] = {"invalid destination", "invalid port",
-					  "invalid SNI"};
+	                                  "invalid SNI"};
 	const char **field[3] = {&req->dst, &req->port, &req->sni};
 	const char *raw;
 	size_t i = 0, raw_len, f;
@@ -105,8 +108,8 @@ proto_parse(const char *line, size_t len, bool concurrency,
 	}
 	for (f = 0; f < 3; f++) {
 		int nul = 0;
-		*field[f] = next_token(line, len, &i, &out, &nul, &raw,
-				       &raw_len);
+		*field[f] =
+		    next_token(line, len, &i, &out, &nul, &raw, &raw_len);
 		if (*field[f] == NULL)
 			break;
 		if (nul && req->bad == NULL)
@@ -151,13 +154,13 @@ add_pair(struct outbuf *o, const char *key, const char *value)
 
 int
 proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
-	     const struct m365_verdict *v, const char *message)
+             const struct m365_verdict *v, const char *message)
 {
 	char id[24];
 	int ok = v->result == M365_OK;
 
-	if (channel != NULL &&
-	    (outbuf_add(o, channel, channel_len) < 0 || outbuf_add(o, " ", 1) < 0))
+	if (channel != NULL && (outbuf_add(o, channel, channel_len) < 0 ||
+	                        outbuf_add(o, " ", 1) < 0))
 		return -1;
 	if (outbuf_add(o, ok ? "OK" : "ERR", ok ? 2 : 3) < 0)
 		return -1;

@@ -24,10 +24,10 @@ void outbuf_free(struct outbuf *o);
 
 /* One request line, split and decoded. */
 struct request {
-	const char *channel;  /* raw token, or NULL (--no-concurrency) */
+	const char *channel; /* raw token, or NULL (--no-concurrency) */
 	size_t channel_len;
 	const char *dst, *port, *sni; /* decoded, NUL-terminated, or NULL */
-	const char *bad;      /* message when a field held a NUL byte */
+	const char *bad;              /* message when a field held a NUL byte */
 };
 
 /*
@@ -38,14 +38,14 @@ struct request {
  * scratch, which must hold len + 4 bytes.  Tokens after the SNI are ignored.
  */
 void proto_parse(const char *line, size_t len, bool concurrency,
-		 struct request *req, char *scratch);
+                 struct request *req, char *scratch);
 
 /*
  * Appends the answer line for a verdict: "[CHANNEL ]OK|ERR[ key=value...]\n".
  * message overrides the verdict's message when not NULL.  Returns 0 or -1.
  */
 int proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
-		 const struct m365_verdict *v, const char *message);
+                 const struct m365_verdict *v, const char *message);
 
 /*
  * Returns the channel ID at the start of a line prefix p[0..len) when it is

@@ -4,7 +4,7 @@
 #include "cidrtrie.h"
 
 struct node {
-	uint32_t child[2]; /* node index, 0 for none (the root is 0) */
+	uint32_t child[2];     /* node index, 0 for none (the root is 0) */
 	uint32_t start, count; /* items of prefixes ending here */
 };
 
@@ -65,7 +65,7 @@ cidrtrie_new(unsigned bits)
 
 int
 cidrtrie_add(struct cidrtrie *t, const uint8_t *addr, unsigned plen,
-	     uint32_t value, const char *pattern)
+             uint32_t value, const char *pattern)
 {
 	uint32_t n = 0;
 	unsigned i;
@@ -76,7 +76,7 @@ cidrtrie_add(struct cidrtrie *t, const uint8_t *addr, unsigned plen,
 		unsigned b = bit_at(addr, i);
 		if (t->nodes[n].child[b] == 0) {
 			if (grow((void **)&t->nodes, &t->cap_nodes,
-				 t->n_nodes + 1, sizeof(*t->nodes)) < 0)
+			         t->n_nodes + 1, sizeof(*t->nodes)) < 0)
 				return -1;
 			t->nodes[t->n_nodes] = (struct node){{0, 0}, 0, 0};
 			t->nodes[n].child[b] = (uint32_t)t->n_nodes++;
@@ -84,7 +84,7 @@ cidrtrie_add(struct cidrtrie *t, const uint8_t *addr, unsigned plen,
 		n = t->nodes[n].child[b];
 	}
 	if (grow((void **)&t->pend, &t->cap_pend, t->n_pend + 1,
-		 sizeof(*t->pend)) < 0)
+	         sizeof(*t->pend)) < 0)
 		return -1;
 	t->pend[t->n_pend].node = n;
 	t->pend[t->n_pend].item.value = value;
@@ -100,7 +100,8 @@ cmp_pending(const void *a, const void *b)
 
 	if (x->node != y->node)
 		return x->node < y->node ? -1 : 1;
-	return (x->item.value > y->item.value) - (x->item.value < y->item.value);
+	return (x->item.value > y->item.value) -
+	       (x->item.value < y->item.value);
 }
 
 int
@@ -125,8 +126,8 @@ cidrtrie_finish(struct cidrtrie *t)
 
 void
 cidrtrie_match(const struct cidrtrie *t, const uint8_t *addr,
-	       void (*fn)(void *ctx, const struct idx_item *items, size_t n),
-	       void *ctx)
+               void (*fn)(void *ctx, const struct idx_item *items, size_t n),
+               void *ctx)
 {
 	uint32_t n = 0;
 	unsigned i;

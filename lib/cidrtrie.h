@@ -18,7 +18,7 @@ struct cidrtrie *cidrtrie_new(unsigned bits);
 
 /* Adds addr/plen -> (value, pattern).  0, or -1 out of memory. */
 int cidrtrie_add(struct cidrtrie *t, const uint8_t *addr, unsigned plen,
-		 uint32_t value, const char *pattern);
+                 uint32_t value, const char *pattern);
 
 /* Freezes the trie for lookups.  0, or -1 out of memory. */
 int cidrtrie_finish(struct cidrtrie *t);
@@ -28,9 +28,9 @@ int cidrtrie_finish(struct cidrtrie *t);
  * prefix that contains addr, shortest prefix first.
  */
 void cidrtrie_match(const struct cidrtrie *t, const uint8_t *addr,
-		    void (*fn)(void *ctx, const struct idx_item *items,
-			       size_t n),
-		    void *ctx);
+                    void (*fn)(void *ctx, const struct idx_item *items,
+                               size_t n),
+                    void *ctx);
 
 /* Number of prefixes added. */
 size_t cidrtrie_size(const struct cidrtrie *t);

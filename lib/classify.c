@@ -72,7 +72,7 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 	    index_match(l->ms, &q, on_set, &b) < 0 ||
 	    index_match(l->bypass, &q, on_rule, &bypass) < 0)
 		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
-			      "pattern evaluation failed");
+		              "pattern evaluation failed");
 	if (never.rule != NONE) {
 		answer(v, M365_ERR, M365_WHY_NEVER, "local never rule");
 		v->rule = &l->local->rules[never.rule];
@@ -141,8 +141,8 @@ m365_port_parse(const char *s)
 
 /* The whole contract, on already normalised inputs. */
 static void
-classify_norm(const struct m365_list *l, const struct m365_host *dst,
-	      int port, const struct m365_host *sni, struct m365_verdict *v)
+classify_norm(const struct m365_list *l, const struct m365_host *dst, int port,
+              const struct m365_host *sni, struct m365_verdict *v)
 {
 	struct m365_verdict sv;
 
@@ -150,10 +150,10 @@ classify_norm(const struct m365_list *l, const struct m365_host *dst,
 		return answer(v, M365_ERR, M365_WHY_NO_LIST, "no list loaded");
 	if (dst->kind == M365_HOST_NONE)
 		return answer(v, M365_ERR, M365_WHY_NO_DST,
-			      "missing destination");
+		              "missing destination");
 	if (dst->kind == M365_HOST_INVALID)
 		return answer(v, M365_ERR, M365_WHY_BAD_DST,
-			      "invalid destination");
+		              "invalid destination");
 	if (port == 0)
 		return answer(v, M365_ERR, M365_WHY_BAD_PORT, "invalid port");
 	if (sni->kind == M365_HOST_INVALID)
@@ -174,8 +174,8 @@ normalise(const char *s, struct m365_host *h)
 }
 
 void
-m365_classify(const struct m365_list *list, const char *dst,
-	      const char *port, const char *sni, struct m365_verdict *v)
+m365_classify(const struct m365_list *list, const char *dst, const char *port,
+              const char *sni, struct m365_verdict *v)
 {
 	struct m365_host d, s;
 

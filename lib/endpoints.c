@@ -21,7 +21,7 @@ extern const char m365_bundled_json[];
 extern const char m365_bundled_json_end[];
 
 static const char *const category_names[] = {"Optimize", "Allow", "Default",
-					      "Other"};
+                                             "Other"};
 
 const char *
 m365_category_name(enum m365_category c)
@@ -70,12 +70,11 @@ fail(struct ctx *c, const char *field, const char *fmt, const char *detail)
 
 	snprintf(why, sizeof(why), fmt, detail);
 	return m365_err_set(c->err, "%s: $[%zu]%s%s: %s", c->src, c->i,
-			    field ? "." : "", field ? field : "", why);
+	                    field ? "." : "", field ? field : "", why);
 }
 
 static int
-get_string(struct ctx *c, json_t *o, const char *key, int required,
-	   char **out)
+get_string(struct ctx *c, json_t *o, const char *key, int required, char **out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -105,7 +104,7 @@ get_bool(struct ctx *c, json_t *o, const char *key, bool *out)
 
 static int
 get_ports(struct ctx *c, json_t *o, const char *key, struct m365_ports *out,
-	  bool *present)
+          bool *present)
 {
 	json_t *v = json_object_get(o, key);
 	char why[200];
@@ -135,18 +134,19 @@ get_urls(struct ctx *c, json_t *o, struct m365_set *s)
 		return fail(c, "urls", "%sexpected an array", "");
 	if ((s->urls = calloc(json_array_size(a) + 1, sizeof(char *))) == NULL)
 		return fail(c, "urls", "%sout of memory", "");
-	json_array_foreach(a, j, v) {
+	json_array_foreach(a, j, v)
+	{
 		snprintf(field, sizeof(field), "urls[%zu]", j);
 		if (!json_is_string(v))
 			return fail(c, field, "%sexpected a string", "");
 		if (glob_check(json_string_value(v), buf, sizeof(buf), why,
-			       sizeof(why)) < 0)
+		               sizeof(why)) < 0)
 			return fail(c, field, "%s", why);
 		if (glob_is_broad(buf))
 			return fail(c, field,
-				    "pattern \"%s\" would match a whole "
-				    "top-level domain",
-				    buf);
+			            "pattern \"%s\" would match a whole "
+			            "top-level domain",
+			            buf);
 		if ((s->urls[s->n_urls] = strdup(buf)) == NULL)
 			return fail(c, field, "%sout of memory", "");
 		s->n_urls++;
@@ -167,18 +167,19 @@ get_ips(struct ctx *c, json_t *o, struct m365_set *s)
 		return fail(c, "ips", "%sexpected an array", "");
 	if ((s->ips = calloc(json_array_size(a) + 1, sizeof(*s->ips))) == NULL)
 		return fail(c, "ips", "%sout of memory", "");
-	json_array_foreach(a, j, v) {
+	json_array_foreach(a, j, v)
+	{
 		struct m365_cidr *ip = &s->ips[s->n_ips];
 		snprintf(field, sizeof(field), "ips[%zu]", j);
 		if (!json_is_string(v))
 			return fail(c, field, "%sexpected a string", "");
 		if (cidr_parse(json_string_value(v), ip, why, sizeof(why)) < 0)
 			return fail(c, field, "%s", why);
-		if (ip->plen < (ip->family == AF_INET ? V4_MIN_PLEN
-						      : V6_MIN_PLEN))
+		if (ip->plen <
+		    (ip->family == AF_INET ? V4_MIN_PLEN : V6_MIN_PLEN))
 			return fail(c, field,
-				    "range \"%s\" is too broad to bypass",
-				    json_string_value(v));
+			            "range \"%s\" is too broad to bypass",
+			            json_string_value(v));
 		if ((ip->text = strdup(json_string_value(v))) == NULL)
 			return fail(c, field, "%sout of memory", "");
 		s->n_ips++;
@@ -202,16 +203,16 @@ parse_set(struct ctx *c, json_t *o, struct m365_set *s)
 	s->id = json_integer_value(id);
 	if (get_string(c, o, "serviceArea", 1, &s->service_area) < 0 ||
 	    get_string(c, o, "serviceAreaDisplayName", 0,
-		       &s->service_area_name) < 0 ||
+	               &s->service_area_name) < 0 ||
 	    get_string(c, o, "category", 1, &s->category_name) < 0 ||
 	    get_string(c, o, "notes", 0, &s->notes) < 0)
 		return -1;
 	if (!valid_token(s->service_area))
 		return fail(c, "serviceArea",
-			    "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
+		            "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
 	if (!valid_token(s->category_name))
 		return fail(c, "category",
-			    "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
+		            "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
 	cat = m365_category_from_name(s->category_name);
 	s->category = cat < 0 ? M365_CAT_OTHER : (enum m365_category)cat;
 	if (get_bool(c, o, "required", &s->required) < 0 ||
@@ -242,7 +243,7 @@ check_list(struct m365_endpoints *ep, struct m365_err *err)
 		usable += ep->sets[i].n_urls + ep->sets[i].n_ips > 0;
 	if (usable == 0)
 		return m365_err_set(err, "%s: no endpoint set has urls or ips",
-				    ep->source);
+		                    ep->source);
 	if ((by_id = calloc(ep->n_sets, sizeof(*by_id))) == NULL)
 		return m365_err_set(err, "%s: out of memory", ep->source);
 	for (i = 0; i < ep->n_sets; i++)
@@ -250,10 +251,12 @@ check_list(struct m365_endpoints *ep, struct m365_err *err)
 	qsort(by_id, ep->n_sets, sizeof(*by_id), cmp_id);
 	for (i = 1; i < ep->n_sets; i++) {
 		if (by_id[i]->id == by_id[i - 1]->id) {
-			m365_err_set(err, "%s: $[%zu].id: duplicate id %lld "
-				     "(first at $[%zu])",
-				     ep->source, by_id[i]->index,
-				     (long long)by_id[i]->id, by_id[i - 1]->index);
+			m365_err_set(err,
+			             "%s: $[%zu].id: duplicate id %lld "
+			             "(first at $[%zu])",
+			             ep->source, by_id[i]->index,
+			             (long long)by_id[i]->id,
+			             by_id[i - 1]->index);
 			free(by_id);
 			return -1;
 		}
@@ -264,7 +267,7 @@ check_list(struct m365_endpoints *ep, struct m365_err *err)
 
 struct m365_endpoints *
 m365_endpoints_parse(const char *json, size_t len, const char *source,
-		     struct m365_err *err)
+                     struct m365_err *err)
 {
 	struct m365_endpoints *ep;
 	json_error_t jerr;
@@ -279,18 +282,19 @@ m365_endpoints_parse(const char *json, size_t len, const char *source,
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		m365_err_set(err, "%s: line %d column %d: %s", source, jerr.line,
-			     jerr.column, jerr.text);
+		m365_err_set(err, "%s: line %d column %d: %s", source,
+		             jerr.line, jerr.column, jerr.text);
 		goto fail;
 	}
 	if (!json_is_array(root)) {
 		m365_err_set(err, "%s: $: expected an array of endpoint sets",
-			     source);
+		             source);
 		goto fail;
 	}
 	if (json_array_size(root) == 0 || json_array_size(root) > EP_SETS_MAX) {
-		m365_err_set(err, "%s: $: expected 1 to %d endpoint sets, got %zu",
-			     source, EP_SETS_MAX, json_array_size(root));
+		m365_err_set(err,
+		             "%s: $: expected 1 to %d endpoint sets, got %zu",
+		             source, EP_SETS_MAX, json_array_size(root));
 		goto fail;
 	}
 	if ((ep->sets = calloc(json_array_size(root), sizeof(*ep->sets))) ==
@@ -298,7 +302,8 @@ m365_endpoints_parse(const char *json, size_t len, const char *source,
 		m365_err_set(err, "%s: out of memory", source);
 		goto fail;
 	}
-	json_array_foreach(root, c.i, o) {
+	json_array_foreach(root, c.i, o)
+	{
 		struct m365_set *s = &ep->sets[ep->n_sets++];
 		s->index = c.i;
 		if (parse_set(&c, o, s) < 0)
@@ -336,7 +341,7 @@ m365_endpoints_load_bundled(struct m365_err *err)
 	size_t len = (size_t)(m365_bundled_json_end - m365_bundled_json) - 1;
 
 	return m365_endpoints_parse(m365_bundled_json, len, M365_BUNDLED_NAME,
-				    err);
+	                            err);
 }
 
 static void

@@ -45,8 +45,9 @@ on_items(void *ctx, const struct idx_item *items, size_t n)
 		}
 		h->set = c->l->rank[items[i].value];
 		h->selected = items[i].value < c->l->n_selected;
-		h->port_ok = c->port < 0 ||
-			     m365_ports_contains(&h->set->tcp, (unsigned)c->port);
+		h->port_ok =
+		    c->port < 0 ||
+		    m365_ports_contains(&h->set->tcp, (unsigned)c->port);
 	}
 }
 
@@ -69,7 +70,7 @@ collect_host(struct collect *c, const struct m365_host *h, enum m365_on on)
 
 int
 m365_explain(const struct m365_list *list, const char *dst, const char *port,
-	     const char *sni, struct m365_explanation *out)
+             const char *sni, struct m365_explanation *out)
 {
 	struct collect c = {list, out, M365_ON_DST, 0, 0, 0, 0};
 
@@ -108,39 +109,39 @@ m365_verdict_reason(const struct m365_verdict *v, char *buf, size_t len)
 	switch (v->why) {
 	case M365_WHY_SET:
 		snprintf(buf, len,
-			 "set %lld (%s, %s) is the best selected match: "
-			 "Optimize before Allow before Default, then the "
-			 "lowest id",
-			 (long long)s->id, s->service_area, s->category_name);
+		         "set %lld (%s, %s) is the best selected match: "
+		         "Optimize before Allow before Default, then the "
+		         "lowest id",
+		         (long long)s->id, s->service_area, s->category_name);
 		break;
 	case M365_WHY_LOCAL:
 		snprintf(buf, len,
-			 "local bypass rule on line %u (%s); no selected "
-			 "Microsoft set matches",
-			 r->line, r->text);
+		         "local bypass rule on line %u (%s); no selected "
+		         "Microsoft set matches",
+		         r->line, r->text);
 		break;
 	case M365_WHY_NEVER:
 		snprintf(buf, len,
-			 "local never rule on line %u (%s) wins over "
-			 "everything",
-			 r->line, r->text);
+		         "local never rule on line %u (%s) wins over "
+		         "everything",
+		         r->line, r->text);
 		break;
 	case M365_WHY_UNSELECTED:
 		snprintf(buf, len,
-			 "only sets the policy leaves out match (best: set "
-			 "%lld, %s, %s)",
-			 (long long)s->id, s->service_area, s->category_name);
+		         "only sets the policy leaves out match (best: set "
+		         "%lld, %s, %s)",
+		         (long long)s->id, s->service_area, s->category_name);
 		break;
 	case M365_WHY_NO_MATCH:
 		snprintf(buf, len, "%s",
-			 v->message ? v->message
-				    : "no endpoint set or local rule matches "
-				      "(at this port)");
+		         v->message ? v->message
+		                    : "no endpoint set or local rule matches "
+		                      "(at this port)");
 		break;
 	case M365_WHY_SNI:
 		snprintf(buf, len,
-			 "the destination is a bypass but the SNI is not: "
-			 "the SNI only ever narrows");
+		         "the destination is a bypass but the SNI is not: "
+		         "the SNI only ever narrows");
 		break;
 	default:
 		snprintf(buf, len, "%s", v->message ? v->message : "error");

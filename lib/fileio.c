@@ -10,8 +10,7 @@
 #include "fileio.h"
 
 char *
-m365_read_file(const char *path, size_t max, size_t *len,
-	       struct m365_err *err)
+m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -64,7 +63,8 @@ m365_write_file_atomic(const char *path, const char *data, size_t len)
 	int fd, saved;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
+	    0)
 		return -1;
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);

@@ -12,7 +12,7 @@
  * frees it), or NULL with err set to "PATH: reason".
  */
 char *m365_read_file(const char *path, size_t max, size_t *len,
-		     struct m365_err *err);
+                     struct m365_err *err);
 
 /*
  * Writes data[0..len) to path atomically: a temporary file beside it,

@@ -45,7 +45,7 @@ hashtab_new(void)
 
 int
 hashtab_add(struct hashtab *t, const char *key, size_t len, uint32_t value,
-	    const char *pattern)
+            const char *pattern)
 {
 	struct entry *e;
 
@@ -74,7 +74,8 @@ cmp_entry(const void *a, const void *b)
 
 	if (c != 0)
 		return c;
-	return (x->item.value > y->item.value) - (x->item.value < y->item.value);
+	return (x->item.value > y->item.value) -
+	       (x->item.value < y->item.value);
 }
 
 int
@@ -120,7 +121,7 @@ hashtab_finish(struct hashtab *t)
 
 const struct idx_item *
 hashtab_get(const struct hashtab *t, uint64_t h, const char *key, size_t len,
-	    size_t *n)
+            size_t *n)
 {
 	uint64_t s;
 

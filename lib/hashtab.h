@@ -12,8 +12,8 @@
 #include <stdint.h>
 
 struct idx_item {
-	uint32_t value;       /* caller's value: a set rank or a rule index */
-	const char *pattern;  /* borrowed text, for explanations */
+	uint32_t value;      /* caller's value: a set rank or a rule index */
+	const char *pattern; /* borrowed text, for explanations */
 };
 
 struct hashtab;
@@ -31,8 +31,8 @@ hashtab_hash_step(uint64_t h, unsigned char c)
 struct hashtab *hashtab_new(void);
 
 /* Adds key -> (value, pattern); key is copied.  0, or -1 out of memory. */
-int hashtab_add(struct hashtab *t, const char *key, size_t len,
-		uint32_t value, const char *pattern);
+int hashtab_add(struct hashtab *t, const char *key, size_t len, uint32_t value,
+                const char *pattern);
 
 /* Freezes the table for lookups (sorts items by value).  0 or -1. */
 int hashtab_finish(struct hashtab *t);
@@ -42,7 +42,7 @@ int hashtab_finish(struct hashtab *t);
  * and their count in *n, or NULL.
  */
 const struct idx_item *hashtab_get(const struct hashtab *t, uint64_t h,
-				   const char *key, size_t len, size_t *n);
+                                   const char *key, size_t len, size_t *n);
 
 /* Number of keys. */
 size_t hashtab_size(const struct hashtab *t);

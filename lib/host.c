@@ -61,7 +61,7 @@ valid_hostname(const char *s, size_t len)
 				return 0;
 			label = 0;
 		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			   c == '-' || c == '_') {
+		           c == '-' || c == '_') {
 			if (++label > 63)
 				return 0;
 		} else {
@@ -143,8 +143,8 @@ format_ipv6(const uint8_t *a, char *out)
 static int
 ip_literal(const char *s, size_t n, struct m365_host *out)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
-					   0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                   0, 0, 0, 0, 0xff, 0xff};
 	if (memchr(s, ':', n) == NULL) {
 		if (n > 15 || strspn(s, "0123456789.") != n ||
 		    inet_pton(AF_INET, s, out->addr) != 1)
@@ -178,14 +178,14 @@ enum { C_BAD = 0, C_DIGIT, C_NAME, C_DOT };
 static const unsigned char char_class[256] = {
     ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
     ['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
-    ['8'] = C_DIGIT, ['9'] = C_DIGIT, ['.'] = C_DOT, ['-'] = C_NAME,
-    ['_'] = C_NAME, ['a'] = C_NAME, ['b'] = C_NAME, ['c'] = C_NAME,
-    ['d'] = C_NAME, ['e'] = C_NAME, ['f'] = C_NAME, ['g'] = C_NAME,
-    ['h'] = C_NAME, ['i'] = C_NAME, ['j'] = C_NAME, ['k'] = C_NAME,
-    ['l'] = C_NAME, ['m'] = C_NAME, ['n'] = C_NAME, ['o'] = C_NAME,
-    ['p'] = C_NAME, ['q'] = C_NAME, ['r'] = C_NAME, ['s'] = C_NAME,
-    ['t'] = C_NAME, ['u'] = C_NAME, ['v'] = C_NAME, ['w'] = C_NAME,
-    ['x'] = C_NAME, ['y'] = C_NAME, ['z'] = C_NAME};
+    ['8'] = C_DIGIT, ['9'] = C_DIGIT, ['.'] = C_DOT,   ['-'] = C_NAME,
+    ['_'] = C_NAME,  ['a'] = C_NAME,  ['b'] = C_NAME,  ['c'] = C_NAME,
+    ['d'] = C_NAME,  ['e'] = C_NAME,  ['f'] = C_NAME,  ['g'] = C_NAME,
+    ['h'] = C_NAME,  ['i'] = C_NAME,  ['j'] = C_NAME,  ['k'] = C_NAME,
+    ['l'] = C_NAME,  ['m'] = C_NAME,  ['n'] = C_NAME,  ['o'] = C_NAME,
+    ['p'] = C_NAME,  ['q'] = C_NAME,  ['r'] = C_NAME,  ['s'] = C_NAME,
+    ['t'] = C_NAME,  ['u'] = C_NAME,  ['v'] = C_NAME,  ['w'] = C_NAME,
+    ['x'] = C_NAME,  ['y'] = C_NAME,  ['z'] = C_NAME};
 
 /*
  * The common case in one pass: a lowercase name or dotted quad with no
@@ -274,16 +274,11 @@ const char *
 m365_host_kind_name(enum m365_host_kind kind)
 {
 	switch (kind) {
-	case M365_HOST_NONE:
-		return "none";
-	case M365_HOST_NAME:
-		return "hostname";
-	case M365_HOST_IPV4:
-		return "IPv4";
-	case M365_HOST_IPV6:
-		return "IPv6";
-	case M365_HOST_INVALID:
-		break;
+	case M365_HOST_NONE: return "none";
+	case M365_HOST_NAME: return "hostname";
+	case M365_HOST_IPV4: return "IPv4";
+	case M365_HOST_IPV6: return "IPv6";
+	case M365_HOST_INVALID: break;
 	}
 	return "invalid";
 }

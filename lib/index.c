@@ -10,12 +10,12 @@
 
 struct regex { /* an irregular glob or a regex rule */
 	pcre2_code *code;
-	int owned;               /* compiled here (globs) */
-	const char *prefix;      /* literal head of a glob, or "" */
+	int owned;          /* compiled here (globs) */
+	const char *prefix; /* literal head of a glob, or "" */
 	size_t prelen;
-	const char *suffix;      /* literal tail of a glob, or "" */
+	const char *suffix; /* literal tail of a glob, or "" */
 	size_t suflen;
-	char *glob;              /* owned copy backing prefix/suffix */
+	char *glob; /* owned copy backing prefix/suffix */
 	struct idx_item item;
 };
 
@@ -63,7 +63,7 @@ new_regex(struct index *ix)
 
 static int
 add_irregular(struct index *ix, const char *glob, uint32_t value,
-	      const char *pattern, char *why, size_t whylen)
+              const char *pattern, char *why, size_t whylen)
 {
 	char src[2 * M365_HOST_MAX + 8];
 	struct regex *r;
@@ -86,7 +86,7 @@ add_irregular(struct index *ix, const char *glob, uint32_t value,
 	r->suflen = strlen(last + 1);
 	r->owned = 1;
 	r->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
-				PCRE2_DOTALL, &code, &off, NULL);
+	                        PCRE2_DOTALL, &code, &off, NULL);
 	if (r->code == NULL) {
 		snprintf(why, whylen, "cannot compile pattern \"%s\"", glob);
 		return -1;
@@ -96,7 +96,7 @@ add_irregular(struct index *ix, const char *glob, uint32_t value,
 
 int
 index_add_glob(struct index *ix, const char *glob, uint32_t value,
-	       const char *pattern, char *why, size_t whylen)
+               const char *pattern, char *why, size_t whylen)
 {
 	char buf[M365_HOST_MAX + 1];
 	int kind = glob_check(glob, buf, sizeof(buf), why, whylen);
@@ -108,8 +108,8 @@ index_add_glob(struct index *ix, const char *glob, uint32_t value,
 	    hashtab_add(ix->exact, buf, strlen(buf), value, pattern) == 0)
 		return 0;
 	if (kind == GLOB_SUFFIX &&
-	    hashtab_add(ix->suffix, buf + 2, strlen(buf) - 2, value,
-			pattern) == 0)
+	    hashtab_add(ix->suffix, buf + 2, strlen(buf) - 2, value, pattern) ==
+	        0)
 		return 0;
 	if (kind == GLOB_IRREGULAR)
 		return add_irregular(ix, buf, value, pattern, why, whylen);
@@ -119,16 +119,16 @@ index_add_glob(struct index *ix, const char *glob, uint32_t value,
 
 int
 index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
-	       const char *pattern)
+               const char *pattern)
 {
 	ix->n_patterns++;
 	return cidrtrie_add(c->family == AF_INET ? ix->v4 : ix->v6, c->addr,
-			    c->plen, value, pattern);
+	                    c->plen, value, pattern);
 }
 
 int
 index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
-		const char *pattern)
+                const char *pattern)
 {
 	struct regex *r = new_regex(ix);
 
@@ -181,7 +181,7 @@ index_query_init(struct index_query *q, const struct m365_host *h)
 
 static void
 match_names(const struct index *ix, const struct index_query *q,
-	    index_hit_fn fn, void *ctx)
+            index_hit_fn fn, void *ctx)
 {
 	const struct m365_host *h = q->host;
 	const struct idx_item *items;
@@ -189,8 +189,8 @@ match_names(const struct index *ix, const struct index_query *q,
 
 	for (i = 0; i < q->n && hashtab_size(ix->suffix) > 0; i++)
 		if ((items = hashtab_get(ix->suffix, q->hash[i],
-					 h->name + q->pos[i],
-					 h->len - q->pos[i], &n)) != NULL)
+		                         h->name + q->pos[i],
+		                         h->len - q->pos[i], &n)) != NULL)
 			fn(ctx, items, n);
 	if ((items = hashtab_get(ix->exact, q->whole, h->name, h->len, &n)) !=
 	    NULL)
@@ -200,7 +200,7 @@ match_names(const struct index *ix, const struct index_query *q,
 /* Runs the regexes (and, for names, the irregular globs) against h. */
 static int
 match_regexes(const struct index *ix, const struct m365_host *h,
-	      index_hit_fn fn, void *ctx)
+              index_hit_fn fn, void *ctx)
 {
 	size_t i;
 	int rc, status = 0;
@@ -217,10 +217,10 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 		if (h->len < r->prelen + r->suflen ||
 		    memcmp(h->name, r->prefix, r->prelen) != 0 ||
 		    memcmp(h->name + h->len - r->suflen, r->suffix,
-			   r->suflen) != 0)
+		           r->suflen) != 0)
 			continue;
 		rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0,
-				 tl_match, NULL);
+		                 tl_match, NULL);
 		if (rc >= 0)
 			fn(ctx, &r->item, 1);
 		else if (rc != PCRE2_ERROR_NOMATCH)
@@ -231,7 +231,7 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 
 int
 index_match(const struct index *ix, const struct index_query *q,
-	    index_hit_fn fn, void *ctx)
+            index_hit_fn fn, void *ctx)
 {
 	const struct m365_host *host = q->host;
 
@@ -247,8 +247,7 @@ index_match(const struct index *ix, const struct index_query *q,
 	case M365_HOST_IPV6:
 		cidrtrie_match(ix->v6, host->addr, fn, ctx);
 		return match_regexes(ix, host, fn, ctx);
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 

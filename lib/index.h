@@ -21,8 +21,7 @@
 struct index;
 
 /* Receives the items of one matching pattern, sorted by value. */
-typedef void (*index_hit_fn)(void *ctx, const struct idx_item *items,
-			     size_t n);
+typedef void (*index_hit_fn)(void *ctx, const struct idx_item *items, size_t n);
 
 /* A new empty index; NULL on OOM. */
 struct index *index_new(void);
@@ -32,15 +31,15 @@ struct index *index_new(void);
  * reported in hits and must outlive the index.  0, or -1 with why set.
  */
 int index_add_glob(struct index *ix, const char *glob, uint32_t value,
-		   const char *pattern, char *why, size_t whylen);
+                   const char *pattern, char *why, size_t whylen);
 
 /* Adds a CIDR.  0, or -1 (out of memory). */
-int index_add_cidr(struct index *ix, const struct m365_cidr *c,
-		   uint32_t value, const char *pattern);
+int index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
+                   const char *pattern);
 
 /* Adds a regex rule; re stays the caller's and is JIT-compiled here. */
 int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
-		    const char *pattern);
+                    const char *pattern);
 
 /* Freezes the index.  0, or -1 with why set. */
 int index_finish(struct index *ix, char *why, size_t whylen);
@@ -51,10 +50,10 @@ int index_finish(struct index *ix, char *why, size_t whylen);
  */
 struct index_query {
 	const struct m365_host *host;
-	size_t n;                    /* suffixes after a dot */
+	size_t n; /* suffixes after a dot */
 	uint16_t pos[M365_HOST_MAX / 2 + 1];
 	uint64_t hash[M365_HOST_MAX / 2 + 1];
-	uint64_t whole;              /* hash of the whole name */
+	uint64_t whole; /* hash of the whole name */
 };
 
 /* Prepares q for host (which must outlive q). */
@@ -66,7 +65,7 @@ void index_query_init(struct index_query *q, const struct m365_host *host);
  * caller must not treat the answer as complete).
  */
 int index_match(const struct index *ix, const struct index_query *q,
-		index_hit_fn fn, void *ctx);
+                index_hit_fn fn, void *ctx);
 
 /* Number of patterns added. */
 size_t index_size(const struct index *ix);

@@ -50,15 +50,15 @@ index_sets(struct m365_list *l, struct m365_err *err)
 		const struct m365_set *s = l->rank[r];
 		for (j = 0; j < s->n_urls; j++)
 			if (index_add_glob(l->ms, s->urls[j], (uint32_t)r,
-					   s->urls[j], why, sizeof(why)) < 0)
+			                   s->urls[j], why, sizeof(why)) < 0)
 				return m365_err_set(err, "%s: set %lld: %s",
-						    l->ep->source,
-						    (long long)s->id, why);
+				                    l->ep->source,
+				                    (long long)s->id, why);
 		for (j = 0; j < s->n_ips; j++)
 			if (index_add_cidr(l->ms, &s->ips[j], (uint32_t)r,
-					   s->ips[j].text) < 0)
+			                   s->ips[j].text) < 0)
 				return m365_err_set(err, "%s: out of memory",
-						    l->ep->source);
+				                    l->ep->source);
 	}
 	if (index_finish(l->ms, why, sizeof(why)) < 0)
 		return m365_err_set(err, "%s: %s", l->ep->source, why);
@@ -76,20 +76,20 @@ index_local(struct m365_list *l, struct m365_err *err)
 
 	for (i = 0; l->local && i < l->local->n_rules; i++) {
 		struct m365_rule *r = &l->local->rules[i];
-		struct index *ix = r->verb == M365_VERB_BYPASS ? l->bypass
-							       : l->never;
+		struct index *ix =
+		    r->verb == M365_VERB_BYPASS ? l->bypass : l->never;
 		int rc;
 		n_bypass += r->verb == M365_VERB_BYPASS;
 		if (r->kind == M365_RULE_GLOB)
 			rc = index_add_glob(ix, r->glob, (uint32_t)i, r->text,
-					    why, sizeof(why));
+			                    why, sizeof(why));
 		else if (r->kind == M365_RULE_CIDR)
 			rc = index_add_cidr(ix, &r->cidr, (uint32_t)i, r->text);
 		else
 			rc = index_add_regex(ix, r->re, (uint32_t)i, r->text);
 		if (rc < 0)
 			return m365_err_set(err, "%s:%u: cannot index rule",
-					    l->local->source, r->line);
+			                    l->local->source, r->line);
 	}
 	if (index_finish(l->bypass, why, sizeof(why)) < 0 ||
 	    index_finish(l->never, why, sizeof(why)) < 0)
@@ -99,7 +99,7 @@ index_local(struct m365_list *l, struct m365_err *err)
 
 struct m365_list *
 m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
-		const struct m365_policy *policy, struct m365_err *err)
+                const struct m365_policy *policy, struct m365_err *err)
 {
 	struct m365_list *l = calloc(1, sizeof(*l));
 	char desc[256];
@@ -117,7 +117,8 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	l->local = local;
 	if (copy_policy(&l->policy, policy) < 0 ||
 	    (l->rank = calloc(ep->n_sets + 1, sizeof(*l->rank))) == NULL ||
-	    (l->ms = index_new()) == NULL || (l->bypass = index_new()) == NULL ||
+	    (l->ms = index_new()) == NULL ||
+	    (l->bypass = index_new()) == NULL ||
 	    (l->never = index_new()) == NULL) {
 		m365_err_set(err, "out of memory");
 		goto fail;
@@ -131,8 +132,8 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 		goto fail;
 	if (l->n_selected == 0 && n_bypass == 0) {
 		m365_err_set(err, "%s: the policy (%s) selects no endpoint set",
-			     ep->source,
-			     m365_policy_describe(policy, desc, sizeof(desc)));
+		             ep->source,
+		             m365_policy_describe(policy, desc, sizeof(desc)));
 		goto fail;
 	}
 	return l;
@@ -144,14 +145,14 @@ fail:
 
 struct m365_list *
 m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
-		    struct m365_err *err)
+                    struct m365_err *err)
 {
 	struct m365_local *local = NULL;
 	struct m365_policy policy;
 	struct m365_list *l;
 
 	if (m365_policy_init(&policy, opt->categories, opt->service_areas,
-			     err) < 0) {
+	                     err) < 0) {
 		m365_endpoints_free(ep);
 		return NULL;
 	}
@@ -172,7 +173,7 @@ m365_list_load(const struct m365_options *opt, struct m365_err *err)
 	struct m365_endpoints *ep;
 
 	ep = opt->list ? m365_endpoints_load_file(opt->list, err)
-		       : m365_endpoints_load_bundled(err);
+	               : m365_endpoints_load_bundled(err);
 	return ep ? m365_list_build_opt(ep, opt, err) : NULL;
 }
 

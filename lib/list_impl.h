@@ -16,9 +16,9 @@ struct m365_list {
 	 * rank is the value its patterns carry in `ms` */
 	const struct m365_set **rank;
 	size_t n_selected;
-	struct index *ms;      /* Microsoft's patterns -> rank */
-	struct index *bypass;  /* local bypass rules -> rule index */
-	struct index *never;   /* local never rules -> rule index */
+	struct index *ms;     /* Microsoft's patterns -> rank */
+	struct index *bypass; /* local bypass rules -> rule index */
+	struct index *never;  /* local never rules -> rule index */
 };
 
 #endif

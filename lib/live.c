@@ -25,19 +25,18 @@ struct m365_live {
 	struct m365_live_config cfg;
 	struct m365_redis_url url;
 	char prefix[128];
-	pthread_mutex_t lock;       /* guards list and version */
+	pthread_mutex_t lock; /* guards list and version */
 	struct m365_list *list;
 	char version[M365_VERSION_MAX + 1];
 	char rejected[M365_VERSION_MAX + 1]; /* last version that failed */
 	pthread_t thread;
 	int running;
-	int wake[2];                /* stop pipe */
+	int wake[2]; /* stop pipe */
 	enum state state;
 	redisContext *cmd, *sub;
 };
 
-static void
-logf_(struct m365_live *lv, const char *fmt, ...)
+static void logf_(struct m365_live *lv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -103,14 +102,19 @@ load_initial(struct m365_live *lv)
 		snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
 		ver = m365_read_file(vpath, M365_VERSION_MAX, &len, NULL);
 		if (ver == NULL || !m365_version_valid(ver)) {
-			logf_(lv, "WARNING: cache %s has no valid version file; ignoring it",
+			logf_(lv,
+			      "WARNING: cache %s has no valid version file; "
+			      "ignoring it",
 			      lv->cfg.cache);
-		} else if ((ep = m365_endpoints_load_file(lv->cfg.cache, &err)) == NULL) {
+		} else if ((ep = m365_endpoints_load_file(lv->cfg.cache,
+		                                          &err)) == NULL) {
 			logf_(lv, "WARNING: ignoring cache: %s", err.msg);
-		} else if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
+		} else if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) ==
+		           NULL) {
 			logf_(lv, "WARNING: ignoring cache: %s", err.msg);
 		} else {
-			logf_(lv, "loaded version %s from cache %s", ver, lv->cfg.cache);
+			logf_(lv, "loaded version %s from cache %s", ver,
+			      lv->cfg.cache);
 			swap(lv, l, ver);
 			free(ver);
 			return;
@@ -118,7 +122,8 @@ load_initial(struct m365_live *lv)
 		free(ver);
 	}
 	if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
-		logf_(lv, "ERROR: %s; answering ERR until a list loads", err.msg);
+		logf_(lv, "ERROR: %s; answering ERR until a list loads",
+		      err.msg);
 		return;
 	}
 	swap(lv, l, "");
@@ -154,7 +159,8 @@ bad:
 	snprintf(lv->rejected, sizeof(lv->rejected), "%s", v);
 	if (lv->cmd->err)
 		return; /* the connection failed: the caller reconnects */
-	logf_(lv, "ERROR: version %s rejected: %s; keeping the list in use", v, err.msg);
+	logf_(lv, "ERROR: version %s rejected: %s; keeping the list in use", v,
+	      err.msg);
 	set_state(lv, ST_BAD, NULL);
 }
 
@@ -169,11 +175,15 @@ check(struct m365_live *lv)
 	if (rc < 0 && lv->cmd->err)
 		return -1;
 	if (rc < 0) {
-		set_state(lv, ST_BAD, "ERROR: Redis holds a bad version pointer; keeping the list in use");
+		set_state(lv, ST_BAD,
+		          "ERROR: Redis holds a bad version pointer; keeping "
+		          "the list in use");
 		return 0;
 	}
 	if (rc == 0) {
-		set_state(lv, ST_EMPTY, "WARNING: Redis has no version yet; keeping the list in use");
+		set_state(lv, ST_EMPTY,
+		          "WARNING: Redis has no version yet; keeping the list "
+		          "in use");
 		return 0;
 	}
 	m365_live_version(lv, mine, sizeof(mine));
@@ -202,14 +212,17 @@ connect_both(struct m365_live *lv, struct m365_err *err)
 	char chan[256];
 	redisReply *r;
 
-	if ((lv->cmd = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) == NULL ||
-	    (lv->sub = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) == NULL)
+	if ((lv->cmd = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) ==
+	        NULL ||
+	    (lv->sub = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) ==
+	        NULL)
 		return -1;
 	m365_store_channel(lv->prefix, chan, sizeof(chan));
 	r = redisCommand(lv->sub, "SUBSCRIBE %s", chan);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
 		m365_err_set(err, "redis: SUBSCRIBE failed: %s",
-			     lv->sub->err ? lv->sub->errstr : "unexpected reply");
+		             lv->sub->err ? lv->sub->errstr
+		                          : "unexpected reply");
 		freeReplyObject(r);
 		return -1;
 	}
@@ -222,7 +235,8 @@ connect_both(struct m365_live *lv, struct m365_err *err)
 static int
 wait_message(struct m365_live *lv, int ms)
 {
-	struct pollfd p[2] = {{lv->sub->fd, POLLIN, 0}, {lv->wake[0], POLLIN, 0}};
+	struct pollfd p[2] = {{lv->sub->fd, POLLIN, 0},
+	                      {lv->wake[0], POLLIN, 0}};
 	void *reply = NULL;
 	int n, got = 0;
 
@@ -268,22 +282,29 @@ follow(void *arg)
 	for (;;) {
 		if (lv->cmd == NULL && connect_both(lv, &err) < 0) {
 			disconnect(lv);
-			snprintf(msg, sizeof(msg),
-				 "WARNING: %s; keeping the list in use, retrying", err.msg);
+			snprintf(
+			    msg, sizeof(msg),
+			    "WARNING: %s; keeping the list in use, retrying",
+			    err.msg);
 			set_state(lv, ST_DOWN, msg);
 			if (nap(lv, backoff) == -2)
 				break;
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+			                                       : backoff * 2;
 			continue;
 		}
 		if (lv->state == ST_DOWN || lv->state == ST_START) {
-			logf_(lv, "following %s (prefix %s)", where, lv->prefix);
+			logf_(lv, "following %s (prefix %s)", where,
+			      lv->prefix);
 			lv->state = ST_UP;
+			lv->rejected[0] = '\0'; /* Redis may hold a fixed copy */
 		}
 		backoff = BACKOFF_MIN_MS;
 		if (check(lv) < 0) {
-			snprintf(msg, sizeof(msg), "WARNING: lost Redis at %s: %s; keeping the list in use",
-				 where, lv->cmd->errstr);
+			snprintf(msg, sizeof(msg),
+			         "WARNING: lost Redis at %s: %s; keeping the "
+			         "list in use",
+			         where, lv->cmd->errstr);
 			disconnect(lv);
 			set_state(lv, ST_DOWN, msg);
 			continue;
@@ -291,9 +312,15 @@ follow(void *arg)
 		rc = wait_message(lv, lv->cfg.poll_ms);
 		if (rc == -2)
 			break;
+		if (rc == 1)
+			lv->rejected[0] = '\0'; /* a publish: try it again */
 		if (rc == -1) {
-			snprintf(msg, sizeof(msg), "WARNING: lost Redis at %s: %s; keeping the list in use",
-				 where, lv->sub->errstr[0] ? lv->sub->errstr : "connection closed");
+			snprintf(msg, sizeof(msg),
+			         "WARNING: lost Redis at %s: %s; keeping the "
+			         "list in use",
+			         where,
+			         lv->sub->errstr[0] ? lv->sub->errstr
+			                            : "connection closed");
 			disconnect(lv);
 			set_state(lv, ST_DOWN, msg);
 		}
@@ -320,7 +347,7 @@ m365_live_start(const struct m365_live_config *cfg, struct m365_err *err)
 	if (lv->cfg.timeout_ms <= 0)
 		lv->cfg.timeout_ms = 2000;
 	snprintf(lv->prefix, sizeof(lv->prefix), "%s",
-		 cfg->prefix ? cfg->prefix : M365_STORE_PREFIX);
+	         cfg->prefix ? cfg->prefix : M365_STORE_PREFIX);
 	pthread_mutex_init(&lv->lock, NULL);
 	if (cfg->redis && m365_redis_url_parse(cfg->redis, &lv->url, err) < 0)
 		goto fail;
@@ -329,7 +356,8 @@ m365_live_start(const struct m365_live_config *cfg, struct m365_err *err)
 		return lv;
 	if (pipe2(lv->wake, O_CLOEXEC) < 0 ||
 	    pthread_create(&lv->thread, NULL, follow, lv) != 0) {
-		m365_err_set(err, "cannot start the Redis thread: %s", strerror(errno));
+		m365_err_set(err, "cannot start the Redis thread: %s",
+		             strerror(errno));
 		goto fail;
 	}
 	lv->running = 1;

@@ -48,13 +48,14 @@ compile_regex(struct m365_rule *r, const char *re, char *why, size_t whylen)
 		snprintf(why, whylen, "empty regular expression");
 		return -1;
 	}
-	r->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-			      0, &code, &off, NULL);
+	r->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code,
+	                      &off, NULL);
 	if (r->re == NULL) {
 		PCRE2_UCHAR msg[160];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(why, whylen, "bad regular expression at offset %zu: %s",
-			 (size_t)off, (char *)msg);
+		snprintf(why, whylen,
+		         "bad regular expression at offset %zu: %s",
+		         (size_t)off, (char *)msg);
 		return -1;
 	}
 	return 0;
@@ -105,8 +106,8 @@ parse_line(char *line, struct m365_rule *r, char *why, size_t whylen)
 		r->verb = M365_VERB_NEVER;
 	} else {
 		snprintf(why, whylen,
-			 "unknown verb \"%.40s\" (expected bypass or never)",
-			 verb);
+		         "unknown verb \"%.40s\" (expected bypass or never)",
+		         verb);
 		return -1;
 	}
 	if ((pat = next_token(&p)) == NULL) {
@@ -115,9 +116,9 @@ parse_line(char *line, struct m365_rule *r, char *why, size_t whylen)
 	}
 	if ((extra = next_token(&p)) != NULL) {
 		snprintf(why, whylen,
-			 "unexpected \"%.40s\" after the pattern (comments "
-			 "start with #)",
-			 extra);
+		         "unexpected \"%.40s\" after the pattern (comments "
+		         "start with #)",
+		         extra);
 		return -1;
 	}
 	return parse_pattern(r, pat, why, whylen) < 0 ? -1 : 1;
@@ -134,7 +135,7 @@ free_rule(struct m365_rule *r)
 
 struct m365_local *
 m365_local_parse(const char *buf, size_t len, const char *source,
-		 struct m365_err *err)
+                 struct m365_err *err)
 {
 	struct m365_local *l = calloc(1, sizeof(*l));
 	char line[LOCAL_LINE_MAX + 1], why[300];
@@ -155,12 +156,12 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 		lineno++;
 		if (n > LOCAL_LINE_MAX) {
 			m365_err_set(err, "%s:%u: line longer than %d bytes",
-				     source, lineno, LOCAL_LINE_MAX);
+			             source, lineno, LOCAL_LINE_MAX);
 			goto fail;
 		}
 		if (memchr(buf + pos, '\0', n) != NULL) {
 			m365_err_set(err, "%s:%u: NUL byte in line", source,
-				     lineno);
+			             lineno);
 			goto fail;
 		}
 		memcpy(line, buf + pos, n);
@@ -178,7 +179,8 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 		if (l->n_rules == cap) {
 			struct m365_rule *nr;
 			cap = cap ? cap * 2 : 16;
-			if ((nr = realloc(l->rules, cap * sizeof(*nr))) == NULL) {
+			if ((nr = realloc(l->rules, cap * sizeof(*nr))) ==
+			    NULL) {
 				free_rule(&r);
 				m365_err_set(err, "%s: out of memory", source);
 				goto fail;

@@ -20,17 +20,17 @@ enum m365_result { M365_ERR = 0, M365_OK = 1 };
 
 /* Why the answer is what it is. */
 enum m365_why {
-	M365_WHY_SET,          /* OK: a selected Microsoft set matched */
-	M365_WHY_LOCAL,        /* OK: a local bypass rule matched */
-	M365_WHY_NO_MATCH,     /* ERR: nothing matched (at this port) */
-	M365_WHY_UNSELECTED,   /* ERR: only sets the policy leaves out */
-	M365_WHY_NEVER,        /* ERR: a local never rule matched */
-	M365_WHY_SNI,          /* ERR: DST is a bypass but the SNI is not */
-	M365_WHY_NO_DST,       /* ERR: no destination */
-	M365_WHY_BAD_DST,      /* ERR: the destination is not a valid host */
-	M365_WHY_BAD_PORT,     /* ERR: the port is not 1-65535 or "-" */
-	M365_WHY_BAD_SNI,      /* ERR: the SNI is not a valid host */
-	M365_WHY_NO_LIST       /* ERR: no list loaded (list == NULL) */
+	M365_WHY_SET,        /* OK: a selected Microsoft set matched */
+	M365_WHY_LOCAL,      /* OK: a local bypass rule matched */
+	M365_WHY_NO_MATCH,   /* ERR: nothing matched (at this port) */
+	M365_WHY_UNSELECTED, /* ERR: only sets the policy leaves out */
+	M365_WHY_NEVER,      /* ERR: a local never rule matched */
+	M365_WHY_SNI,        /* ERR: DST is a bypass but the SNI is not */
+	M365_WHY_NO_DST,     /* ERR: no destination */
+	M365_WHY_BAD_DST,    /* ERR: the destination is not a valid host */
+	M365_WHY_BAD_PORT,   /* ERR: the port is not 1-65535 or "-" */
+	M365_WHY_BAD_SNI,    /* ERR: the SNI is not a valid host */
+	M365_WHY_NO_LIST     /* ERR: no list loaded (list == NULL) */
 };
 
 struct m365_verdict {
@@ -55,7 +55,7 @@ struct m365_verdict {
  * list may be NULL: the answer is then ERR (M365_WHY_NO_LIST).
  */
 void m365_classify(const struct m365_list *list, const char *dst,
-		   const char *port, const char *sni, struct m365_verdict *v);
+                   const char *port, const char *sni, struct m365_verdict *v);
 
 /*
  * Parses a port as the front ends receive it: returns -1 for none (NULL, ""
@@ -78,9 +78,9 @@ struct m365_hit {
 
 struct m365_explanation {
 	struct m365_verdict verdict;
-	struct m365_host dst, sni;    /* normalised inputs */
-	int port;                     /* -1 unknown, 0 invalid, else port */
-	struct m365_hit *hits;        /* every match, DST first; owned */
+	struct m365_host dst, sni; /* normalised inputs */
+	int port;                  /* -1 unknown, 0 invalid, else port */
+	struct m365_hit *hits;     /* every match, DST first; owned */
 	size_t n_hits;
 };
 
@@ -91,15 +91,14 @@ struct m365_explanation {
  * failure.  Free with m365_explanation_free().
  */
 int m365_explain(const struct m365_list *list, const char *dst,
-		 const char *port, const char *sni,
-		 struct m365_explanation *out);
+                 const char *port, const char *sni,
+                 struct m365_explanation *out);
 
 /* Frees the hits; out may be NULL. */
 void m365_explanation_free(struct m365_explanation *out);
 
 /* A one-line reason for the verdict, e.g. "set 12 (Allow) is the best
  * selected match"; written into buf, returned. */
-char *m365_verdict_reason(const struct m365_verdict *v, char *buf,
-			  size_t len);
+char *m365_verdict_reason(const struct m365_verdict *v, char *buf, size_t len);
 
 #endif

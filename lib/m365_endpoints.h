@@ -30,10 +30,10 @@ enum m365_category {
 
 /* One CIDR of a set's "ips", as parsed (host bits cleared). */
 struct m365_cidr {
-	int family;        /* AF_INET or AF_INET6 */
-	uint8_t addr[16];  /* network byte order */
-	uint8_t plen;      /* prefix length */
-	char *text;        /* as written by Microsoft */
+	int family;       /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order */
+	uint8_t plen;     /* prefix length */
+	char *text;       /* as written by Microsoft */
 };
 
 /* One endpoint set. */
@@ -44,21 +44,21 @@ struct m365_set {
 	char *category_name;     /* as written */
 	enum m365_category category;
 	bool required, express_route;
-	char **urls;             /* lowercase glob patterns */
+	char **urls; /* lowercase glob patterns */
 	size_t n_urls;
 	struct m365_cidr *ips;
 	size_t n_ips;
 	struct m365_ports tcp, udp;
-	bool has_tcp, has_udp;   /* the field was present */
-	char *notes;             /* or NULL */
-	size_t index;            /* position in the JSON array */
+	bool has_tcp, has_udp; /* the field was present */
+	char *notes;           /* or NULL */
+	size_t index;          /* position in the JSON array */
 };
 
 struct m365_endpoints {
-	char *source;            /* file name or description, for messages */
+	char *source; /* file name or description, for messages */
 	struct m365_set *sets;
 	size_t n_sets;
-	size_t n_urls, n_ips;    /* totals over all sets */
+	size_t n_urls, n_ips; /* totals over all sets */
 };
 
 /*
@@ -68,12 +68,12 @@ struct m365_endpoints {
  * A list without a single set that has urls or ips is an error.
  */
 struct m365_endpoints *m365_endpoints_parse(const char *json, size_t len,
-					    const char *source,
-					    struct m365_err *err);
+                                            const char *source,
+                                            struct m365_err *err);
 
 /* Reads and parses the file at path (at most 64 MiB); see _parse(). */
 struct m365_endpoints *m365_endpoints_load_file(const char *path,
-						struct m365_err *err);
+                                                struct m365_err *err);
 
 /* Returns the list bundled into the binary (parsed anew on every call). */
 struct m365_endpoints *m365_endpoints_load_bundled(struct m365_err *err);

@@ -23,9 +23,9 @@ enum m365_host_kind {
 
 struct m365_host {
 	enum m365_host_kind kind;
-	size_t len;                     /* strlen(name) */
-	char name[M365_HOST_MAX + 1];   /* normalised text (names and IPs) */
-	uint8_t addr[16];               /* IPv4: first 4 bytes; IPv6: 16 */
+	size_t len;                   /* strlen(name) */
+	char name[M365_HOST_MAX + 1]; /* normalised text (names and IPs) */
+	uint8_t addr[16];             /* IPv4: first 4 bytes; IPv6: 16 */
 };
 
 /*
@@ -36,7 +36,7 @@ struct m365_host {
  * characters.  Never fails: bad input is M365_HOST_INVALID.
  */
 enum m365_host_kind m365_host_normalize(const char *in, size_t len,
-					struct m365_host *out);
+                                        struct m365_host *out);
 
 /* The kind's name for messages: "none", "hostname", "IPv4", ... */
 const char *m365_host_kind_name(enum m365_host_kind kind);

@@ -20,10 +20,10 @@ struct m365_list;
 
 /* What the front ends' options say to load (contract.md, options table). */
 struct m365_options {
-	const char *list;            /* --list FILE, NULL for the bundled list */
-	const char *local;           /* --local FILE, or NULL */
-	const char *categories;      /* --categories, NULL for the default */
-	const char *service_areas;   /* --service-areas, NULL for all */
+	const char *list;          /* --list FILE, NULL for the bundled list */
+	const char *local;         /* --local FILE, or NULL */
+	const char *categories;    /* --categories, NULL for the default */
+	const char *service_areas; /* --service-areas, NULL for all */
 };
 
 /*
@@ -34,24 +34,24 @@ struct m365_options {
  * with err set.
  */
 struct m365_list *m365_list_build(struct m365_endpoints *ep,
-				  struct m365_local *local,
-				  const struct m365_policy *policy,
-				  struct m365_err *err);
+                                  struct m365_local *local,
+                                  const struct m365_policy *policy,
+                                  struct m365_err *err);
 
 /*
  * Builds a list from ep (taking ownership) with the local list and policy
  * the options name (opt->list is ignored).  NULL with err set on failure.
  */
 struct m365_list *m365_list_build_opt(struct m365_endpoints *ep,
-				      const struct m365_options *opt,
-				      struct m365_err *err);
+                                      const struct m365_options *opt,
+                                      struct m365_err *err);
 
 /*
  * Loads everything the options name and builds the list: the one call every
  * front end makes.  Returns NULL with err set on any failure.
  */
 struct m365_list *m365_list_load(const struct m365_options *opt,
-				 struct m365_err *err);
+                                 struct m365_err *err);
 
 /* Takes one more reference; returns l.  Thread-safe. */
 struct m365_list *m365_list_ref(struct m365_list *l);

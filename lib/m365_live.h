@@ -16,13 +16,13 @@
 #include "m365_list.h"
 
 struct m365_live_config {
-	struct m365_options opt;  /* --list is the fallback before Redis */
-	const char *redis;        /* --redis URL, or NULL */
-	const char *prefix;       /* key prefix, NULL for "m365:" */
-	const char *cache;        /* --cache FILE, or NULL */
-	int poll_ms;              /* pointer poll period, 0 for 10 s; <= 30 s */
-	int timeout_ms;           /* Redis timeouts, 0 for 2 s */
-	const char *name;         /* program name for log lines */
+	struct m365_options opt; /* --list is the fallback before Redis */
+	const char *redis;       /* --redis URL, or NULL */
+	const char *prefix;      /* key prefix, NULL for "m365:" */
+	const char *cache;       /* --cache FILE, or NULL */
+	int poll_ms;             /* pointer poll period, 0 for 10 s; <= 30 s */
+	int timeout_ms;          /* Redis timeouts, 0 for 2 s */
+	const char *name;        /* program name for log lines */
 };
 
 struct m365_live;
@@ -33,7 +33,7 @@ struct m365_live;
  * leaves the live list empty (readers then answer ERR).
  */
 struct m365_live *m365_live_start(const struct m365_live_config *cfg,
-				  struct m365_err *err);
+                                  struct m365_err *err);
 
 /*
  * Returns the current list with a reference the caller drops with

@@ -26,15 +26,15 @@ enum m365_rule_kind { M365_RULE_GLOB, M365_RULE_CIDR, M365_RULE_REGEX };
 struct m365_rule {
 	enum m365_verb verb;
 	enum m365_rule_kind kind;
-	unsigned line;          /* 1-based line in the file */
-	char *text;             /* the pattern as written (with "re:") */
-	char *glob;             /* GLOB: lowercase pattern */
-	struct m365_cidr cidr;  /* CIDR */
-	pcre2_code *re;         /* REGEX: compiled (not yet JIT-compiled) */
+	unsigned line;         /* 1-based line in the file */
+	char *text;            /* the pattern as written (with "re:") */
+	char *glob;            /* GLOB: lowercase pattern */
+	struct m365_cidr cidr; /* CIDR */
+	pcre2_code *re;        /* REGEX: compiled (not yet JIT-compiled) */
 };
 
 struct m365_local {
-	char *source;           /* file name */
+	char *source; /* file name */
 	struct m365_rule *rules;
 	size_t n_rules;
 };
@@ -45,11 +45,10 @@ struct m365_local {
  * one of comments only) is a valid list with no rules.
  */
 struct m365_local *m365_local_parse(const char *buf, size_t len,
-				    const char *source, struct m365_err *err);
+                                    const char *source, struct m365_err *err);
 
 /* Reads and parses the file at path (at most 16 MiB); see _parse(). */
-struct m365_local *m365_local_load_file(const char *path,
-					struct m365_err *err);
+struct m365_local *m365_local_load_file(const char *path, struct m365_err *err);
 
 /* Frees the list; NULL is a no-op. */
 void m365_local_free(struct m365_local *l);

@@ -17,8 +17,8 @@
 #define M365_POLICY_DEFAULT_CATEGORIES "Optimize,Allow"
 
 struct m365_policy {
-	unsigned categories;   /* bit (1 << enum m365_category) */
-	char **areas;          /* service areas, or NULL for all */
+	unsigned categories; /* bit (1 << enum m365_category) */
+	char **areas;        /* service areas, or NULL for all */
 	size_t n_areas;
 };
 
@@ -30,18 +30,16 @@ struct m365_policy {
  * releases p with m365_policy_free().
  */
 int m365_policy_init(struct m365_policy *p, const char *categories,
-		     const char *service_areas, struct m365_err *err);
+                     const char *service_areas, struct m365_err *err);
 
 /* True when the policy selects the set (service areas match any case). */
-bool m365_policy_selects(const struct m365_policy *p,
-			 const struct m365_set *s);
+bool m365_policy_selects(const struct m365_policy *p, const struct m365_set *s);
 
 /*
  * Describes the policy as "categories=Optimize,Allow service-areas=all" into
  * buf; returns buf.
  */
-char *m365_policy_describe(const struct m365_policy *p, char *buf,
-			   size_t len);
+char *m365_policy_describe(const struct m365_policy *p, char *buf, size_t len);
 
 /* Frees what p owns; p may be NULL. */
 void m365_policy_free(struct m365_policy *p);

@@ -16,8 +16,8 @@ struct m365_port_range {
 };
 
 struct m365_ports {
-	uint32_t n;                  /* number of ranges, sorted, merged */
-	struct m365_port_range *r;   /* owned; NULL when n == 0 */
+	uint32_t n;                /* number of ranges, sorted, merged */
+	struct m365_port_range *r; /* owned; NULL when n == 0 */
 };
 
 /*
@@ -27,7 +27,7 @@ struct m365_ports {
  * m365_ports_free().
  */
 int m365_ports_parse(const char *text, struct m365_ports *out, char *why,
-		     size_t whylen);
+                     size_t whylen);
 
 /* True when port is in the set.  An empty set contains no port. */
 bool m365_ports_contains(const struct m365_ports *p, unsigned port);

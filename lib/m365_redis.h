@@ -12,12 +12,12 @@
 #include "m365_err.h"
 
 struct m365_redis_url {
-	char host[256];      /* TCP host, or "" for a unix socket */
-	int port;            /* default 6379 */
-	char path[256];      /* unix socket path, or "" */
-	int db;              /* SELECT db, default 0 */
-	char user[128];      /* ACL user, or "" */
-	char password[256];  /* or "" */
+	char host[256];     /* TCP host, or "" for a unix socket */
+	int port;           /* default 6379 */
+	char path[256];     /* unix socket path, or "" */
+	int db;             /* SELECT db, default 0 */
+	char user[128];     /* ACL user, or "" */
+	char password[256]; /* or "" */
 };
 
 /*
@@ -25,18 +25,18 @@ struct m365_redis_url {
  * "--redis: reason" (the password is never echoed).
  */
 int m365_redis_url_parse(const char *url, struct m365_redis_url *out,
-			 struct m365_err *err);
+                         struct m365_err *err);
 
 /*
  * Connects, authenticates and selects the database, with timeout_ms for the
  * connect and for every later command.  Returns a blocking hiredis context
  * the caller frees with redisFree(), or NULL with err set.
  */
-redisContext *m365_redis_connect(const struct m365_redis_url *u,
-				 int timeout_ms, struct m365_err *err);
+redisContext *m365_redis_connect(const struct m365_redis_url *u, int timeout_ms,
+                                 struct m365_err *err);
 
 /* Describes the URL without its password ("redis://host:6379/0"). */
 char *m365_redis_url_describe(const struct m365_redis_url *u, char *buf,
-			      size_t len);
+                              size_t len);
 
 #endif

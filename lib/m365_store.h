@@ -26,10 +26,10 @@
 
 struct m365_snapshot {
 	char version[M365_VERSION_MAX + 1];
-	char *json;                 /* the endpoint list, as published */
+	char *json; /* the endpoint list, as published */
 	size_t len;
-	char sha256[65];            /* hex of SHA-256(json) */
-	long long published_at;     /* unix time */
+	char sha256[65];        /* hex of SHA-256(json) */
+	long long published_at; /* unix time */
 	char published_by[128];
 	char source[256];
 };
@@ -49,7 +49,7 @@ int m365_version_valid(const char *v);
  * garbage.
  */
 int m365_store_current(redisContext *c, const char *prefix, char *out,
-		       struct m365_err *err);
+                       struct m365_err *err);
 
 /*
  * Fetches one version and verifies its checksum.  Returns 0 and fills out
@@ -57,20 +57,19 @@ int m365_store_current(redisContext *c, const char *prefix, char *out,
  * checksum mismatch).
  */
 int m365_store_get(redisContext *c, const char *prefix, const char *version,
-		   struct m365_snapshot *out, struct m365_err *err);
+                   struct m365_snapshot *out, struct m365_err *err);
 
 /*
  * Publishes s (its sha256 is computed here) as the current version, keeps
  * the `keep` newest versions and announces the switch.  0, or -1 with err.
  */
 int m365_store_publish(redisContext *c, const char *prefix,
-		       struct m365_snapshot *s, int keep,
-		       struct m365_err *err);
+                       struct m365_snapshot *s, int keep, struct m365_err *err);
 
 /* Lists the kept versions, newest first, into a NULL-terminated array the
  * caller frees with m365_strv_free().  NULL with err set on error. */
 char **m365_store_versions(redisContext *c, const char *prefix,
-			   struct m365_err *err);
+                           struct m365_err *err);
 
 /*
  * Takes the updaters' lock for ttl_ms, tagged with owner.  Returns 1 when
@@ -78,7 +77,7 @@ char **m365_store_versions(redisContext *c, const char *prefix,
  * it only if owner still holds it.
  */
 int m365_store_lock(redisContext *c, const char *prefix, const char *owner,
-		    int ttl_ms, struct m365_err *err);
+                    int ttl_ms, struct m365_err *err);
 void m365_store_unlock(redisContext *c, const char *prefix, const char *owner);
 
 /* The channel name: PREFIX "updates", into buf. */

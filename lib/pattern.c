@@ -19,7 +19,7 @@ glob_check(const char *pat, char *out, size_t cap, char *why, size_t whylen)
 	}
 	if (len > M365_HOST_MAX || len + 1 > cap) {
 		snprintf(why, whylen, "pattern longer than %d characters",
-			 M365_HOST_MAX);
+		         M365_HOST_MAX);
 		return -1;
 	}
 	for (i = 0; i < len; i++) {
@@ -29,14 +29,14 @@ glob_check(const char *pat, char *out, size_t cap, char *why, size_t whylen)
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '-' || c == '_' || c == '*')) {
 			snprintf(why, whylen,
-				 "invalid character 0x%02x at offset %zu in "
-				 "pattern",
-				 (unsigned char)pat[i], i);
+			         "invalid character 0x%02x at offset %zu in "
+			         "pattern",
+			         (unsigned char)pat[i], i);
 			return -1;
 		}
 		if (c == '.' && prev == '.' && i > 0) {
 			snprintf(why, whylen, "empty label in pattern \"%s\"",
-				 pat);
+			         pat);
 			return -1;
 		}
 		if (c == '.' && i == 0) {
@@ -105,24 +105,24 @@ cidr_parse(const char *text, struct m365_cidr *out, char *why, size_t whylen)
 	if (slash != NULL) {
 		const char *p = slash + 1;
 		if (*p < '0' || *p > '9' || strlen(p) > 3) {
-			snprintf(why, whylen, "invalid prefix length in \"%.64s\"",
-				 text);
+			snprintf(why, whylen,
+			         "invalid prefix length in \"%.64s\"", text);
 			return -1;
 		}
 		plen = 0;
 		for (; *p; p++) {
 			if (*p < '0' || *p > '9') {
 				snprintf(why, whylen,
-					 "invalid prefix length in \"%.64s\"",
-					 text);
+				         "invalid prefix length in \"%.64s\"",
+				         text);
 				return -1;
 			}
 			plen = plen * 10 + (*p - '0');
 		}
 		if (plen > max) {
 			snprintf(why, whylen,
-				 "prefix length %ld exceeds %ld in \"%.64s\"",
-				 plen, max, text);
+			         "prefix length %ld exceeds %ld in \"%.64s\"",
+			         plen, max, text);
 			return -1;
 		}
 	}

@@ -11,9 +11,9 @@
 #include "m365_endpoints.h"
 
 enum glob_kind {
-	GLOB_EXACT,     /* "teams.microsoft.com" */
-	GLOB_SUFFIX,    /* "*.teams.microsoft.com": one leading "*." only */
-	GLOB_IRREGULAR  /* any other use of '*' */
+	GLOB_EXACT,    /* "teams.microsoft.com" */
+	GLOB_SUFFIX,   /* "*.teams.microsoft.com": one leading "*." only */
+	GLOB_IRREGULAR /* any other use of '*' */
 };
 
 /*
@@ -22,7 +22,7 @@ enum glob_kind {
  * literal dots.  Writes the lowercase pattern into out (cap >= strlen + 1).
  */
 int glob_check(const char *pat, char *out, size_t cap, char *why,
-	       size_t whylen);
+               size_t whylen);
 
 /*
  * True when a glob would match every name under a top-level domain or
@@ -37,7 +37,7 @@ bool glob_is_broad(const char *lower);
  * the reason in why.
  */
 int cidr_parse(const char *text, struct m365_cidr *out, char *why,
-	       size_t whylen);
+               size_t whylen);
 
 /*
  * Compiles the glob into a PCRE2 pattern string "^...$" with '*' as ".*"

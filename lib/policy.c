@@ -15,8 +15,8 @@
  */
 static int
 each_item(const char *list, const char *opt, struct m365_err *err,
-	  int (*fn)(void *arg, const char *item, struct m365_err *err),
-	  void *arg)
+          int (*fn)(void *arg, const char *item, struct m365_err *err),
+          void *arg)
 {
 	const char *p = list;
 	size_t n = 0;
@@ -31,11 +31,11 @@ each_item(const char *list, const char *opt, struct m365_err *err,
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return m365_err_set(err, "%s: empty item in \"%s\"", opt,
-					    list);
+			return m365_err_set(err, "%s: empty item in \"%s\"",
+			                    opt, list);
 		if (len > POLICY_ITEM_MAX || ++n > POLICY_ITEMS_MAX)
 			return m365_err_set(err, "%s: item or list too long",
-					    opt);
+			                    opt);
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (fn(arg, item, err) < 0)
@@ -54,9 +54,9 @@ add_category(void *arg, const char *item, struct m365_err *err)
 
 	if (c < 0)
 		return m365_err_set(err,
-				    "--categories: unknown category \"%s\" "
-				    "(expected Optimize, Allow or Default)",
-				    item);
+		                    "--categories: unknown category \"%s\" "
+		                    "(expected Optimize, Allow or Default)",
+		                    item);
 	p->categories |= 1u << c;
 	return 0;
 }
@@ -72,9 +72,9 @@ add_area(void *arg, const char *item, struct m365_err *err)
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
 		      *c == '.'))
 			return m365_err_set(err,
-					    "--service-areas: invalid name "
-					    "\"%s\"",
-					    item);
+			                    "--service-areas: invalid name "
+			                    "\"%s\"",
+			                    item);
 	if ((p->areas[p->n_areas] = strdup(item)) == NULL)
 		return m365_err_set(err, "--service-areas: out of memory");
 	p->n_areas++;
@@ -83,7 +83,7 @@ add_area(void *arg, const char *item, struct m365_err *err)
 
 int
 m365_policy_init(struct m365_policy *p, const char *categories,
-		 const char *service_areas, struct m365_err *err)
+                 const char *service_areas, struct m365_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	if (categories == NULL)
@@ -130,14 +130,15 @@ m365_policy_describe(const struct m365_policy *p, char *buf, size_t len)
 	for (c = 0, i = 0; c < M365_CAT_OTHER; c++)
 		if (p->categories & (1u << c) && off < len)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s",
-						i++ ? "," : "",
-						m365_category_name(c));
+			                        i++ ? "," : "",
+			                        m365_category_name(c));
 	if (off < len)
-		off += (size_t)snprintf(buf + off, len - off, " service-areas=%s",
-					p->areas ? "" : "all");
+		off +=
+		    (size_t)snprintf(buf + off, len - off, " service-areas=%s",
+		                     p->areas ? "" : "all");
 	for (i = 0; p->areas && i < p->n_areas && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					i ? "," : "", p->areas[i]);
+		                        i ? "," : "", p->areas[i]);
 	return buf;
 }
 

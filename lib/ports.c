@@ -65,7 +65,7 @@ normalise(struct m365_ports *out)
 
 int
 m365_ports_parse(const char *text, struct m365_ports *out, char *why,
-		 size_t whylen)
+                 size_t whylen)
 {
 	const char *p = text;
 	uint32_t cap = 0;
@@ -90,8 +90,8 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 			if ((hi = read_port(&p)) < 0)
 				goto bad_port;
 			if (hi < lo) {
-				snprintf(why, whylen, "reversed port range %ld-%ld",
-					 lo, hi);
+				snprintf(why, whylen,
+				         "reversed port range %ld-%ld", lo, hi);
 				goto fail;
 			}
 			skip_spaces(&p);
@@ -99,8 +99,9 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 		if (out->n == cap) {
 			struct m365_port_range *r;
 			if (cap >= PORTS_MAX_RANGES) {
-				snprintf(why, whylen, "more than %d port ranges",
-					 PORTS_MAX_RANGES);
+				snprintf(why, whylen,
+				         "more than %d port ranges",
+				         PORTS_MAX_RANGES);
 				goto fail;
 			}
 			cap = cap ? cap * 2 : 4;
@@ -116,17 +117,18 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 		if (*p == '\0')
 			break;
 		if (*p != ',') {
-			snprintf(why, whylen, "unexpected character '%c' at offset %zu",
-				 isprint((unsigned char)*p) ? *p : '?',
-				 (size_t)(p - text));
+			snprintf(why, whylen,
+			         "unexpected character '%c' at offset %zu",
+			         isprint((unsigned char)*p) ? *p : '?',
+			         (size_t)(p - text));
 			goto fail;
 		}
 		p++;
 		continue;
-bad_port:
+	bad_port:
 		snprintf(why, whylen,
-			 "expected a port 1-65535 at offset %zu in \"%.32s\"",
-			 (size_t)(at - text), text);
+		         "expected a port 1-65535 at offset %zu in \"%.32s\"",
+		         (size_t)(at - text), text);
 		goto fail;
 	}
 	normalise(out);
@@ -164,10 +166,10 @@ m365_ports_format(const struct m365_ports *p, char *buf, size_t len)
 		int n;
 		if (p->r[i].lo == p->r[i].hi)
 			n = snprintf(one, sizeof(one), "%s%u", i ? "," : "",
-				     p->r[i].lo);
+			             p->r[i].lo);
 		else
 			n = snprintf(one, sizeof(one), "%s%u-%u", i ? "," : "",
-				     p->r[i].lo, p->r[i].hi);
+			             p->r[i].lo, p->r[i].hi);
 		if (off + (size_t)n + 4 > len) {
 			if (off + 4 <= len)
 				memcpy(buf + off, "...", 4);

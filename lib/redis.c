@@ -39,12 +39,17 @@ parse_unix(const char *rest, struct m365_redis_url *out, struct m365_err *err)
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
 
-	if (n == 0 || rest[0] != '/' || copy(out->path, sizeof(out->path), rest, n) < 0)
-		return m365_err_set(err, "--redis: expected unix:///absolute/path");
+	if (n == 0 || rest[0] != '/' ||
+	    copy(out->path, sizeof(out->path), rest, n) < 0)
+		return m365_err_set(err,
+		                    "--redis: expected unix:///absolute/path");
 	if (q != NULL) {
 		if (strncmp(q, "?db=", 4) != 0 ||
-		    (out->db = (int)bounded(q + 4, strlen(q + 4), 0, 100000)) < 0)
-			return m365_err_set(err, "--redis: expected ?db=N after the socket path");
+		    (out->db = (int)bounded(q + 4, strlen(q + 4), 0, 100000)) <
+		        0)
+			return m365_err_set(
+			    err,
+			    "--redis: expected ?db=N after the socket path");
 	}
 	return 0;
 }
@@ -59,37 +64,46 @@ parse_tcp(const char *rest, struct m365_redis_url *out, struct m365_err *err)
 	if (at != NULL) {
 		const char *c = memchr(rest, ':', (size_t)(at - rest));
 		if (c == NULL)
-			return m365_err_set(err, "--redis: expected [user]:password@ before the host");
-		if (copy(out->user, sizeof(out->user), rest, (size_t)(c - rest)) < 0 ||
-		    copy(out->password, sizeof(out->password), c + 1, (size_t)(at - c - 1)) < 0)
-			return m365_err_set(err, "--redis: user or password too long");
+			return m365_err_set(err,
+			                    "--redis: expected "
+			                    "[user]:password@ before the host");
+		if (copy(out->user, sizeof(out->user), rest,
+		         (size_t)(c - rest)) < 0 ||
+		    copy(out->password, sizeof(out->password), c + 1,
+		         (size_t)(at - c - 1)) < 0)
+			return m365_err_set(
+			    err, "--redis: user or password too long");
 	}
 	colon = memchr(hp, ':', hlen);
 	if (hp[0] == '[') { /* [v6]:port */
 		const char *end = memchr(hp, ']', hlen);
 		if (end == NULL)
-			return m365_err_set(err, "--redis: unterminated [address]");
-		if (copy(out->host, sizeof(out->host), hp + 1, (size_t)(end - hp - 1)) < 0)
+			return m365_err_set(err,
+			                    "--redis: unterminated [address]");
+		if (copy(out->host, sizeof(out->host), hp + 1,
+		         (size_t)(end - hp - 1)) < 0)
 			return m365_err_set(err, "--redis: host too long");
 		colon = end + 1 < hp + hlen && end[1] == ':' ? end + 1 : NULL;
 	} else if (copy(out->host, sizeof(out->host), hp,
-			colon ? (size_t)(colon - hp) : hlen) < 0) {
+	                colon ? (size_t)(colon - hp) : hlen) < 0) {
 		return m365_err_set(err, "--redis: host too long");
 	}
 	if (out->host[0] == '\0')
 		return m365_err_set(err, "--redis: missing host");
 	if (colon != NULL &&
-	    (out->port = (int)bounded(colon + 1, (size_t)(hp + hlen - colon - 1), 1, 65535)) < 0)
+	    (out->port = (int)bounded(
+	         colon + 1, (size_t)(hp + hlen - colon - 1), 1, 65535)) < 0)
 		return m365_err_set(err, "--redis: invalid port");
 	if (slash != NULL && slash[1] != '\0' &&
-	    (out->db = (int)bounded(slash + 1, strlen(slash + 1), 0, 100000)) < 0)
+	    (out->db = (int)bounded(slash + 1, strlen(slash + 1), 0, 100000)) <
+	        0)
 		return m365_err_set(err, "--redis: invalid database number");
 	return 0;
 }
 
 int
 m365_redis_url_parse(const char *url, struct m365_redis_url *out,
-		     struct m365_err *err)
+                     struct m365_err *err)
 {
 	memset(out, 0, sizeof(*out));
 	out->port = 6379;
@@ -97,7 +111,8 @@ m365_redis_url_parse(const char *url, struct m365_redis_url *out,
 		return parse_unix(url + 7, out, err);
 	if (strncmp(url, "redis://", 8) == 0)
 		return parse_tcp(url + 8, out, err);
-	return m365_err_set(err, "--redis: expected redis://host[:port][/db] or unix:///path");
+	return m365_err_set(
+	    err, "--redis: expected redis://host[:port][/db] or unix:///path");
 }
 
 char *
@@ -107,40 +122,41 @@ m365_redis_url_describe(const struct m365_redis_url *u, char *buf, size_t len)
 		snprintf(buf, len, "unix://%s?db=%d", u->path, u->db);
 	else
 		snprintf(buf, len, "redis://%s%s%s:%d/%d",
-			 strchr(u->host, ':') ? "[" : "", u->host,
-			 strchr(u->host, ':') ? "]" : "", u->port, u->db);
+		         strchr(u->host, ':') ? "[" : "", u->host,
+		         strchr(u->host, ':') ? "]" : "", u->port, u->db);
 	return buf;
 }
 
 /* Runs one command that must answer +OK; -1 with err set otherwise. */
 static int
 expect_ok(redisContext *c, struct m365_err *err, const char *what,
-	  redisReply *r)
+          redisReply *r)
 {
 	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
 	if (!ok)
 		m365_err_set(err, "redis: %s failed: %s", what,
-			     r && r->type == REDIS_REPLY_ERROR ? r->str
-			     : c->err ? c->errstr : "unexpected reply");
+		             r && r->type == REDIS_REPLY_ERROR ? r->str
+		             : c->err                          ? c->errstr
+		                      : "unexpected reply");
 	freeReplyObject(r);
 	return ok ? 0 : -1;
 }
 
 redisContext *
 m365_redis_connect(const struct m365_redis_url *u, int timeout_ms,
-		   struct m365_err *err)
+                   struct m365_err *err)
 {
 	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 	redisContext *c;
 	char where[300];
 
 	c = u->path[0] ? redisConnectUnixWithTimeout(u->path, tv)
-		       : redisConnectWithTimeout(u->host, u->port, tv);
+	               : redisConnectWithTimeout(u->host, u->port, tv);
 	if (c == NULL || c->err) {
 		m365_err_set(err, "redis: cannot connect to %s: %s",
-			     m365_redis_url_describe(u, where, sizeof(where)),
-			     c ? c->errstr : "out of memory");
+		             m365_redis_url_describe(u, where, sizeof(where)),
+		             c ? c->errstr : "out of memory");
 		goto fail;
 	}
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
@@ -149,11 +165,12 @@ m365_redis_connect(const struct m365_redis_url *u, int timeout_ms,
 	}
 	if (u->password[0] &&
 	    expect_ok(c, err, "AUTH",
-		      u->user[0] ? redisCommand(c, "AUTH %s %s", u->user, u->password)
-				 : redisCommand(c, "AUTH %s", u->password)) < 0)
+	              u->user[0]
+	                  ? redisCommand(c, "AUTH %s %s", u->user, u->password)
+	                  : redisCommand(c, "AUTH %s", u->password)) < 0)
 		goto fail;
-	if (u->db != 0 &&
-	    expect_ok(c, err, "SELECT", redisCommand(c, "SELECT %d", u->db)) < 0)
+	if (u->db != 0 && expect_ok(c, err, "SELECT",
+	                            redisCommand(c, "SELECT %d", u->db)) < 0)
 		goto fail;
 	return c;
 fail:

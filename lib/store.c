@@ -73,25 +73,27 @@ m365_store_channel(const char *prefix, char *buf, size_t len)
 /* A failed command: the reason from the reply or the connection. */
 static int
 redis_fail(redisContext *c, redisReply *r, const char *what,
-	   struct m365_err *err)
+           struct m365_err *err)
 {
 	m365_err_set(err, "redis: %s: %s", what,
-		     r && r->type == REDIS_REPLY_ERROR ? r->str
-		     : c->err ? c->errstr : "unexpected reply");
+	             r && r->type == REDIS_REPLY_ERROR ? r->str
+	             : c->err                          ? c->errstr
+	                                               : "unexpected reply");
 	freeReplyObject(r);
 	return -1;
 }
 
 int
 m365_store_current(redisContext *c, const char *prefix, char *out,
-		   struct m365_err *err)
+                   struct m365_err *err)
 {
 	char k[KEY_MAX];
 	redisReply *r;
 
 	key(k, prefix, "current", NULL);
 	r = redisCommand(c, "GET %s", k);
-	if (r == NULL || (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING))
+	if (r == NULL ||
+	    (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING))
 		return redis_fail(c, r, "GET current", err);
 	if (r->type == REDIS_REPLY_NIL) {
 		freeReplyObject(r);
@@ -131,7 +133,7 @@ copy_field(const redisReply *r, const char *f, char *dst, size_t cap)
 
 int
 m365_store_get(redisContext *c, const char *prefix, const char *version,
-	       struct m365_snapshot *out, struct m365_err *err)
+               struct m365_snapshot *out, struct m365_err *err)
 {
 	const redisReply *json, *sum, *at;
 	char k[KEY_MAX], got[65];
@@ -146,13 +148,17 @@ m365_store_get(redisContext *c, const char *prefix, const char *version,
 	sum = field(r, "sha256");
 	if (json == NULL || sum == NULL) {
 		freeReplyObject(r);
-		return m365_err_set(err, "redis: %s is missing or incomplete", k);
+		return m365_err_set(err, "redis: %s is missing or incomplete",
+		                    k);
 	}
 	m365_sha256_hex(json->str, json->len, got);
 	if (sum->len != 64 || strcmp(sum->str, got) != 0) {
+		m365_err_set(
+		    err,
+		    "redis: %s: checksum mismatch (stored %.64s, computed %s)",
+		    k, sum->str, got);
 		freeReplyObject(r);
-		return m365_err_set(err, "redis: %s: checksum mismatch (stored %.64s, computed %s)",
-				    k, sum->str, got);
+		return -1;
 	}
 	if ((out->json = malloc(json->len + 1)) == NULL) {
 		freeReplyObject(r);
@@ -164,15 +170,16 @@ m365_store_get(redisContext *c, const char *prefix, const char *version,
 	snprintf(out->version, sizeof(out->version), "%s", version);
 	at = field(r, "published_at");
 	out->published_at = at ? strtoll(at->str, NULL, 10) : 0;
-	copy_field(r, "published_by", out->published_by, sizeof(out->published_by));
+	copy_field(r, "published_by", out->published_by,
+	           sizeof(out->published_by));
 	copy_field(r, "source", out->source, sizeof(out->source));
 	freeReplyObject(r);
 	return 0;
 }
 
 int
-m365_store_publish(redisContext *c, const char *prefix,
-		   struct m365_snapshot *s, int keep, struct m365_err *err)
+m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
+                   int keep, struct m365_err *err)
 {
 	char kcur[KEY_MAX], kvers[KEY_MAX], kver[KEY_MAX], chan[KEY_MAX];
 	char at[32], keeps[16];
@@ -182,7 +189,8 @@ m365_store_publish(redisContext *c, const char *prefix,
 	int i;
 
 	if (!m365_version_valid(s->version))
-		return m365_err_set(err, "invalid version \"%.70s\"", s->version);
+		return m365_err_set(err, "invalid version \"%.70s\"",
+		                    s->version);
 	m365_sha256_hex(s->json, s->len, s->sha256);
 	key(kcur, prefix, "current", NULL);
 	key(kvers, prefix, "versions", NULL);
@@ -244,7 +252,7 @@ oom:
 
 int
 m365_store_lock(redisContext *c, const char *prefix, const char *owner,
-		int ttl_ms, struct m365_err *err)
+                int ttl_ms, struct m365_err *err)
 {
 	char k[KEY_MAX];
 	redisReply *r;
@@ -252,7 +260,8 @@ m365_store_lock(redisContext *c, const char *prefix, const char *owner,
 
 	key(k, prefix, "lock", NULL);
 	r = redisCommand(c, "SET %s %s NX PX %d", k, owner, ttl_ms);
-	if (r == NULL || (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL))
+	if (r == NULL ||
+	    (r->type != REDIS_REPLY_STATUS && r->type != REDIS_REPLY_NIL))
 		return redis_fail(c, r, "SET lock", err);
 	taken = r->type == REDIS_REPLY_STATUS;
 	freeReplyObject(r);
@@ -265,7 +274,8 @@ m365_store_unlock(redisContext *c, const char *prefix, const char *owner)
 	char k[KEY_MAX];
 
 	key(k, prefix, "lock", NULL);
-	freeReplyObject(redisCommand(c, "EVAL %s 1 %s %s", unlock_lua, k, owner));
+	freeReplyObject(
+	    redisCommand(c, "EVAL %s 1 %s %s", unlock_lua, k, owner));
 }
 
 void

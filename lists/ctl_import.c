@@ -15,13 +15,14 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: m365ctl import FILE [--redis URL] [--redis-prefix P]\n"
-		"         [--state-dir DIR] [--version V] [--force]\n"
-		"\n"
-		"Validates FILE (Microsoft endpoint JSON) and publishes it as\n"
-		"version V (default: local-<first 12 hex digits of its SHA-256>).\n"
-		"Exit status: 0 published, 1 refused, 2 usage, 4 Redis error.\n");
+	fprintf(
+	    f,
+	    "usage: m365ctl import FILE [--redis URL] [--redis-prefix P]\n"
+	    "         [--state-dir DIR] [--version V] [--force]\n"
+	    "\n"
+	    "Validates FILE (Microsoft endpoint JSON) and publishes it as\n"
+	    "version V (default: local-<first 12 hex digits of its SHA-256>).\n"
+	    "Exit status: 0 published, 1 refused, 2 usage, 4 Redis error.\n");
 }
 
 static int
@@ -58,7 +59,9 @@ import(const char *file, const char *version, struct target *t,
 	else
 		snprintf(s.version, sizeof(s.version), "local-%.12s", s.sha256);
 	if (!m365_version_valid(s.version)) {
-		m365_err_set(err, "--version: expected 1-64 characters of [A-Za-z0-9._-]");
+		m365_err_set(
+		    err,
+		    "--version: expected 1-64 characters of [A-Za-z0-9._-]");
 		rc = 2;
 		goto out;
 	}
@@ -96,7 +99,8 @@ ctl_import(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct target t = {NULL, M365_STORE_PREFIX, NULL, false, M365_STORE_KEEP};
+	struct target t = {NULL, M365_STORE_PREFIX, NULL, false,
+	                   M365_STORE_KEEP};
 	const char *redis = NULL, *version = NULL;
 	struct m365_redis_url ru;
 	struct m365_err err;
@@ -114,7 +118,8 @@ ctl_import(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 1 || (redis == NULL && t.state_dir == NULL)) {
-		fprintf(stderr, "m365ctl import: one FILE and --redis or --state-dir needed\n");
+		fprintf(stderr, "m365ctl import: one FILE and --redis or "
+		                "--state-dir needed\n");
 		usage(stderr);
 		return 2;
 	}

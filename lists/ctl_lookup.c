@@ -10,14 +10,16 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: m365ctl lookup [--list FILE] [--local FILE]\n"
-		"                      [--categories LIST] [--service-areas LIST]\n"
-		"                      HOST [PORT [SNI]]\n"
-		"\n"
-		"Answers as ext_m365_acl would for HOST (and PORT, SNI), then lists\n"
-		"every endpoint set and local rule that matched, and why the\n"
-		"answer is what it is.  Exit status: 0 OK, 1 ERR, 2 error.\n");
+	fprintf(
+	    f,
+	    "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
+	    "                      [--categories LIST] [--service-areas LIST]\n"
+	    "                      HOST [PORT [SNI]]\n"
+	    "\n"
+	    "Answers as ext_m365_acl would for HOST (and PORT, SNI), then "
+	    "lists\n"
+	    "every endpoint set and local rule that matched, and why the\n"
+	    "answer is what it is.  Exit status: 0 OK, 1 ERR, 2 error.\n");
 }
 
 /* The verdict exactly as the helper writes it, without channel. */
@@ -50,13 +52,15 @@ print_hit(const struct m365_list *l, const struct m365_hit *h, int port)
 		       h->rule->line, h->pattern);
 		return;
 	}
-	snprintf(what, sizeof(what), "%s/%s", s->service_area, s->category_name);
+	snprintf(what, sizeof(what), "%s/%s", s->service_area,
+	         s->category_name);
 	printf("  %s  set %-4lld %-18s %-28s", on, (long long)s->id, what,
 	       h->pattern);
 	if (!s->has_tcp || s->tcp.n == 0)
 		printf(" no tcpPorts%s", port < 0 ? "" : ": port not allowed");
 	else if (port < 0)
-		printf(" tcp %s", m365_ports_format(&s->tcp, ports, sizeof(ports)));
+		printf(" tcp %s",
+		       m365_ports_format(&s->tcp, ports, sizeof(ports)));
 	else
 		printf(" tcp %s: port %d %s",
 		       m365_ports_format(&s->tcp, ports, sizeof(ports)), port,
@@ -64,7 +68,7 @@ print_hit(const struct m365_list *l, const struct m365_hit *h, int port)
 	if (h->selected)
 		printf(", selected\n");
 	else if (s->category == M365_CAT_OTHER ||
-		 !(p->categories & (1u << s->category)))
+	         !(p->categories & (1u << s->category)))
 		printf(", not selected (category %s)\n", s->category_name);
 	else
 		printf(", not selected (service area %s)\n", s->service_area);
@@ -114,9 +118,9 @@ print_why(const struct m365_explanation *e)
 	if (e->verdict.why == M365_WHY_NO_MATCH && !e->verdict.message &&
 	    name_hits > 0)
 		snprintf(buf, sizeof(buf),
-			 "%zu endpoint set(s) match the destination, but none "
-			 "allows TCP port %d",
-			 name_hits, e->port);
+		         "%zu endpoint set(s) match the destination, but none "
+		         "allows TCP port %d",
+		         name_hits, e->port);
 	else
 		m365_verdict_reason(&e->verdict, buf, sizeof(buf));
 	printf("%-13s %s\n", "why:", buf);
@@ -186,8 +190,8 @@ ctl_lookup(int argc, char **argv)
 		return 2;
 	}
 	if (m365_explain(l, argv[optind],
-			 argc - optind > 1 ? argv[optind + 1] : NULL,
-			 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
+	                 argc - optind > 1 ? argv[optind + 1] : NULL,
+	                 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
 		fprintf(stderr, "m365ctl: out of memory\n");
 		m365_list_unref(l);
 		return 2;

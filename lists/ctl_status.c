@@ -12,12 +12,14 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: m365ctl status [--redis URL] [--redis-prefix P] [--state-dir DIR]\n"
-		"\n"
-		"Prints the version in Redis, when and by whom it was published,\n"
-		"the versions kept for rollback, and the state directory's copy.\n"
-		"Exit status: 0, or 4 when Redis cannot be read or is corrupt.\n");
+	fprintf(
+	    f,
+	    "usage: m365ctl status [--redis URL] [--redis-prefix P] "
+	    "[--state-dir DIR]\n"
+	    "\n"
+	    "Prints the version in Redis, when and by whom it was published,\n"
+	    "the versions kept for rollback, and the state directory's copy.\n"
+	    "Exit status: 0, or 4 when Redis cannot be read or is corrupt.\n");
 }
 
 static void
@@ -117,7 +119,8 @@ ctl_status(int argc, char **argv)
 		}
 	}
 	if (optind != argc || (redis == NULL && dir == NULL)) {
-		fprintf(stderr, "m365ctl status: --redis or --state-dir needed\n");
+		fprintf(stderr,
+		        "m365ctl status: --redis or --state-dir needed\n");
 		return 2;
 	}
 	if (redis) {
@@ -126,7 +129,8 @@ ctl_status(int argc, char **argv)
 			return 2;
 		}
 		printf("%-14s %s (prefix %s)\n", "redis:",
-		       m365_redis_url_describe(&ru, where, sizeof(where)), prefix);
+		       m365_redis_url_describe(&ru, where, sizeof(where)),
+		       prefix);
 		if ((c = m365_redis_connect(&ru, 5000, &err)) == NULL ||
 		    redis_status(c, prefix, &err) < 0) {
 			fprintf(stderr, "m365ctl status: %s\n", err.msg);

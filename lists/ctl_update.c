@@ -38,15 +38,18 @@ struct update {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: m365ctl update [--instance Worldwide|USGovDoD|USGovGCCHigh|China]\n"
-		"         [--service-areas LIST] [--tenant NAME] [--no-ipv6]\n"
-		"         [--base-url URL] [--redis URL] [--redis-prefix P]\n"
-		"         [--state-dir DIR] [--timeout SECONDS] [--force]\n"
-		"\n"
-		"Publishes Microsoft's newest endpoint list to Redis and DIR.\n"
-		"Exit status: 0 published or already current, 1 refused, 2 usage,\n"
-		"3 another update holds the lock, 4 network, HTTP or Redis error.\n");
+	fprintf(
+	    f,
+	    "usage: m365ctl update [--instance "
+	    "Worldwide|USGovDoD|USGovGCCHigh|China]\n"
+	    "         [--service-areas LIST] [--tenant NAME] [--no-ipv6]\n"
+	    "         [--base-url URL] [--redis URL] [--redis-prefix P]\n"
+	    "         [--state-dir DIR] [--timeout SECONDS] [--force]\n"
+	    "\n"
+	    "Publishes Microsoft's newest endpoint list to Redis and DIR.\n"
+	    "Exit status: 0 published or already current, 1 refused, 2 usage,\n"
+	    "3 another update holds the lock, 4 network, HTTP or Redis "
+	    "error.\n");
 }
 
 /* Only names the service accepts go into the query string. */
@@ -87,7 +90,7 @@ client_id(struct update *u, struct m365_err *err)
 	for (i = 0; i < 16; i++)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
-		 buf + 8, buf + 12, buf + 16, buf + 20);
+	         buf + 8, buf + 12, buf + 16, buf + 20);
 	if (m365_write_file_atomic(path, u->guid, 36) < 0)
 		return m365_err_set(err, "%s: %s", path, strerror(errno));
 	return 0;
@@ -108,10 +111,11 @@ check_retry_after(const struct update *u, struct m365_err *err)
 		until = 0;
 	fclose(f);
 	if (until > (long long)time(NULL))
-		return m365_err_set(err,
-				    "refused: Microsoft asked us to wait (HTTP 429) "
-				    "for %lld more seconds",
-				    until - (long long)time(NULL));
+		return m365_err_set(
+		    err,
+		    "refused: Microsoft asked us to wait (HTTP 429) "
+		    "for %lld more seconds",
+		    until - (long long)time(NULL));
 	return 0;
 }
 
@@ -129,12 +133,16 @@ get_ok(const struct update *u, const char *url, struct fetch_result *r,
 	if (r->status == 429) {
 		long wait = r->retry_after >= 0 ? r->retry_after : 3600;
 		snprintf(path, sizeof(path), "%s/retry-after", u->dir);
-		snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + wait);
+		snprintf(until, sizeof(until), "%lld",
+		         (long long)time(NULL) + wait);
 		(void)m365_write_file_atomic(path, until, strlen(until));
-		m365_err_set(err, "refused: %s answered 429 Too Many Requests; "
-			     "retry after %ld seconds", url, wait);
+		m365_err_set(err,
+		             "refused: %s answered 429 Too Many Requests; "
+		             "retry after %ld seconds",
+		             url, wait);
 	} else {
-		m365_err_set(err, "refused: %s answered HTTP %ld", url, r->status);
+		m365_err_set(err, "refused: %s answered HTTP %ld", url,
+		             r->status);
 	}
 	fetch_free(r);
 	return -1;
@@ -143,25 +151,29 @@ get_ok(const struct update *u, const char *url, struct fetch_result *r,
 /* Reads {"instance": .., "latest": "YYYYMMDDNN"}. */
 static int
 parse_version(const struct update *u, const struct fetch_result *r,
-	      char *latest, struct m365_err *err)
+              char *latest, struct m365_err *err)
 {
 	json_error_t je;
 	json_t *root = json_loadb(r->body, r->len, 0, &je), *v;
 	int rc = -1;
 
 	if (root == NULL) {
-		m365_err_set(err, "refused: version answer: line %d: %s", je.line, je.text);
+		m365_err_set(err, "refused: version answer: line %d: %s",
+		             je.line, je.text);
 		return -1;
 	}
 	v = json_object_get(root, "latest");
 	if (!json_is_string(v) || strlen(json_string_value(v)) != 10 ||
 	    strspn(json_string_value(v), "0123456789") != 10)
-		m365_err_set(err, "refused: version answer has no 10-digit \"latest\"");
+		m365_err_set(
+		    err, "refused: version answer has no 10-digit \"latest\"");
 	else if (json_is_string(json_object_get(root, "instance")) &&
-		 strcasecmp(json_string_value(json_object_get(root, "instance")),
-			    u->instance) != 0)
-		m365_err_set(err, "refused: version answer is for instance %s",
-			     json_string_value(json_object_get(root, "instance")));
+	         strcasecmp(
+	             json_string_value(json_object_get(root, "instance")),
+	             u->instance) != 0)
+		m365_err_set(
+		    err, "refused: version answer is for instance %s",
+		    json_string_value(json_object_get(root, "instance")));
 	else {
 		memcpy(latest, json_string_value(v), 11);
 		rc = 0;
@@ -192,7 +204,7 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	int rc = 4;
 
 	snprintf(url, sizeof(url), "%s/version/%s?ClientRequestId=%s", u->base,
-		 u->instance, u->guid);
+	         u->instance, u->guid);
 	if (get_ok(u, url, &r, err) < 0)
 		return strncmp(err->msg, "refused", 7) == 0 ? 1 : 4;
 	rc = parse_version(u, &r, latest, err);
@@ -206,10 +218,11 @@ run(struct update *u, struct target *t, struct m365_err *err)
 		m365_endpoints_free(old);
 		return 0;
 	}
-	snprintf(url, sizeof(url), "%s/endpoints/%s?ClientRequestId=%s%s%s%s%s%s",
-		 u->base, u->instance, u->guid, u->areas ? "&ServiceAreas=" : "",
-		 u->areas ? u->areas : "", u->tenant ? "&TenantName=" : "",
-		 u->tenant ? u->tenant : "", u->no_ipv6 ? "&NoIPv6=true" : "");
+	snprintf(url, sizeof(url),
+	         "%s/endpoints/%s?ClientRequestId=%s%s%s%s%s%s", u->base,
+	         u->instance, u->guid, u->areas ? "&ServiceAreas=" : "",
+	         u->areas ? u->areas : "", u->tenant ? "&TenantName=" : "",
+	         u->tenant ? u->tenant : "", u->no_ipv6 ? "&NoIPv6=true" : "");
 	rc = 4;
 	if (get_ok(u, url, &r, err) < 0) {
 		rc = strncmp(err->msg, "refused", 7) == 0 ? 1 : 4;
@@ -230,7 +243,8 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	s.len = r.len;
 	s.published_at = (long long)time(NULL);
 	publisher_name(s.published_by, sizeof(s.published_by));
-	snprintf(s.source, sizeof(s.source), "%s/endpoints/%s", u->base, u->instance);
+	snprintf(s.source, sizeof(s.source), "%s/endpoints/%s", u->base,
+	         u->instance);
 	rc = 4;
 	if (publish_write(t, &s, err) < 0)
 		goto out_body;
@@ -249,7 +263,7 @@ static int
 valid_instance(const char *s)
 {
 	static const char *const names[] = {"Worldwide", "USGovDoD",
-					    "USGovGCCHigh", "China"};
+	                                    "USGovGCCHigh", "China"};
 	size_t i;
 
 	for (i = 0; i < 4; i++)
@@ -274,8 +288,17 @@ ctl_update(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct update u = {"Worldwide", NULL, NULL, BASE_URL_DEFAULT, NULL,
-			   M365_STORE_PREFIX, STATE_DIR_DEFAULT, false, false, 30, ""};
+	struct update u = {"Worldwide",
+	                   NULL,
+	                   NULL,
+	                   BASE_URL_DEFAULT,
+	                   NULL,
+	                   M365_STORE_PREFIX,
+	                   STATE_DIR_DEFAULT,
+	                   false,
+	                   false,
+	                   30,
+	                   ""};
 	struct target t = {NULL, NULL, NULL, false, M365_STORE_KEEP};
 	struct m365_redis_url ru;
 	struct m365_err err;
@@ -299,10 +322,13 @@ ctl_update(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !valid_instance(u.instance) ||
-	    (u.areas && !query_safe(u.areas)) || (u.tenant && !query_safe(u.tenant)) ||
-	    u.timeout < 1 || u.timeout > 600) {
-		fprintf(stderr, "m365ctl update: bad arguments (instance must be "
-			"Worldwide, USGovDoD, USGovGCCHigh or China; names [A-Za-z0-9,._-])\n");
+	    (u.areas && !query_safe(u.areas)) ||
+	    (u.tenant && !query_safe(u.tenant)) || u.timeout < 1 ||
+	    u.timeout > 600) {
+		fprintf(stderr,
+		        "m365ctl update: bad arguments (instance must be "
+		        "Worldwide, USGovDoD, USGovGCCHigh or China; names "
+		        "[A-Za-z0-9,._-])\n");
 		usage(stderr);
 		return 2;
 	}
@@ -310,7 +336,8 @@ ctl_update(int argc, char **argv)
 	t.state_dir = u.dir;
 	t.force = u.force;
 	if (mkdir(u.dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "m365ctl update: %s: %s\n", u.dir, strerror(errno));
+		fprintf(stderr, "m365ctl update: %s: %s\n", u.dir,
+		        strerror(errno));
 		return 4;
 	}
 	if (client_id(&u, &err) < 0 || check_retry_after(&u, &err) < 0) {
@@ -327,9 +354,13 @@ ctl_update(int argc, char **argv)
 			return 4;
 		}
 		publisher_name(owner, sizeof(owner));
-		if ((locked = m365_store_lock(t.redis, t.prefix, owner, LOCK_TTL_MS, &err)) <= 0) {
-			fprintf(stderr, "m365ctl update: %s\n",
-				locked < 0 ? err.msg : "another update holds the lock; not running");
+		if ((locked = m365_store_lock(t.redis, t.prefix, owner,
+		                              LOCK_TTL_MS, &err)) <= 0) {
+			fprintf(
+			    stderr, "m365ctl update: %s\n",
+			    locked < 0
+			        ? err.msg
+			        : "another update holds the lock; not running");
 			redisFree(t.redis);
 			return locked < 0 ? 4 : 3;
 		}

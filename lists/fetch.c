@@ -54,8 +54,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 int
-fetch_get(const char *url, long timeout_s, size_t max,
-	  struct fetch_result *out, struct m365_err *err)
+fetch_get(const char *url, long timeout_s, size_t max, struct fetch_result *out,
+          struct m365_err *err)
 {
 	struct sink s = {out, 0, max, 0};
 	CURLcode rc;
@@ -66,7 +66,8 @@ fetch_get(const char *url, long timeout_s, size_t max,
 	if ((c = curl_easy_init()) == NULL)
 		return m365_err_set(err, "%s: cannot start libcurl", url);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout_s < 10 ? timeout_s : 10L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+	                 timeout_s < 10 ? timeout_s : 10L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
@@ -82,7 +83,8 @@ fetch_get(const char *url, long timeout_s, size_t max,
 	curl_easy_cleanup(c);
 	if (s.too_big) {
 		fetch_free(out);
-		return m365_err_set(err, "%s: answer larger than %zu bytes", url, max);
+		return m365_err_set(err, "%s: answer larger than %zu bytes",
+		                    url, max);
 	}
 	if (rc != CURLE_OK) {
 		fetch_free(out);

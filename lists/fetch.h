@@ -7,10 +7,10 @@
 #include "m365_err.h"
 
 struct fetch_result {
-	long status;        /* HTTP status, 0 when no answer */
-	char *body;         /* NUL-terminated, owned */
+	long status; /* HTTP status, 0 when no answer */
+	char *body;  /* NUL-terminated, owned */
 	size_t len;
-	long retry_after;   /* seconds from Retry-After, or -1 */
+	long retry_after; /* seconds from Retry-After, or -1 */
 };
 
 /*
@@ -20,7 +20,7 @@ struct fetch_result {
  * errors, timeouts and over-long bodies.  Free with fetch_free().
  */
 int fetch_get(const char *url, long timeout_s, size_t max,
-	      struct fetch_result *out, struct m365_err *err);
+              struct fetch_result *out, struct m365_err *err);
 
 void fetch_free(struct fetch_result *r);
 

@@ -32,7 +32,8 @@ usage(FILE *f)
 
 	fprintf(f, "usage: m365ctl COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s %s\n", commands[i].name,
+		        commands[i].summary);
 	fprintf(f, "\n'm365ctl COMMAND --help' describes a command.\n");
 }
 

@@ -23,7 +23,7 @@ publisher_name(char *buf, size_t len)
 
 static int
 current_from_dir(const struct target *t, char *version, size_t len,
-		 struct m365_endpoints **ep, struct m365_err *err)
+                 struct m365_endpoints **ep, struct m365_err *err)
 {
 	char path[4096];
 	FILE *f;
@@ -45,7 +45,7 @@ current_from_dir(const struct target *t, char *version, size_t len,
 
 int
 publish_current(const struct target *t, char *version, size_t len,
-		struct m365_endpoints **ep, struct m365_err *err)
+                struct m365_endpoints **ep, struct m365_err *err)
 {
 	struct m365_snapshot s;
 	char v[M365_VERSION_MAX + 1], src[300];
@@ -54,7 +54,8 @@ publish_current(const struct target *t, char *version, size_t len,
 	version[0] = '\0';
 	*ep = NULL;
 	if (t->redis == NULL)
-		return t->state_dir ? current_from_dir(t, version, len, ep, err) : 0;
+		return t->state_dir ? current_from_dir(t, version, len, ep, err)
+		                    : 0;
 	if ((rc = m365_store_current(t->redis, t->prefix, v, err)) <= 0)
 		return rc;
 	if (m365_store_get(t->redis, t->prefix, v, &s, err) < 0)
@@ -79,7 +80,8 @@ cmp_str(const void *a, const void *b)
 static const char **
 distinct(const struct m365_endpoints *ep, int ips, size_t *n)
 {
-	const char **v = calloc((ips ? ep->n_ips : ep->n_urls) + 1, sizeof(char *));
+	const char **v =
+	    calloc((ips ? ep->n_ips : ep->n_urls) + 1, sizeof(char *));
 	size_t i, j, k = 0;
 
 	*n = 0;
@@ -129,7 +131,7 @@ has_id(const struct m365_endpoints *ep, long long id)
 
 char *
 publish_summary(const struct m365_endpoints *old,
-		const struct m365_endpoints *neu, char *buf, size_t len)
+                const struct m365_endpoints *neu, char *buf, size_t len)
 {
 	size_t sa = 0, sd = 0, n[4], add[2] = {0, 0}, del[2] = {0, 0}, i;
 	const char **v[4] = {NULL, NULL, NULL, NULL};
@@ -140,15 +142,18 @@ publish_summary(const struct m365_endpoints *old,
 		v[2 * k + 1] = distinct(neu, k, &n[2 * k + 1]);
 		if (!old)
 			n[2 * k] = 0;
-		diff(v[2 * k], n[2 * k], v[2 * k + 1], n[2 * k + 1], &add[k], &del[k]);
+		diff(v[2 * k], n[2 * k], v[2 * k + 1], n[2 * k + 1], &add[k],
+		     &del[k]);
 	}
 	for (i = 0; i < neu->n_sets; i++)
 		sa += !old || !has_id(old, neu->sets[i].id);
 	for (i = 0; old && i < old->n_sets; i++)
 		sd += !has_id(neu, old->sets[i].id);
 	snprintf(buf, len,
-		 "sets %zu (+%zu -%zu), names %zu (+%zu -%zu), addresses %zu (+%zu -%zu)",
-		 neu->n_sets, sa, sd, n[1], add[0], del[0], n[3], add[1], del[1]);
+	         "sets %zu (+%zu -%zu), names %zu (+%zu -%zu), addresses %zu "
+	         "(+%zu -%zu)",
+	         neu->n_sets, sa, sd, n[1], add[0], del[0], n[3], add[1],
+	         del[1]);
 	for (k = 0; k < 4; k++)
 		free(v[k]);
 	return buf;
@@ -156,8 +161,8 @@ publish_summary(const struct m365_endpoints *old,
 
 int
 publish_check_shrink(const struct m365_endpoints *old,
-		     const struct m365_endpoints *neu, bool force,
-		     struct m365_err *err)
+                     const struct m365_endpoints *neu, bool force,
+                     struct m365_err *err)
 {
 	size_t on, nn;
 	const char **a, **b;
@@ -166,10 +171,11 @@ publish_check_shrink(const struct m365_endpoints *old,
 	if (old == NULL || force)
 		return 0;
 	if (neu->n_sets * 2 < old->n_sets)
-		return m365_err_set(err,
-				    "refused: %zu sets where the current list has %zu "
-				    "(more than half lost; --force to publish anyway)",
-				    neu->n_sets, old->n_sets);
+		return m365_err_set(
+		    err,
+		    "refused: %zu sets where the current list has %zu "
+		    "(more than half lost; --force to publish anyway)",
+		    neu->n_sets, old->n_sets);
 	a = distinct(old, 0, &oa);
 	b = distinct(old, 1, &ob);
 	free(a);
@@ -181,17 +187,18 @@ publish_check_shrink(const struct m365_endpoints *old,
 	on = oa + ob;
 	nn = na + nb;
 	if (nn * 2 < on)
-		return m365_err_set(err,
-				    "refused: %zu names and addresses where the current "
-				    "list has %zu (more than half lost; --force to "
-				    "publish anyway)",
-				    nn, on);
+		return m365_err_set(
+		    err,
+		    "refused: %zu names and addresses where the current "
+		    "list has %zu (more than half lost; --force to "
+		    "publish anyway)",
+		    nn, on);
 	return 0;
 }
 
 int
 publish_write(const struct target *t, struct m365_snapshot *s,
-	      struct m365_err *err)
+              struct m365_err *err)
 {
 	char path[4096];
 
@@ -201,7 +208,8 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 	if (t->state_dir == NULL)
 		return 0;
 	if (mkdir(t->state_dir, 0755) < 0 && errno != EEXIST)
-		return m365_err_set(err, "%s: %s", t->state_dir, strerror(errno));
+		return m365_err_set(err, "%s: %s", t->state_dir,
+		                    strerror(errno));
 	snprintf(path, sizeof(path), "%s/endpoints.json", t->state_dir);
 	if (m365_write_file_atomic(path, s->json, s->len) < 0)
 		return m365_err_set(err, "%s: %s", path, strerror(errno));

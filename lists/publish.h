@@ -15,7 +15,7 @@
 #define STATE_DIR_DEFAULT "/var/lib/m365-bypass"
 
 struct target {
-	redisContext *redis;   /* or NULL: state directory only */
+	redisContext *redis; /* or NULL: state directory only */
 	const char *prefix;
 	const char *state_dir; /* or NULL */
 	bool force;
@@ -28,26 +28,26 @@ struct target {
  * Returns 0, or -1 with err set when Redis fails or holds a corrupt list.
  */
 int publish_current(const struct target *t, char *version, size_t len,
-		    struct m365_endpoints **ep, struct m365_err *err);
+                    struct m365_endpoints **ep, struct m365_err *err);
 
 /*
  * Refuses (-1, err set) a list that has less than half the sets, or less
  * than half the names and addresses, of the current one, unless forced.
  */
 int publish_check_shrink(const struct m365_endpoints *old,
-			 const struct m365_endpoints *neu, bool force,
-			 struct m365_err *err);
+                         const struct m365_endpoints *neu, bool force,
+                         struct m365_err *err);
 
 /* "sets 64 (+0 -8), names 204 (+5 -20), addresses 129 (+1 -3)". */
 char *publish_summary(const struct m365_endpoints *old,
-		      const struct m365_endpoints *neu, char *buf, size_t len);
+                      const struct m365_endpoints *neu, char *buf, size_t len);
 
 /*
  * Publishes s to Redis (when connected) and writes endpoints.json and
  * version into the state directory atomically (when given).  0 or -1.
  */
 int publish_write(const struct target *t, struct m365_snapshot *s,
-		  struct m365_err *err);
+                  struct m365_err *err);
 
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);

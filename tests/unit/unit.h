@@ -2,10 +2,12 @@
 #ifndef M365_UNIT_H
 #define M365_UNIT_H
 
+/* cmocka needs these first, in this order */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include "m365_classify.h"

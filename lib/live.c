@@ -297,7 +297,8 @@ follow(void *arg)
 			logf_(lv, "following %s (prefix %s)", where,
 			      lv->prefix);
 			lv->state = ST_UP;
-			lv->rejected[0] = '\0'; /* Redis may hold a fixed copy */
+			lv->rejected[0] =
+			    '\0'; /* Redis may hold a fixed copy */
 		}
 		backoff = BACKOFF_MIN_MS;
 		if (check(lv) < 0) {

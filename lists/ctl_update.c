@@ -48,8 +48,7 @@ usage(FILE *f)
 	    "\n"
 	    "Publishes Microsoft's newest endpoint list to Redis and DIR.\n"
 	    "Exit status: 0 published or already current, 1 refused, 2 usage,\n"
-	    "3 another update holds the lock, 4 network, HTTP or Redis "
-	    "error.\n");
+	    "3 another update holds the lock, 4 network or Redis error.\n");
 }
 
 /* Only names the service accepts go into the query string. */

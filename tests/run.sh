@@ -13,8 +13,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 count() { # LOG: adds the PASS/FAIL lines of a log to the totals
-	p=$(grep -c '^PASS: ' "$1")
-	f=$(grep -c '^FAIL: ' "$1")
+	p=$(grep -ac '^PASS: ' "$1")
+	f=$(grep -ac '^FAIL: ' "$1")
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
@@ -29,12 +29,12 @@ for t in build/tests/test_*; do
 	sed -n -e 's/^\[       OK \] \(.*\)$/PASS: '"$name"'.\1/p' \
 	    -e 's|^\[  FAILED  \] \([a-z_0-9]*\)$|FAIL: '"$name"'.\1: see '"$log"'.raw|p' \
 	    "$log.raw" | sort -u >"$log"
-	if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
+	if [ $rc -ne 0 ] && ! grep -aq '^FAIL: ' "$log"; then
 		echo "FAIL: $name: exited $rc (see $log.raw)" >>"$log"
 	fi
 	count "$log"
-	printf '%-40s %s\n' "$name" "$(grep -c '^PASS: ' "$log") passed, $(grep -c '^FAIL: ' "$log") failed"
-	grep '^FAIL: ' "$log"
+	printf '%-40s %s\n' "$name" "$(grep -ac '^PASS: ' "$log") passed, $(grep -ac '^FAIL: ' "$log") failed"
+	grep -a '^FAIL: ' "$log"
 done
 
 for t in tests/integration/test_*.sh; do
@@ -43,12 +43,12 @@ for t in tests/integration/test_*.sh; do
 	log="$out/$name.log"
 	timeout 600 sh "$t" >"$log" 2>"$log.stderr"
 	rc=$?
-	if [ $rc -ne 0 ] && ! grep -q '^FAIL: ' "$log"; then
+	if [ $rc -ne 0 ] && ! grep -aq '^FAIL: ' "$log"; then
 		echo "FAIL: $name: exited $rc (see $log.stderr)" >>"$log"
 	fi
 	count "$log"
-	printf '%-40s %s\n' "$name" "$(grep -c '^PASS: ' "$log") passed, $(grep -c '^FAIL: ' "$log") failed"
-	grep '^FAIL: ' "$log"
+	printf '%-40s %s\n' "$name" "$(grep -ac '^PASS: ' "$log") passed, $(grep -ac '^FAIL: ' "$log") failed"
+	grep -a '^FAIL: ' "$log"
 done
 
 echo

@@ -33,12 +33,20 @@ Commands (QUERY is "DST [PORT [SNI]]"; answers are printed without channel):
   wait-log FILE REGEX [--timeout S]
       Waits until a line of FILE matches REGEX (Python re); prints it.
       Exit 1 on timeout.
+
+  proxy --target PORT --port-file F --flag FLAG [--drop-on WORD] [--log L]
+      A TCP proxy from 127.0.0.1 (a free port, written to F) to
+      127.0.0.1:PORT.  While the file FLAG exists, the first client data
+      that contains WORD (default HGETALL) is not forwarded: FLAG is removed,
+      both sides of that connection are closed and "dropped" is logged.
 """
 import argparse
 import os
 import random
 import re
+import socket
 import subprocess
+import threading
 import sys
 import time
 
@@ -181,6 +189,61 @@ def cmd_wait_log(a):
         time.sleep(0.05)
 
 
+def cmd_proxy(a):
+    lock = threading.Lock()
+
+    def log(msg):
+        if a.log:
+            with lock, open(a.log, "a") as f:
+                f.write(msg + "\n")
+
+    def close(*socks):
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def pump(src, dst, upstream):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upstream and a.drop_on.encode() in data:
+                    with lock:
+                        drop = os.path.exists(a.flag)
+                        if drop:
+                            os.unlink(a.flag)
+                    if drop:
+                        log("dropped")
+                        break
+                dst.sendall(data)
+        except OSError:
+            pass
+        close(src, dst)
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    with open(a.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.getsockname()[1])
+    os.rename(a.port_file + ".tmp", a.port_file)
+    while True:
+        c, _ = srv.accept()
+        try:
+            u = socket.create_connection(("127.0.0.1", a.target), 5)
+            u.settimeout(None)
+        except OSError:
+            c.close()
+            continue
+        log("connection")
+        threading.Thread(target=pump, args=(c, u, True), daemon=True).start()
+        threading.Thread(target=pump, args=(u, c, False), daemon=True).start()
+
+
 def split_cmd(argv):
     if "--" in argv:
         i = argv.index("--")
@@ -215,12 +278,18 @@ def main():
     p.add_argument("file")
     p.add_argument("regex")
     p.add_argument("--timeout", type=float, default=3.0)
+    p = sub.add_parser("proxy")
+    p.add_argument("--target", type=int, required=True)
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--flag", required=True)
+    p.add_argument("--drop-on", default="HGETALL")
+    p.add_argument("--log")
     a = ap.parse_args(argv)
     a.cmd = cmd
     if a.what == "watch" and not cmd:
         ap.error("watch needs -- CMD")
     return {"ask": cmd_ask, "watch": cmd_watch, "steady": cmd_steady,
-            "wait-log": cmd_wait_log}[a.what](a)
+            "wait-log": cmd_wait_log, "proxy": cmd_proxy}[a.what](a)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,8 @@
 #   f. --cache: a helper started with Redis down answers from the cache, and
 #      follows Redis once it is back (as do helpers after a 7 s outage)
 #   g. two helpers switching on one publish (checked in a, c and e)
-# Every wait has a timeout; the whole script takes about 30 s.
+#   j. the link lost while a new version is fetched: fetched again afterwards
+# Every wait has a timeout; the whole script takes about 25 s.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/../lib.sh"
 
@@ -79,6 +80,7 @@ fail() {
 }
 
 # lookup FILE QUERY: the verdict of m365ctl lookup on FILE (the reference).
+# shellcheck disable=SC2086 # QUERY is split into HOST PORT on purpose
 lookup() { "$CTL" lookup --list "$1" $2 2>/dev/null | head -n 1; }
 
 # --- Redis -------------------------------------------------------------------
@@ -134,8 +136,23 @@ try: urllib.request.urlopen(sys.argv[1] + "/version/Worldwide", timeout=5); prin
 except urllib.error.HTTPError as e: print(e.code)' "$BASE")"
 : >"$T/requests.log"
 
+# A proxy to Redis that can drop a connection on demand (for j).
+python3 "$ROOT/tests/integration/helper_driver.py" proxy --target "$RPORT" \
+	--port-file "$T/proxy.port" --flag "$T/drop" --log "$T/proxy.log" \
+	>/dev/null 2>"$T/proxy.err" &
+PROXYPID=$!
+on_exit "kill $PROXYPID 2>/dev/null"
+_i=0
+while [ ! -s "$T/proxy.port" ] && [ $_i -lt 50 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+[ -s "$T/proxy.port" ] || abort "the Redis proxy did not start: $(cat "$T/proxy.err")"
+PROXIED="redis://127.0.0.1:$(cat "$T/proxy.port")"
+
 S1=$T/state
 S2=$T/state2
+# shellcheck disable=SC2120
 # update ARGS...: m365ctl update against the stub and Redis, state dir S1.
 update() {
 	timeout 30 "$CTL" update --base-url "$BASE" --redis "$REDIS" \
@@ -215,7 +232,9 @@ A_CA1=$(lookup "$CNA" "$QC1")
 A_CB1=$(lookup "$CNB" "$QC1")
 A_CA2=$(lookup "$CNA" "$QC2")
 A_CB2=$(lookup "$CNB" "$QC2")
+# shellcheck disable=SC2086
 A_BUN1=$("$CTL" lookup $QC1 2>/dev/null | head -n 1)
+# shellcheck disable=SC2086
 A_BUN2=$("$CTL" lookup $QC2 2>/dev/null | head -n 1)
 check_eq "fixtures: $QW differs (2024-04-17 / 2025-12-01)" \
 	"ERR m365_category=Default / OK m365_category=Allow m365_service=Skype m365_set=12" \
@@ -236,7 +255,8 @@ start_helper ha 3 --redis "$REDIS" --poll 30 --cache "$T/ww-cache.json"
 start_helper hb 4 --redis "$REDIS" --poll 30
 start_helper hc 5 --redis "$REDIS" --redis-prefix cn: --poll 30 --cache "$T/cn-cache.json"
 start_helper hh 6 --redis "$REDIS" --redis-prefix h: --poll 30
-for h in ha hb hc hh; do
+start_helper hj 9 --redis "$PROXIED" --redis-prefix j: --poll 2
+for h in ha hb hc hh hj; do
 	waitlog "$h: subscribed, Redis empty" $h 'Redis has no version yet' 5
 done
 asks "ha: bundled list before any publish" ha "$QW" "$A_W25"
@@ -415,6 +435,21 @@ waitlog "h: hh rejects a checksummed but invalid document" hh 'version corrupt2 
 asks "h: hh still answers from the good version" hh "$QW2" "$A2_W24"
 asks "h: ha (other prefix) unaffected" ha "$QW" "$A_W25"
 
+# --- j. the link lost while a new version is being fetched -------------------------
+# hj reaches Redis through a proxy that drops the connection on the first
+# HGETALL after $T/drop appears.  Once reconnected (200 ms backoff) it must
+# fetch the version again: a broken link is not a bad version.
+
+touch "$T/drop"
+out=$(drv watch --query "$QW2" --from "$A2_W25" --timeout 5 \
+	--cmd-out "$T/j.out" --cmd-err "$T/j.err" "$T/hj" -- \
+	"$CTL" import "$WW24" --redis "$REDIS" --redis-prefix j: --version j1)
+check_eq "j: import exits 0 (stderr: $(head -c 200 "$T/j.err"))" 0 "$(watch_rc "$out")"
+check_eq "j: the proxy dropped the link during HGETALL" "1 absent" \
+	"$(grep -c dropped "$T/proxy.log") $([ -e "$T/drop" ] && echo present || echo absent)"
+waitlog "j: hj logs the lost link" hj 'lost Redis' 1
+switched "j: hj fetches the version again after the reconnect (--poll 2)" "$out" hj "$A2_W24" 5000
+
 # --- e. Redis killed under load, restarted empty, then a publish --------------------
 
 out=$(drv steady --query "$QW" --expect "$A_W25" --duration 2.5 --interval 0.02 \
@@ -423,7 +458,7 @@ _rc=$?
 wait "$RPID" 2>/dev/null
 RPID=""
 if [ $_rc -eq 0 ]; then
-	ok "e: every answer unchanged while Redis is killed ($(printf '%s' "$out" | grep '^ha ' | cut -d' ' -f2-3))"
+	ok "e: every answer unchanged while Redis is killed ($(printf '%s\n' "$out" | grep '^h[ab] ' | tr '\n' ' '))"
 else
 	fail "e: every answer unchanged while Redis is killed" "$(printf '%s' "$out" | tr '\n' ';')" ha hb
 fi

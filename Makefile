@@ -13,6 +13,7 @@ SQUID_LIBEXEC ?= /usr/lib/squid
 CICAP_MODDIR  ?= $(shell c-icap-config --libdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/c_icap
 MANDIR      ?= $(PREFIX)/share/man
 DATADIR     ?= $(PREFIX)/share/m365-bypass
+SYSTEMDDIR  ?= $(PREFIX)/lib/systemd/system
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
@@ -104,6 +105,10 @@ install: all
 	install -m 644 helpers/ext_m365_acl.8 lists/m365ctl.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(BUNDLED) $(DESTDIR)$(DATADIR)/endpoints-worldwide.json
 	install -m 644 contrib/squid/squid.conf $(DESTDIR)$(DATADIR)/squid.conf.example
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-update.service \
+	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-update.service
+	install -m 644 contrib/systemd/m365ctl-update.timer $(DESTDIR)$(SYSTEMDDIR)/
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
 
 format:

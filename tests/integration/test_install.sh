@@ -16,11 +16,25 @@ for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
 	usr/share/man/man8/ext_m365_acl.8 usr/share/man/man8/m365ctl.8 \
 	usr/share/m365-bypass/endpoints-worldwide.json \
 	usr/share/m365-bypass/squid.conf.example \
-	usr/share/m365-bypass/local.list.example; do
+	usr/share/m365-bypass/local.list.example \
+	usr/lib/systemd/system/m365ctl-update.service \
+	usr/lib/systemd/system/m365ctl-update.timer; do
 	if [ -f "$D/$f" ]; then ok "installed /$f"; else not_ok "installed /$f" "missing"; fi
 done
 [ -x "$D/usr/lib/squid/ext_m365_acl" ] && ok "the helper is executable" ||
 	not_ok "the helper is executable" "mode $(stat -c %a "$D/usr/lib/squid/ext_m365_acl")"
+
+check_match "the update unit runs the installed m365ctl" \
+	'^ExecStart=/usr/bin/m365ctl update' \
+	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/m365ctl-update.service")"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	if out=$(systemd-analyze verify --man=no \
+		"$ROOT/contrib/systemd/m365ctl-update.timer" 2>&1 | grep -v 'm365ctl.*not executable\|Command /usr/bin/m365ctl'); [ -z "$out" ]; then
+		ok "systemd-analyze verify accepts the units"
+	else
+		not_ok "systemd-analyze verify accepts the units" "$out"
+	fi
+fi
 
 # Run the installed copies from an empty directory: the bundled list is
 # inside the binaries.

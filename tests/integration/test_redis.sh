@@ -450,6 +450,21 @@ check_eq "j: the proxy dropped the link during HGETALL" "1 absent" \
 waitlog "j: hj logs the lost link" hj 'lost Redis' 1
 switched "j: hj fetches the version again after the reconnect (--poll 2)" "$out" hj "$A2_W24" 5000
 
+# --- k. Redis frozen (SIGSTOP): slow, not gone ----------------------------------------
+# Every Redis command has a timeout and none is on the request path: the
+# answers keep coming, unchanged and on time, while Redis does not answer.
+
+out=$(drv steady --query "$QW" --expect "$A_W25" --duration 3 --interval 0.02 \
+	--at 0.3 "$T/ha" "$T/hb" -- kill -STOP "$RPID")
+_rc=$?
+kill -CONT "$RPID" 2>/dev/null
+if [ $_rc -eq 0 ]; then
+	ok "k: every answer unchanged while Redis is frozen ($(printf '%s\n' "$out" | grep '^h[ab] ' | tr '\n' ' '))"
+else
+	fail "k: every answer unchanged while Redis is frozen" "$(printf '%s' "$out" | tr '\n' ';')" ha hb
+fi
+check_eq "k: Redis answers again after SIGCONT" PONG "$(rcli PING)"
+
 # --- e. Redis killed under load, restarted empty, then a publish --------------------
 
 out=$(drv steady --query "$QW" --expect "$A_W25" --duration 2.5 --interval 0.02 \

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hex.h"
 #include "list_impl.h"
 #include "m365_classify.h"
 
@@ -95,18 +96,6 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 	v->service = v->set->service_area;
 }
 
-static int
-hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 m365_port_parse(const char *s)
 {
@@ -119,8 +108,8 @@ m365_port_parse(const char *s)
 	/* percent-decode (Squid escapes rfc1738-style): "%34%34%33" is 443 */
 	for (i = 0; s[i]; i++) {
 		int c = (unsigned char)s[i], hi, lo;
-		if (c == '%' && (hi = hexdigit(s[i + 1])) >= 0 &&
-		    (lo = hexdigit(s[i + 2])) >= 0) {
+		if (c == '%' && (hi = hex_value(s[i + 1])) >= 0 &&
+		    (lo = hex_value(s[i + 2])) >= 0) {
 			c = hi * 16 + lo;
 			i += 2;
 		}

@@ -2,22 +2,11 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "hex.h"
 #include "m365_host.h"
 
 /* Longest raw input worth decoding: an encoded 253-char name plus slack. */
 #define RAW_MAX (3 * (M365_HOST_MAX + 3))
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decodes in[0..len) into out (capacity cap) and lowercases ASCII
@@ -32,8 +21,9 @@ decode_lower(const char *in, size_t len, char *out, size_t cap)
 
 	for (i = 0; i < len; i++) {
 		int c = (unsigned char)in[i], hi, lo;
-		if (c == '%' && i + 2 < len && (hi = hexval(in[i + 1])) >= 0 &&
-		    (lo = hexval(in[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < len &&
+		    (hi = hex_value(in[i + 1])) >= 0 &&
+		    (lo = hex_value(in[i + 2])) >= 0) {
 			c = hi * 16 + lo;
 			i += 2;
 		}

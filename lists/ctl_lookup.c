@@ -6,20 +6,22 @@
 
 #include "ctl.h"
 #include "m365_classify.h"
+#include "m365_redis.h"
+#include "m365_store.h"
 
 static void
 usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
-	    "                      [--categories LIST] [--service-areas LIST]\n"
-	    "                      HOST [PORT [SNI]]\n"
-	    "\n"
-	    "Answers as ext_m365_acl would for HOST (and PORT, SNI), then "
-	    "lists\n"
-	    "every endpoint set and local rule that matched, and why the\n"
-	    "answer is what it is.  Exit status: 0 OK, 1 ERR, 2 error.\n");
+	fprintf(f,
+	        "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
+	        "         [--categories LIST] [--service-areas LIST]\n"
+	        "         [--redis URL [--redis-prefix P]] HOST [PORT [SNI]]\n"
+	        "\n"
+	        "Answers as ext_m365_acl would for HOST (and PORT, SNI),\n"
+	        "then lists every endpoint set and local rule that matched,\n"
+	        "and why the answer is what it is.  With --redis, the list\n"
+	        "is the version the helpers following Redis use now.\n"
+	        "Exit status: 0 OK, 1 ERR, 2 error.\n");
 }
 
 /* The verdict exactly as the helper writes it, without channel. */
@@ -155,6 +157,42 @@ explain(const struct m365_list *l, struct m365_explanation *e)
 	print_why(e);
 }
 
+/*
+ * The list the helpers following Redis use now: the current version, with
+ * the local list and policy of the options.  When Redis holds no version
+ * yet, the helpers serve --list (or the bundled list), and so does this.
+ */
+static struct m365_list *
+load_redis(const char *url, const char *prefix, const struct m365_options *opt,
+           struct m365_err *err)
+{
+	char v[M365_VERSION_MAX + 1], src[300];
+	struct m365_redis_url u;
+	struct m365_endpoints *ep = NULL;
+	struct m365_snapshot s;
+	redisContext *c;
+	int rc;
+
+	if (m365_redis_url_parse(url, &u, err) < 0 ||
+	    (c = m365_redis_connect(&u, 5000, err)) == NULL)
+		return NULL;
+	rc = m365_store_current(c, prefix, v, err);
+	if (rc > 0 && m365_store_get(c, prefix, v, &s, err) == 0) {
+		snprintf(src, sizeof(src), "redis %s version %s", prefix, v);
+		ep = m365_endpoints_parse(s.json, s.len, src, err);
+		m365_snapshot_free(&s);
+	}
+	redisFree(c);
+	if (rc == 0) {
+		fprintf(stderr,
+		        "m365ctl: Redis holds no version under %s; "
+		        "using the fallback list\n",
+		        prefix);
+		return m365_list_load(opt, err);
+	}
+	return ep ? m365_list_build_opt(ep, opt, err) : NULL;
+}
+
 int
 ctl_lookup(int argc, char **argv)
 {
@@ -163,9 +201,12 @@ ctl_lookup(int argc, char **argv)
 	    {"local", required_argument, NULL, 'L'},
 	    {"categories", required_argument, NULL, 'c'},
 	    {"service-areas", required_argument, NULL, 's'},
+	    {"redis", required_argument, NULL, 'r'},
+	    {"redis-prefix", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	struct m365_options opt = {NULL, NULL, NULL, NULL};
+	const char *redis = NULL, *prefix = M365_STORE_PREFIX;
 	struct m365_explanation e;
 	struct m365_list *l;
 	struct m365_err err;
@@ -177,6 +218,8 @@ ctl_lookup(int argc, char **argv)
 		case 'L': opt.local = optarg; break;
 		case 'c': opt.categories = optarg; break;
 		case 's': opt.service_areas = optarg; break;
+		case 'r': redis = optarg; break;
+		case 'p': prefix = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -185,7 +228,8 @@ ctl_lookup(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((l = m365_list_load(&opt, &err)) == NULL) {
+	if ((l = redis ? load_redis(redis, prefix, &opt, &err)
+	               : m365_list_load(&opt, &err)) == NULL) {
 		fprintf(stderr, "m365ctl: %s\n", err.msg);
 		return 2;
 	}

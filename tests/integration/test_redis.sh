@@ -524,6 +524,16 @@ out=$(drv watch --query "$QC1" --from "$A_CB1" --timeout 8 \
 check_eq "f: import China a exits 0 (stderr: $(head -c 200 "$T/f2.err"))" 0 "$(watch_rc "$out")"
 switched "f: hd (started from the cache, Redis down) follows Redis once it is back" "$out" hd "$A_CA1" 8000
 
+# --- l. m365ctl lookup --redis answers from what the helpers use -----------------
+
+check_eq "l: lookup --redis answers like the helper following Redis" \
+	"$(ask ha "$QW")" "$("$CTL" lookup --redis "$REDIS" $QW 2>/dev/null | head -n 1)"
+check_match "l: lookup --redis names the Redis version it used" \
+	'^list: +redis m365: version ' \
+	"$("$CTL" lookup --redis "$REDIS" $QW 2>/dev/null | grep '^list:')"
+"$CTL" lookup --redis "redis://127.0.0.1:$(free_port)" $QW >/dev/null 2>&1
+check_eq "l: lookup --redis with Redis unreachable is an error (exit 2)" 2 "$?"
+
 # --- all helpers: no BH, no sanitizer report, still alive ------------------------------
 
 for h in $HELPERS; do

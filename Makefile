@@ -42,7 +42,7 @@ UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 PROGS       := $(B)/ext_m365_acl $(B)/m365ctl
 SAN_PROGS   := $(B)/san/ext_m365_acl $(B)/san/m365ctl
 
-.PHONY: all check run bench install deps clean format tests
+.PHONY: all check run bench fuzz install deps clean format tests
 all: $(PROGS)
 
 # --- dependencies (Debian 12) ----------------------------------------------
@@ -96,6 +96,20 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor $(B)/bench_driver $(B)/bench_reload
 	@sh bench/run.sh
 
+# --- fuzzing (clang's libFuzzer; not part of `make check`) ------------------
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) $(HELPER_SRC) | $(B)/fuzz
+	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -o $@ $< $(LIB_SRC) \
+	    $(filter-out helpers/ext_m365_acl.c,$(HELPER_SRC)) $(B)/obj/lib/bundled_data.o $(LIBS)
+fuzz: deps
+	@command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
+	@$(MAKE) --no-print-directory $(B)/obj/lib/bundled_data.o \
+	    $(B)/fuzz/fuzz_endpoints $(B)/fuzz/fuzz_local $(B)/fuzz/fuzz_classify $(B)/fuzz/fuzz_proto
+	@sh tests/fuzz/run.sh
+$(B)/fuzz:
+	mkdir -p $@
+
 # --- install -----------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(SQUID_LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
@@ -112,7 +126,7 @@ install: all
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
 
 format:
-	clang-format -i lib/*.[ch] helpers/*.[ch] lists/*.[ch] tests/unit/*.[ch] bench/*.c
+	clang-format -i lib/*.[ch] helpers/*.[ch] lists/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c
 
 clean:
 	rm -rf $(B)

@@ -36,11 +36,8 @@ struct helper {
 	char *in; /* READ_CHUNK + LINE_MAX_BYTES + 1 */
 	size_t in_len;
 	char *scratch; /* decoded fields of one line */
-	/* an over-long line being skipped */
+	/* the rest of an over-long line, already answered, is being skipped */
 	bool skipping;
-	char skip_channel[260];
-	size_t skip_channel_len;
-	bool skip_has_channel;
 };
 
 static void
@@ -212,37 +209,10 @@ handle_line(struct helper *h, const char *line, size_t len)
 		        (int)(h->out.len - before), h->out.data + before);
 }
 
-/* Ends the skipping of an over-long line with its ERR answer. */
-static void
-end_skip(struct helper *h)
-{
-	h->skipping = false;
-	if (h->concurrency && !h->skip_has_channel)
-		return; /* the channel ID itself was unreadable */
-	answer_error(h, h->concurrency ? h->skip_channel : NULL,
-	             h->skip_channel_len, "line too long");
-}
-
-/* Starts skipping the line at the start of the buffer. */
-static void
-start_skip(struct helper *h)
-{
-	const char *ch = NULL;
-
-	h->skipping = true;
-	h->skip_has_channel = false;
-	if (h->concurrency)
-		ch = proto_channel(h->in, h->in_len, &h->skip_channel_len);
-	if (ch != NULL) {
-		memcpy(h->skip_channel, ch, h->skip_channel_len);
-		h->skip_has_channel = true;
-	}
-	fprintf(stderr, PROG ": WARNING: request line longer than %d bytes\n",
-	        LINE_MAX_BYTES);
-	h->in_len = 0;
-}
-
-/* Answers a complete line that is longer than the limit. */
+/*
+ * Answers a line longer than the limit, complete or not (a prefix of it is
+ * enough: every line before it is answered already, so the order holds).
+ */
 static void
 too_long(struct helper *h, const char *line, size_t len)
 {
@@ -266,7 +236,7 @@ consume(struct helper *h)
 	while ((nl = memchr(h->in + pos, '\n', h->in_len - pos)) != NULL) {
 		size_t len = (size_t)(nl - (h->in + pos));
 		if (h->skipping)
-			end_skip(h);
+			h->skipping = false; /* its end: answered already */
 		else if (len > LINE_MAX_BYTES)
 			too_long(h, h->in + pos, len);
 		else
@@ -275,10 +245,12 @@ consume(struct helper *h)
 	}
 	memmove(h->in, h->in + pos, h->in_len - pos);
 	h->in_len -= pos;
+	if (!h->skipping && h->in_len > LINE_MAX_BYTES) {
+		too_long(h, h->in, h->in_len);
+		h->skipping = true;
+	}
 	if (h->skipping)
 		h->in_len = 0;
-	else if (h->in_len > LINE_MAX_BYTES)
-		start_skip(h);
 }
 
 int
@@ -312,9 +284,7 @@ main(int argc, char **argv)
 	}
 	/* end of input: a last line without its newline is still answered */
 	h.list = m365_live_acquire(h.live);
-	if (h.skipping)
-		end_skip(&h);
-	else if (h.in_len > 0)
+	if (!h.skipping && h.in_len > 0)
 		handle_line(&h, h.in, h.in_len);
 	flush(&h);
 	m365_list_unref(h.list);

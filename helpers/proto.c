@@ -1,5 +1,4 @@
 /* proto.c - the helper wire format (see proto.h). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,65 +116,19 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 	}
 }
 
-/* True when v needs no quotes in Squid's reply parser. */
-static int
-plain_value(const char *v)
-{
-	if (*v == '\0')
-		return 0;
-	for (; *v; v++)
-		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
-		      (*v >= '0' && *v <= '9') || *v == '.' || *v == '_' ||
-		      *v == '-'))
-			return 0;
-	return 1;
-}
-
-static int
-add_pair(struct outbuf *o, const char *key, const char *value)
-{
-	const char *v;
-
-	if (outbuf_add(o, " ", 1) < 0 || outbuf_add(o, key, strlen(key)) < 0 ||
-	    outbuf_add(o, "=", 1) < 0)
-		return -1;
-	if (plain_value(value))
-		return outbuf_add(o, value, strlen(value));
-	if (outbuf_add(o, "\"", 1) < 0)
-		return -1;
-	for (v = value; *v; v++) {
-		if ((*v == '"' || *v == '\\') && outbuf_add(o, "\\", 1) < 0)
-			return -1;
-		if (outbuf_add(o, v, 1) < 0)
-			return -1;
-	}
-	return outbuf_add(o, "\"", 1);
-}
-
 int
 proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
              const struct m365_verdict *v, const char *message)
 {
-	char id[24];
-	int ok = v->result == M365_OK;
+	char line[M365_ANSWER_MAX];
+	int n = m365_answer_format(v, message, line, sizeof(line));
 
+	if (n < 0)
+		return -1;
 	if (channel != NULL && (outbuf_add(o, channel, channel_len) < 0 ||
 	                        outbuf_add(o, " ", 1) < 0))
 		return -1;
-	if (outbuf_add(o, ok ? "OK" : "ERR", ok ? 2 : 3) < 0)
-		return -1;
-	if (message == NULL)
-		message = v->message;
-	if (v->category && add_pair(o, "m365_category", v->category) < 0)
-		return -1;
-	if (ok && v->service && add_pair(o, "m365_service", v->service) < 0)
-		return -1;
-	if (ok && v->set) {
-		snprintf(id, sizeof(id), "%lld", (long long)v->set->id);
-		if (add_pair(o, "m365_set", id) < 0)
-			return -1;
-	}
-	if (message && add_pair(o, "message", message) < 0)
+	if (outbuf_add(o, line, (size_t)n) < 0)
 		return -1;
 	return outbuf_add(o, "\n", 1);
 }

@@ -59,7 +59,11 @@ answer(struct m365_verdict *v, enum m365_result r, enum m365_why why,
 	v->message = message;
 }
 
-/* Judges one normalised host (a NAME or an IP) at a port. */
+/*
+ * Judges one normalised host (a NAME or an IP) at a port: never rules
+ * first, then Microsoft's sets; the local bypass rules are consulted only
+ * when no selected set matched.
+ */
 static void
 judge(const struct m365_list *l, const struct m365_host *h, int port,
       struct m365_verdict *v)
@@ -70,8 +74,7 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 
 	index_query_init(&q, h);
 	if (index_match(l->never, &q, on_rule, &never) < 0 ||
-	    index_match(l->ms, &q, on_set, &b) < 0 ||
-	    index_match(l->bypass, &q, on_rule, &bypass) < 0)
+	    index_match(l->ms, &q, on_set, &b) < 0)
 		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
 		              "pattern evaluation failed");
 	if (never.rule != NONE) {
@@ -81,6 +84,9 @@ judge(const struct m365_list *l, const struct m365_host *h, int port,
 	}
 	if (b.rank < l->n_selected) {
 		answer(v, M365_OK, M365_WHY_SET, NULL);
+	} else if (index_match(l->bypass, &q, on_rule, &bypass) < 0) {
+		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
+		              "pattern evaluation failed");
 	} else if (bypass.rule != NONE) {
 		answer(v, M365_OK, M365_WHY_LOCAL, NULL);
 		v->rule = &l->local->rules[bypass.rule];
@@ -128,8 +134,7 @@ m365_port_parse(const char *s)
 	return v >= 1 && v <= 65535 ? v : 0;
 }
 
-/* The whole contract, on already normalised inputs. */
-static void
+void
 classify_norm(const struct m365_list *l, const struct m365_host *dst, int port,
               const struct m365_host *sni, struct m365_verdict *v)
 {

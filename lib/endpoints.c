@@ -1,6 +1,7 @@
 /* endpoints.c - Microsoft's endpoint JSON loader (see m365_endpoints.h). */
 #include <arpa/inet.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,12 +64,19 @@ struct ctx {
 	struct m365_err *err;
 };
 
+static int fail(struct ctx *c, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets err to "SOURCE: $[i].FIELD: reason"; returns -1. */
 static int
-fail(struct ctx *c, const char *field, const char *fmt, const char *detail)
+fail(struct ctx *c, const char *field, const char *fmt, ...)
 {
 	char why[M365_ERR_MAX];
+	va_list ap;
 
-	snprintf(why, sizeof(why), fmt, detail);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
 	return m365_err_set(c->err, "%s: $[%zu]%s%s: %s", c->src, c->i,
 	                    field ? "." : "", field ? field : "", why);
 }
@@ -80,11 +88,11 @@ get_string(struct ctx *c, json_t *o, const char *key, int required, char **out)
 
 	*out = NULL;
 	if (v == NULL)
-		return required ? fail(c, key, "%smissing", "") : 0;
+		return required ? fail(c, key, "missing") : 0;
 	if (!json_is_string(v))
-		return fail(c, key, "%sexpected a string", "");
+		return fail(c, key, "expected a string");
 	if ((*out = strdup(json_string_value(v))) == NULL)
-		return fail(c, key, "%sout of memory", "");
+		return fail(c, key, "out of memory");
 	return 0;
 }
 
@@ -97,7 +105,7 @@ get_bool(struct ctx *c, json_t *o, const char *key, bool *out)
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v))
-		return fail(c, key, "%sexpected true or false", "");
+		return fail(c, key, "expected true or false");
 	*out = json_is_true(v);
 	return 0;
 }
@@ -115,7 +123,7 @@ get_ports(struct ctx *c, json_t *o, const char *key, struct m365_ports *out,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v))
-		return fail(c, key, "%sexpected a string of ports", "");
+		return fail(c, key, "expected a string of ports");
 	if (m365_ports_parse(json_string_value(v), out, why, sizeof(why)) < 0)
 		return fail(c, key, "%s", why);
 	return 0;
@@ -131,14 +139,14 @@ get_urls(struct ctx *c, json_t *o, struct m365_set *s)
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return fail(c, "urls", "%sexpected an array", "");
+		return fail(c, "urls", "expected an array");
 	if ((s->urls = calloc(json_array_size(a) + 1, sizeof(char *))) == NULL)
-		return fail(c, "urls", "%sout of memory", "");
+		return fail(c, "urls", "out of memory");
 	json_array_foreach(a, j, v)
 	{
 		snprintf(field, sizeof(field), "urls[%zu]", j);
 		if (!json_is_string(v))
-			return fail(c, field, "%sexpected a string", "");
+			return fail(c, field, "expected a string");
 		if (glob_check(json_string_value(v), buf, sizeof(buf), why,
 		               sizeof(why)) < 0)
 			return fail(c, field, "%s", why);
@@ -148,7 +156,7 @@ get_urls(struct ctx *c, json_t *o, struct m365_set *s)
 			            "top-level domain",
 			            buf);
 		if ((s->urls[s->n_urls] = strdup(buf)) == NULL)
-			return fail(c, field, "%sout of memory", "");
+			return fail(c, field, "out of memory");
 		s->n_urls++;
 	}
 	return 0;
@@ -164,15 +172,15 @@ get_ips(struct ctx *c, json_t *o, struct m365_set *s)
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return fail(c, "ips", "%sexpected an array", "");
+		return fail(c, "ips", "expected an array");
 	if ((s->ips = calloc(json_array_size(a) + 1, sizeof(*s->ips))) == NULL)
-		return fail(c, "ips", "%sout of memory", "");
+		return fail(c, "ips", "out of memory");
 	json_array_foreach(a, j, v)
 	{
 		struct m365_cidr *ip = &s->ips[s->n_ips];
 		snprintf(field, sizeof(field), "ips[%zu]", j);
 		if (!json_is_string(v))
-			return fail(c, field, "%sexpected a string", "");
+			return fail(c, field, "expected a string");
 		if (cidr_parse(json_string_value(v), ip, why, sizeof(why)) < 0)
 			return fail(c, field, "%s", why);
 		if (ip->plen <
@@ -181,7 +189,7 @@ get_ips(struct ctx *c, json_t *o, struct m365_set *s)
 			            "range \"%s\" is too broad to bypass",
 			            json_string_value(v));
 		if ((ip->text = strdup(json_string_value(v))) == NULL)
-			return fail(c, field, "%sout of memory", "");
+			return fail(c, field, "out of memory");
 		s->n_ips++;
 	}
 	return 0;
@@ -194,12 +202,12 @@ parse_set(struct ctx *c, json_t *o, struct m365_set *s)
 	int cat;
 
 	if (!json_is_object(o))
-		return fail(c, NULL, "%sexpected an object", "");
+		return fail(c, NULL, "expected an object");
 	if (id == NULL)
-		return fail(c, "id", "%smissing", "");
+		return fail(c, "id", "missing");
 	if (!json_is_integer(id) || json_integer_value(id) < 0 ||
 	    json_integer_value(id) > INT32_MAX)
-		return fail(c, "id", "%sexpected an integer 0 to 2^31-1", "");
+		return fail(c, "id", "expected an integer 0 to 2^31-1");
 	s->id = json_integer_value(id);
 	if (get_string(c, o, "serviceArea", 1, &s->service_area) < 0 ||
 	    get_string(c, o, "serviceAreaDisplayName", 0,
@@ -209,10 +217,10 @@ parse_set(struct ctx *c, json_t *o, struct m365_set *s)
 		return -1;
 	if (!valid_token(s->service_area))
 		return fail(c, "serviceArea",
-		            "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
+		            "expected 1-64 characters of [A-Za-z0-9._-]");
 	if (!valid_token(s->category_name))
 		return fail(c, "category",
-		            "%sexpected 1-64 characters of [A-Za-z0-9._-]", "");
+		            "expected 1-64 characters of [A-Za-z0-9._-]");
 	cat = m365_category_from_name(s->category_name);
 	s->category = cat < 0 ? M365_CAT_OTHER : (enum m365_category)cat;
 	if (get_bool(c, o, "required", &s->required) < 0 ||

@@ -75,10 +75,10 @@ m365_explain(const struct m365_list *list, const char *dst, const char *port,
 	struct collect c = {list, out, M365_ON_DST, 0, 0, 0, 0};
 
 	memset(out, 0, sizeof(*out));
-	m365_classify(list, dst, port, sni, &out->verdict);
 	m365_host_normalize(dst, dst ? strlen(dst) : 0, &out->dst);
 	m365_host_normalize(sni, sni ? strlen(sni) : 0, &out->sni);
 	out->port = c.port = m365_port_parse(port);
+	classify_norm(list, &out->dst, c.port, &out->sni, &out->verdict);
 	if (list == NULL || c.port == 0)
 		return 0;
 	collect_host(&c, &out->dst, M365_ON_DST);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 
 #include "index.h"
+#include "m365_classify.h"
 #include "m365_list.h"
 
 struct m365_list {
@@ -20,5 +21,13 @@ struct m365_list {
 	struct index *bypass; /* local bypass rules -> rule index */
 	struct index *never;  /* local never rules -> rule index */
 };
+
+/*
+ * The whole contract on inputs already normalised (port: -1 none, 0
+ * invalid): what m365_classify() and m365_explain() share.
+ */
+void classify_norm(const struct m365_list *l, const struct m365_host *dst,
+                   int port, const struct m365_host *sni,
+                   struct m365_verdict *v);
 
 #endif

@@ -137,13 +137,10 @@ install(struct m365_live *lv, const char *v)
 	struct m365_endpoints *ep;
 	struct m365_list *l;
 	struct m365_err err;
-	char src[300];
 
-	if (m365_store_get(lv->cmd, lv->prefix, v, &s, &err) < 0)
+	if ((ep = m365_store_load(lv->cmd, lv->prefix, v, &s, &err)) == NULL)
 		goto bad;
-	snprintf(src, sizeof(src), "redis %s version %s", lv->prefix, v);
-	if ((ep = m365_endpoints_parse(s.json, s.len, src, &err)) == NULL ||
-	    (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
+	if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		m365_snapshot_free(&s);
 		goto bad;
 	}
@@ -156,9 +153,9 @@ install(struct m365_live *lv, const char *v)
 	set_state(lv, ST_UP, NULL);
 	return;
 bad:
-	snprintf(lv->rejected, sizeof(lv->rejected), "%s", v);
 	if (lv->cmd->err)
-		return; /* the connection failed: the caller reconnects */
+		return; /* the link failed, not the version: check() retries */
+	snprintf(lv->rejected, sizeof(lv->rejected), "%s", v);
 	logf_(lv, "ERROR: version %s rejected: %s; keeping the list in use", v,
 	      err.msg);
 	set_state(lv, ST_BAD, NULL);
@@ -297,8 +294,6 @@ follow(void *arg)
 			logf_(lv, "following %s (prefix %s)", where,
 			      lv->prefix);
 			lv->state = ST_UP;
-			lv->rejected[0] =
-			    '\0'; /* Redis may hold a fixed copy */
 		}
 		backoff = BACKOFF_MIN_MS;
 		if (check(lv) < 0) {

@@ -58,6 +58,19 @@ void m365_classify(const struct m365_list *list, const char *dst,
                    const char *port, const char *sni, struct m365_verdict *v);
 
 /*
+ * Writes the answer line for a verdict, without channel ID and newline:
+ * "OK m365_category=Allow m365_service=Skype m365_set=12", "ERR",
+ * "ERR m365_category=Default" or "ERR message=\"...\"".  message overrides
+ * the verdict's message when not NULL.  Values outside [A-Za-z0-9._-] are
+ * double-quoted with '"' and '\\' escaped, as Squid's reply parser expects.
+ * Returns the length, or -1 when buf is too small (M365_ANSWER_MAX always
+ * suffices).
+ */
+#define M365_ANSWER_MAX 512
+int m365_answer_format(const struct m365_verdict *v, const char *message,
+                       char *buf, size_t len);
+
+/*
  * Parses a port as the front ends receive it: returns -1 for none (NULL, ""
  * or "-"), 0 for anything but a decimal 1..65535, else the port.
  */

@@ -18,6 +18,7 @@
 #include <hiredis/hiredis.h>
 #include <stddef.h>
 
+#include "m365_endpoints.h"
 #include "m365_err.h"
 
 #define M365_STORE_PREFIX "m365:"
@@ -58,6 +59,17 @@ int m365_store_current(redisContext *c, const char *prefix, char *out,
  */
 int m365_store_get(redisContext *c, const char *prefix, const char *version,
                    struct m365_snapshot *out, struct m365_err *err);
+
+/*
+ * Fetches one version like m365_store_get() and validates it completely as
+ * an endpoint list named "redis PREFIX version V" in messages.  Returns the
+ * list (the caller frees it), or NULL with err set.  When s is not NULL the
+ * snapshot is kept there on success (free with m365_snapshot_free()).
+ */
+struct m365_endpoints *m365_store_load(redisContext *c, const char *prefix,
+                                       const char *version,
+                                       struct m365_snapshot *s,
+                                       struct m365_err *err);
 
 /*
  * Publishes s (its sha256 is computed here) as the current version, keeps

@@ -177,6 +177,25 @@ m365_store_get(redisContext *c, const char *prefix, const char *version,
 	return 0;
 }
 
+struct m365_endpoints *
+m365_store_load(redisContext *c, const char *prefix, const char *version,
+                struct m365_snapshot *s, struct m365_err *err)
+{
+	struct m365_endpoints *ep;
+	struct m365_snapshot snap;
+	char src[KEY_MAX + 64];
+
+	if (m365_store_get(c, prefix, version, &snap, err) < 0)
+		return NULL;
+	snprintf(src, sizeof(src), "redis %s version %s", prefix, version);
+	ep = m365_endpoints_parse(snap.json, snap.len, src, err);
+	if (ep != NULL && s != NULL)
+		*s = snap;
+	else
+		m365_snapshot_free(&snap);
+	return ep;
+}
+
 int
 m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
                    int keep, struct m365_err *err)

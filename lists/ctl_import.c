@@ -9,8 +9,11 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "fileio.h"
 #include "m365_redis.h"
 #include "publish.h"
+
+#define IMPORT_MAX (64u << 20)
 
 static void
 usage(FILE *f)
@@ -32,27 +35,19 @@ import(const char *file, const char *version, struct target *t,
 	struct m365_endpoints *old = NULL, *neu;
 	struct m365_snapshot s;
 	char cur[M365_VERSION_MAX + 1], sum[300], *buf;
-	FILE *f;
-	long n;
+	size_t len;
 	int rc = 1;
 
 	memset(&s, 0, sizeof(s));
-	if ((neu = m365_endpoints_load_file(file, err)) == NULL)
+	/* one read: the bytes validated are the bytes published */
+	if ((buf = m365_read_file(file, IMPORT_MAX, &len, err)) == NULL)
 		return 1;
-	if ((f = fopen(file, "rb")) == NULL || fseek(f, 0, SEEK_END) < 0 ||
-	    (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL ||
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		if (f)
-			fclose(f);
-		m365_endpoints_free(neu);
-		m365_err_set(err, "%s: cannot read", file);
+	if ((neu = m365_endpoints_parse(buf, len, file, err)) == NULL) {
+		free(buf);
 		return 1;
 	}
-	fclose(f);
-	buf[n] = '\0';
 	s.json = buf;
-	s.len = (size_t)n;
+	s.len = len;
 	m365_sha256_hex(buf, s.len, s.sha256);
 	if (version)
 		snprintf(s.version, sizeof(s.version), "%s", version);
@@ -102,7 +97,6 @@ ctl_import(int argc, char **argv)
 	struct target t = {NULL, M365_STORE_PREFIX, NULL, false,
 	                   M365_STORE_KEEP};
 	const char *redis = NULL, *version = NULL;
-	struct m365_redis_url ru;
 	struct m365_err err;
 	int c, rc;
 
@@ -124,14 +118,8 @@ ctl_import(int argc, char **argv)
 		return 2;
 	}
 	if (redis) {
-		if (m365_redis_url_parse(redis, &ru, &err) < 0) {
-			fprintf(stderr, "m365ctl import: %s\n", err.msg);
-			return 2;
-		}
-		if ((t.redis = m365_redis_connect(&ru, 5000, &err)) == NULL) {
-			fprintf(stderr, "m365ctl import: %s\n", err.msg);
-			return 4;
-		}
+		if ((rc = ctl_redis_open("import", redis, &t.redis)) != 0)
+			return rc;
 	}
 	rc = import(argv[optind], version, &t, &err);
 	if (rc != 0)

@@ -28,16 +28,12 @@ usage(FILE *f)
 static void
 print_verdict(const struct m365_verdict *v)
 {
-	printf("%s", v->result == M365_OK ? "OK" : "ERR");
-	if (v->category)
-		printf(" m365_category=%s", v->category);
-	if (v->result == M365_OK && v->service)
-		printf(" m365_service=%s", v->service);
-	if (v->result == M365_OK && v->set)
-		printf(" m365_set=%lld", (long long)v->set->id);
-	if (v->message)
-		printf(" message=\"%s\"", v->message);
-	printf("\n");
+	char line[M365_ANSWER_MAX];
+
+	if (m365_answer_format(v, NULL, line, sizeof(line)) < 0)
+		snprintf(line, sizeof(line), "%s",
+		         v->result == M365_OK ? "OK" : "ERR");
+	printf("%s\n", line);
 }
 
 static void
@@ -166,10 +162,9 @@ static struct m365_list *
 load_redis(const char *url, const char *prefix, const struct m365_options *opt,
            struct m365_err *err)
 {
-	char v[M365_VERSION_MAX + 1], src[300];
+	char v[M365_VERSION_MAX + 1];
 	struct m365_redis_url u;
 	struct m365_endpoints *ep = NULL;
-	struct m365_snapshot s;
 	redisContext *c;
 	int rc;
 
@@ -177,11 +172,8 @@ load_redis(const char *url, const char *prefix, const struct m365_options *opt,
 	    (c = m365_redis_connect(&u, 5000, err)) == NULL)
 		return NULL;
 	rc = m365_store_current(c, prefix, v, err);
-	if (rc > 0 && m365_store_get(c, prefix, v, &s, err) == 0) {
-		snprintf(src, sizeof(src), "redis %s version %s", prefix, v);
-		ep = m365_endpoints_parse(s.json, s.len, src, err);
-		m365_snapshot_free(&s);
-	}
+	if (rc > 0)
+		ep = m365_store_load(c, prefix, v, NULL, err);
 	redisFree(c);
 	if (rc == 0) {
 		fprintf(stderr,

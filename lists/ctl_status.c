@@ -50,17 +50,13 @@ redis_status(redisContext *c, const char *prefix, struct m365_err *err)
 		printf("%-14s none (nothing published yet)\n", "current:");
 		return 0;
 	}
-	if (m365_store_get(c, prefix, v, &s, err) < 0)
+	if ((ep = m365_store_load(c, prefix, v, &s, err)) == NULL)
 		return -1;
 	printf("%-14s %s\n", "current:", v);
 	printf("%-14s ", "published:");
 	print_time(s.published_at);
 	printf(" by %s\n%-14s %s\n", s.published_by, "source:", s.source);
 	printf("%-14s %s\n", "sha256:", s.sha256);
-	if ((ep = m365_endpoints_parse(s.json, s.len, "redis", err)) == NULL) {
-		m365_snapshot_free(&s);
-		return -1;
-	}
 	printf("%-14s %zu sets, %zu urls, %zu ips\n", "list:", ep->n_sets,
 	       ep->n_urls, ep->n_ips);
 	m365_endpoints_free(ep);

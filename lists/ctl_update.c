@@ -299,7 +299,6 @@ ctl_update(int argc, char **argv)
 	                   30,
 	                   ""};
 	struct target t = {NULL, NULL, NULL, false, M365_STORE_KEEP};
-	struct m365_redis_url ru;
 	struct m365_err err;
 	char owner[200];
 	int c, rc, locked = 0;
@@ -344,14 +343,8 @@ ctl_update(int argc, char **argv)
 		return strncmp(err.msg, "refused", 7) == 0 ? 1 : 4;
 	}
 	if (u.redis) {
-		if (m365_redis_url_parse(u.redis, &ru, &err) < 0) {
-			fprintf(stderr, "m365ctl update: %s\n", err.msg);
-			return 2;
-		}
-		if ((t.redis = m365_redis_connect(&ru, 5000, &err)) == NULL) {
-			fprintf(stderr, "m365ctl update: %s\n", err.msg);
-			return 4;
-		}
+		if ((rc = ctl_redis_open("update", u.redis, &t.redis)) != 0)
+			return rc;
 		publisher_name(owner, sizeof(owner));
 		if ((locked = m365_store_lock(t.redis, t.prefix, owner,
 		                              LOCK_TTL_MS, &err)) <= 0) {

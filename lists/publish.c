@@ -8,7 +8,26 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "m365_redis.h"
 #include "publish.h"
+
+int
+ctl_redis_open(const char *cmd, const char *url, redisContext **out)
+{
+	struct m365_redis_url u;
+	struct m365_err err;
+
+	*out = NULL;
+	if (m365_redis_url_parse(url, &u, &err) < 0) {
+		fprintf(stderr, "m365ctl %s: %s\n", cmd, err.msg);
+		return 2;
+	}
+	if ((*out = m365_redis_connect(&u, 5000, &err)) == NULL) {
+		fprintf(stderr, "m365ctl %s: %s\n", cmd, err.msg);
+		return 4;
+	}
+	return 0;
+}
 
 char *
 publisher_name(char *buf, size_t len)
@@ -47,8 +66,7 @@ int
 publish_current(const struct target *t, char *version, size_t len,
                 struct m365_endpoints **ep, struct m365_err *err)
 {
-	struct m365_snapshot s;
-	char v[M365_VERSION_MAX + 1], src[300];
+	char v[M365_VERSION_MAX + 1];
 	int rc;
 
 	version[0] = '\0';
@@ -58,12 +76,7 @@ publish_current(const struct target *t, char *version, size_t len,
 		                    : 0;
 	if ((rc = m365_store_current(t->redis, t->prefix, v, err)) <= 0)
 		return rc;
-	if (m365_store_get(t->redis, t->prefix, v, &s, err) < 0)
-		return -1;
-	snprintf(src, sizeof(src), "redis %s version %s", t->prefix, v);
-	*ep = m365_endpoints_parse(s.json, s.len, src, err);
-	m365_snapshot_free(&s);
-	if (*ep == NULL)
+	if ((*ep = m365_store_load(t->redis, t->prefix, v, NULL, err)) == NULL)
 		return -1;
 	snprintf(version, len, "%s", v);
 	return 0;
@@ -97,6 +110,17 @@ distinct(const struct m365_endpoints *ep, int ips, size_t *n)
 		if (*n == 0 || strcmp(v[*n - 1], v[i]) != 0)
 			v[(*n)++] = v[i];
 	return v;
+}
+
+/* The number of distinct names plus distinct addresses of a list. */
+static size_t
+count_distinct(const struct m365_endpoints *ep)
+{
+	size_t names, addrs;
+
+	free(distinct(ep, 0, &names));
+	free(distinct(ep, 1, &addrs));
+	return names + addrs;
 }
 
 /* Counts what b adds to a and what it removes, by sorted merge. */
@@ -165,8 +189,6 @@ publish_check_shrink(const struct m365_endpoints *old,
                      struct m365_err *err)
 {
 	size_t on, nn;
-	const char **a, **b;
-	size_t oa, na, ob, nb;
 
 	if (old == NULL || force)
 		return 0;
@@ -176,16 +198,8 @@ publish_check_shrink(const struct m365_endpoints *old,
 		    "refused: %zu sets where the current list has %zu "
 		    "(more than half lost; --force to publish anyway)",
 		    neu->n_sets, old->n_sets);
-	a = distinct(old, 0, &oa);
-	b = distinct(old, 1, &ob);
-	free(a);
-	free(b);
-	a = distinct(neu, 0, &na);
-	b = distinct(neu, 1, &nb);
-	free(a);
-	free(b);
-	on = oa + ob;
-	nn = na + nb;
+	on = count_distinct(old);
+	nn = count_distinct(neu);
 	if (nn * 2 < on)
 		return m365_err_set(
 		    err,

@@ -49,6 +49,13 @@ char *publish_summary(const struct m365_endpoints *old,
 int publish_write(const struct target *t, struct m365_snapshot *s,
                   struct m365_err *err);
 
+/*
+ * Opens the Redis connection of a command's --redis URL, with the 5 s
+ * timeouts of m365ctl.  On failure prints "m365ctl CMD: reason" and returns
+ * 2 for a bad URL or 4 when Redis cannot be reached; 0 on success.
+ */
+int ctl_redis_open(const char *cmd, const char *url, redisContext **out);
+
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);
 

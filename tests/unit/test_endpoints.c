@@ -70,18 +70,6 @@ assert_refused(const char *quoted, const char *where)
 		         where);
 }
 
-static const struct m365_set *
-find_set(const struct m365_endpoints *ep, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < ep->n_sets; i++)
-		if (ep->sets[i].id == id)
-			return &ep->sets[i];
-	fail_msg("set %lld not found", (long long)id);
-	return NULL;
-}
-
 static struct m365_endpoints *
 load(const char *path)
 {

@@ -33,18 +33,6 @@ teardown(void **state)
 	return 0;
 }
 
-static const struct m365_set *
-set_of(const struct m365_endpoints *ep, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < ep->n_sets; i++)
-		if (ep->sets[i].id == id)
-			return &ep->sets[i];
-	fail_msg("set %lld not found", (long long)id);
-	return NULL;
-}
-
 static size_t
 count_selected(const struct m365_policy *p, const struct m365_endpoints *ep)
 {
@@ -102,12 +90,12 @@ TEST(test_default_policy_selects_the_ten_optimize_and_allow_sets)
 	struct m365_policy p;
 
 	init_ok(&p, NULL, NULL);
-	assert_true(m365_policy_selects(&p, set_of(ww, 1)));   /* Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 11)));  /* Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 12)));  /* Allow */
-	assert_true(m365_policy_selects(&p, set_of(ww, 46)));  /* Allow */
-	assert_false(m365_policy_selects(&p, set_of(ww, 8)));  /* Default */
-	assert_false(m365_policy_selects(&p, set_of(ww, 50))); /* Default */
+	assert_true(m365_policy_selects(&p, find_set(ww, 1)));   /* Optimize */
+	assert_true(m365_policy_selects(&p, find_set(ww, 11)));  /* Optimize */
+	assert_true(m365_policy_selects(&p, find_set(ww, 12)));  /* Allow */
+	assert_true(m365_policy_selects(&p, find_set(ww, 46)));  /* Allow */
+	assert_false(m365_policy_selects(&p, find_set(ww, 8)));  /* Default */
+	assert_false(m365_policy_selects(&p, find_set(ww, 50))); /* Default */
 	assert_int_equal(count_selected(&p, ww), 10);
 	m365_policy_free(&p);
 }
@@ -129,10 +117,10 @@ TEST(test_optimize_only_selects_optimize_sets)
 
 	init_ok(&p, "Optimize", NULL);
 	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE));
-	assert_true(m365_policy_selects(&p, set_of(ww, 1)));
-	assert_true(m365_policy_selects(&p, set_of(ww, 31)));
-	assert_false(m365_policy_selects(&p, set_of(ww, 2)));
-	assert_false(m365_policy_selects(&p, set_of(ww, 12)));
+	assert_true(m365_policy_selects(&p, find_set(ww, 1)));
+	assert_true(m365_policy_selects(&p, find_set(ww, 31)));
+	assert_false(m365_policy_selects(&p, find_set(ww, 2)));
+	assert_false(m365_policy_selects(&p, find_set(ww, 12)));
 	assert_int_equal(count_selected(&p, ww), 3);
 	m365_policy_free(&p);
 }
@@ -145,7 +133,7 @@ TEST(test_categories_are_case_insensitive_and_include_default)
 	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE) |
 	                                   CAT(M365_CAT_ALLOW) |
 	                                   CAT(M365_CAT_DEFAULT));
-	assert_true(m365_policy_selects(&p, set_of(ww, 8)));
+	assert_true(m365_policy_selects(&p, find_set(ww, 8)));
 	assert_int_equal(count_selected(&p, ww), 64);
 	m365_policy_free(&p);
 }
@@ -155,8 +143,8 @@ TEST(test_default_alone_selects_only_default_sets)
 	struct m365_policy p;
 
 	init_ok(&p, "DEFAULT", NULL);
-	assert_false(m365_policy_selects(&p, set_of(ww, 1)));
-	assert_true(m365_policy_selects(&p, set_of(ww, 50)));
+	assert_false(m365_policy_selects(&p, find_set(ww, 1)));
+	assert_true(m365_policy_selects(&p, find_set(ww, 50)));
 	assert_int_equal(count_selected(&p, ww), 54);
 	m365_policy_free(&p);
 }
@@ -181,12 +169,15 @@ TEST(test_service_areas_restrict_selection)
 	init_ok(&p, NULL, "Skype,Common");
 	assert_int_equal(p.n_areas, 2);
 	assert_true(
-	    m365_policy_selects(&p, set_of(ww, 11))); /* Skype Optimize */
-	assert_true(m365_policy_selects(&p, set_of(ww, 12))); /* Skype Allow */
-	assert_true(m365_policy_selects(&p, set_of(ww, 46))); /* Common Allow */
-	assert_false(m365_policy_selects(&p, set_of(ww, 1))); /* Exchange */
-	assert_false(m365_policy_selects(&p, set_of(ww, 31))); /* SharePoint */
-	assert_false(m365_policy_selects(&p, set_of(ww, 50))); /* Default */
+	    m365_policy_selects(&p, find_set(ww, 11))); /* Skype Optimize */
+	assert_true(
+	    m365_policy_selects(&p, find_set(ww, 12))); /* Skype Allow */
+	assert_true(
+	    m365_policy_selects(&p, find_set(ww, 46))); /* Common Allow */
+	assert_false(m365_policy_selects(&p, find_set(ww, 1))); /* Exchange */
+	assert_false(
+	    m365_policy_selects(&p, find_set(ww, 31))); /* SharePoint */
+	assert_false(m365_policy_selects(&p, find_set(ww, 50))); /* Default */
 	assert_int_equal(count_selected(&p, ww), 5);
 	m365_policy_describe(&p, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "Skype"));
@@ -200,8 +191,8 @@ TEST(test_service_areas_match_any_case)
 	struct m365_policy p;
 
 	init_ok(&p, NULL, "skype");
-	assert_true(m365_policy_selects(&p, set_of(ww, 12)));
-	assert_false(m365_policy_selects(&p, set_of(ww, 2)));
+	assert_true(m365_policy_selects(&p, find_set(ww, 12)));
+	assert_false(m365_policy_selects(&p, find_set(ww, 2)));
 	assert_int_equal(count_selected(&p, ww), 2);
 	m365_policy_free(&p);
 }
@@ -221,8 +212,8 @@ TEST(test_mem_area_with_default_category_selects_set_165)
 	struct m365_policy p;
 
 	init_ok(&p, "Default", "MEM");
-	assert_true(m365_policy_selects(&p, set_of(mem, 165)));
-	assert_false(m365_policy_selects(&p, set_of(mem, 8)));
+	assert_true(m365_policy_selects(&p, find_set(mem, 165)));
+	assert_false(m365_policy_selects(&p, find_set(mem, 8)));
 	assert_int_equal(count_selected(&p, mem), 14);
 	m365_policy_free(&p);
 }

@@ -21,4 +21,17 @@
 /* Path of a fixture under tests/fixtures (tests run from the repo root). */
 #define FIXTURE(name) FIXTURES "/" name
 
+/* The set with this id; fails the test when there is none. */
+static inline const struct m365_set *
+find_set(const struct m365_endpoints *ep, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < ep->n_sets; i++)
+		if (ep->sets[i].id == id)
+			return &ep->sets[i];
+	fail_msg("set %lld not found", (long long)id);
+	return NULL;
+}
+
 #endif

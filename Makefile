@@ -4,13 +4,16 @@
 #   make            build everything into build/
 #   make check      install missing packages, build, run every test
 #   make run        install missing packages, build, start Squid + helper
-#   make bench      benchmark the helper and classify()
+#   make bench      benchmark the helper, classify() and the ICAP service
+#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr DESTDIR=...
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
+# Where Debian's Squid keeps its helpers and c-icap its modules: fixed
+# places, whatever PREFIX says (DESTDIR still applies).
 SQUID_LIBEXEC ?= /usr/lib/squid
-CICAP_MODDIR  ?= $(shell c-icap-config --libdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/c_icap
+CICAP_MODDIR  ?= $(patsubst %/,%,$(shell c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap))
 MANDIR      ?= $(PREFIX)/share/man
 DATADIR     ?= $(PREFIX)/share/m365-bypass
 SYSTEMDDIR  ?= $(PREFIX)/lib/systemd/system
@@ -28,19 +31,36 @@ LIBS        := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lpthread
 CTL_LIBS    := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null)
 SAN_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
+# c-icap's headers are not -Wstrict-prototypes clean; its own flags bring
+# -fvisibility=hidden and -DCI_BUILD_MODULE.
+CICAP_CFLAGS := $(filter-out -O2 -g -Wall,$(shell c-icap-config --cflags 2>/dev/null)) \
+                -Wno-strict-prototypes
+CICAP_LIBS  := $(shell c-icap-libicapapi-config --libs 2>/dev/null)
+# Only the m365_* API and c-icap's `service` leave the module.
+SO_LDFLAGS  := -shared -Wl,--version-script=icap/srv_m365_bypass.map \
+               -Wl,-Bsymbolic -Wl,--as-needed
 
 B           := build
 LIB_SRC     := $(wildcard lib/*.c)
+LIB_HDR     := $(wildcard lib/*.h)
 LIB_OBJ     := $(LIB_SRC:lib/%.c=$(B)/obj/lib/%.o) $(B)/obj/lib/bundled_data.o
 SAN_OBJ     := $(LIB_SRC:lib/%.c=$(B)/san/lib/%.o) $(B)/obj/lib/bundled_data.o
 BUNDLED     := lists/endpoints-worldwide.json
 HELPER_SRC  := $(wildcard helpers/*.c)
-CTL_SRC     := $(wildcard lists/*.c)
+# the Squid answer format, shared by the helper and m365ctl lookup
+SQUID_SRC   := helpers/squid_answer.c
+CTL_SRC     := $(wildcard ctl/*.c) $(SQUID_SRC)
+ICAP_SRC    := $(wildcard icap/*.c)
+ICAP_DEPS   := $(ICAP_SRC) $(wildcard icap/*.h) icap/srv_m365_bypass.map
+# front-end code the unit tests cover, beside the library
+UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
+               icap/icap_headers.c
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-PROGS       := $(B)/ext_m365_acl $(B)/m365ctl
-SAN_PROGS   := $(B)/san/ext_m365_acl $(B)/san/m365ctl
+PROGS       := $(B)/ext_m365_acl $(B)/m365ctl $(B)/srv_m365_bypass.so
+SAN_PROGS   := $(B)/san/ext_m365_acl $(B)/san/m365ctl \
+               $(B)/san/srv_m365_bypass.so
 
 .PHONY: all check run bench fuzz install deps clean format tests
 all: $(PROGS)
@@ -50,31 +70,44 @@ deps:
 	@sh tools/deps.sh
 
 # --- library -----------------------------------------------------------------
-$(B)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/obj/lib
+$(B)/obj/lib/%.o: lib/%.c $(LIB_HDR) | $(B)/obj/lib
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
-$(B)/san/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/san/lib
+$(B)/san/lib/%.o: lib/%.c $(LIB_HDR) | $(B)/san/lib
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -fPIC -c -o $@ $<
 $(B)/obj/lib/bundled_data.o: lib/bundled_data.S $(BUNDLED) | $(B)/obj/lib
 	$(CC) -c -fPIC -DBUNDLED_FILE='"$(BUNDLED)"' -o $@ $<
 $(B)/libm365.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 $(B)/san/libm365.a: $(SAN_OBJ)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 # --- programs ----------------------------------------------------------------
 $(B)/ext_m365_acl: $(HELPER_SRC) $(wildcard helpers/*.h) $(B)/libm365.a
 	$(CC) $(ALL_CFLAGS) -Ihelpers -o $@ $(HELPER_SRC) $(B)/libm365.a $(LIBS)
-$(B)/m365ctl: $(CTL_SRC) $(wildcard lists/*.h) $(B)/libm365.a
-	$(CC) $(ALL_CFLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/libm365.a $(LIBS) $(CTL_LIBS)
+$(B)/m365ctl: $(CTL_SRC) $(wildcard ctl/*.h) $(B)/libm365.a
+	$(CC) $(ALL_CFLAGS) -Ictl -Ihelpers -o $@ $(CTL_SRC) $(B)/libm365.a \
+	    $(LIBS) $(CTL_LIBS)
+$(B)/srv_m365_bypass.so: $(ICAP_DEPS) $(B)/libm365.a
+	$(CC) $(ALL_CFLAGS) $(CICAP_CFLAGS) -fPIC -Iicap $(SO_LDFLAGS) -o $@ \
+	    $(ICAP_SRC) $(B)/libm365.a $(LIBS) $(CICAP_LIBS)
 $(B)/san/ext_m365_acl: $(HELPER_SRC) $(wildcard helpers/*.h) $(B)/san/libm365.a
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -o $@ $(HELPER_SRC) $(B)/san/libm365.a $(LIBS)
-$(B)/san/m365ctl: $(CTL_SRC) $(wildcard lists/*.h) $(B)/san/libm365.a
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ilists -o $@ $(CTL_SRC) $(B)/san/libm365.a $(LIBS) $(CTL_LIBS)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -o $@ $(HELPER_SRC) \
+	    $(B)/san/libm365.a $(LIBS)
+$(B)/san/m365ctl: $(CTL_SRC) $(wildcard ctl/*.h) $(B)/san/libm365.a
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ictl -Ihelpers -o $@ $(CTL_SRC) \
+	    $(B)/san/libm365.a $(LIBS) $(CTL_LIBS)
+# loaded into a c-icap built without sanitizers: run it with the ASan
+# runtime preloaded (tests/icap_lib.sh does)
+$(B)/san/srv_m365_bypass.so: $(ICAP_DEPS) $(B)/san/libm365.a
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) $(CICAP_CFLAGS) -fPIC -Iicap \
+	    $(SO_LDFLAGS) -o $@ $(ICAP_SRC) $(B)/san/libm365.a $(LIBS) \
+	    $(CICAP_LIBS)
 
 # --- tests -------------------------------------------------------------------
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/san/libm365.a | $(B)/tests
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -DFIXTURES='"tests/fixtures"' \
-	    -o $@ $< $(B)/san/libm365.a $(LIBS) -lcmocka
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(B)/san/libm365.a | $(B)/tests
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -Ihelpers -Iicap \
+	    -DFIXTURES='"tests/fixtures"' -o $@ $< $(UNIT_EXTRA) \
+	    $(B)/san/libm365.a $(LIBS) -lcmocka
 tests: $(PROGS) $(SAN_PROGS) $(UNIT_BIN)
 
 check: deps
@@ -92,46 +125,58 @@ $(B)/bench_floor: bench/bench_floor.c
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
 $(B)/bench_driver: bench/bench_driver.c
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
+$(B)/bench_reload: bench/bench_reload.c $(B)/libm365.a
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(B)/libm365.a $(LIBS)
+$(B)/bench_icap: bench/bench_icap.c
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor $(B)/bench_driver $(B)/bench_reload
+	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor \
+	    $(B)/bench_driver $(B)/bench_reload $(B)/bench_icap
 	@sh bench/run.sh
 
 # --- fuzzing (clang's libFuzzer; not part of `make check`) ------------------
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
-$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(wildcard lib/*.h) $(HELPER_SRC) | $(B)/fuzz
-	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -o $@ $< $(LIB_SRC) \
-	    $(filter-out helpers/ext_m365_acl.c,$(HELPER_SRC)) $(B)/obj/lib/bundled_data.o $(LIBS)
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
+FUZZ_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c
+FUZZ_TARGETS := endpoints local classify proto icap_dest
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR) $(FUZZ_EXTRA) | $(B)/fuzz
+	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -o $@ $< $(LIB_SRC) \
+	    $(FUZZ_EXTRA) $(B)/obj/lib/bundled_data.o $(LIBS)
 fuzz: deps
 	@command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
 	@$(MAKE) --no-print-directory $(B)/obj/lib/bundled_data.o \
-	    $(B)/fuzz/fuzz_endpoints $(B)/fuzz/fuzz_local $(B)/fuzz/fuzz_classify $(B)/fuzz/fuzz_proto
-	@sh tests/fuzz/run.sh
-$(B)/fuzz:
-	mkdir -p $@
+	    $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/fuzz/run.sh
 
 # --- install -----------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(SQUID_LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(CICAP_MODDIR) $(DESTDIR)$(SYSTEMDDIR)
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(SQUID_LIBEXEC)/ext_m365_acl
 	install -m 755 $(B)/m365ctl $(DESTDIR)$(PREFIX)/bin/m365ctl
-	install -m 644 helpers/ext_m365_acl.8 lists/m365ctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(B)/srv_m365_bypass.so \
+	    $(DESTDIR)$(CICAP_MODDIR)/srv_m365_bypass.so
+	install -m 644 helpers/ext_m365_acl.8 ctl/m365ctl.8 \
+	    icap/srv_m365_bypass.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(BUNDLED) $(DESTDIR)$(DATADIR)/endpoints-worldwide.json
 	install -m 644 contrib/squid/squid.conf $(DESTDIR)$(DATADIR)/squid.conf.example
-	install -d $(DESTDIR)$(SYSTEMDDIR)
+	install -m 644 contrib/squid/icap.conf \
+	    $(DESTDIR)$(DATADIR)/squid-icap.conf.example
+	install -m 644 contrib/c-icap/m365_bypass.conf \
+	    $(DESTDIR)$(DATADIR)/c-icap-m365_bypass.conf.example
 	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-update.service \
 	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-update.service
 	install -m 644 contrib/systemd/m365ctl-update.timer $(DESTDIR)$(SYSTEMDDIR)/
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
 
+C_FILES = lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] tests/unit/*.[ch] \
+          tests/fuzz/*.c bench/*.c
 format:
-	clang-format -i lib/*.[ch] helpers/*.[ch] lists/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c bench/*.c
+	clang-format -i $(C_FILES)
 
 clean:
 	rm -rf $(B)
 
-$(B)/obj/lib $(B)/san/lib $(B)/tests:
+$(B)/obj/lib $(B)/san/lib $(B)/tests $(B)/fuzz:
 	mkdir -p $@
-$(B)/bench_reload: bench/bench_reload.c $(B)/libm365.a
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(B)/libm365.a $(LIBS)

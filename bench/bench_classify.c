@@ -252,7 +252,6 @@ main(void)
 	printf("classify: by kind of destination:\n");
 	for (int k = 0; k < K_N; k++)
 		time_kind(list, (enum kind)k);
-	m365_thread_cleanup();
 	m365_list_unref(list);
 	return 0;
 }

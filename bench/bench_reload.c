@@ -195,7 +195,7 @@ main(int argc, char **argv)
 	p.json[1] = slurp(argv[4], &p.len[1]);
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%s", argv[2]);
 	snprintf(probe, sizeof(probe), "%s %s", argv[5], argv[6]);
-	if (m365_redis_url_parse(url, &u, &err) < 0 ||
+	if (m365_redis_url_parse(url, &u, NULL, &err) < 0 ||
 	    (p.c = m365_redis_connect(&u, 2000, &err)) == NULL) {
 		fprintf(stderr, "bench_reload: %s\n", err.msg);
 		return 1;

@@ -71,6 +71,28 @@ usage(FILE *f)
 	    "  -d, --debug           log every request and answer to stderr\n");
 }
 
+/* The helper's names for the options the library reports on. */
+static const struct m365_option_names option_names = {
+    .list = "--list",
+    .local = "--local",
+    .categories = "--categories",
+    .service_areas = "--service-areas",
+    .redis = "--redis",
+    .cache = "--cache",
+};
+
+/* The library's messages go to stderr, which Squid puts in cache.log. */
+static void
+log_stderr(void *ctx, enum m365_log_level level, const char *msg)
+{
+	(void)ctx;
+	if (level == M365_LOG_INFO)
+		fprintf(stderr, PROG ": %s\n", msg);
+	else
+		fprintf(stderr, PROG ": %s: %s\n", m365_log_level_name(level),
+		        msg);
+}
+
 static void
 parse_options(struct helper *h, int argc, char **argv)
 {
@@ -93,7 +115,8 @@ parse_options(struct helper *h, int argc, char **argv)
 	int c;
 
 	h->concurrency = true;
-	h->cfg.name = PROG;
+	h->cfg.opt.names = &option_names;
+	h->cfg.log = log_stderr;
 	while ((c = getopt_long(argc, argv, "dhv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': h->cfg.opt.list = optarg; break;
@@ -132,9 +155,8 @@ static void
 start(struct helper *h)
 {
 	struct m365_err err;
-	const struct m365_endpoints *ep;
 	struct m365_list *l;
-	char pol[256];
+	char desc[1024];
 
 	if ((h->live = m365_live_start(&h->cfg, &err)) == NULL) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
@@ -142,14 +164,8 @@ start(struct helper *h)
 	}
 	if ((l = m365_live_acquire(h->live)) == NULL)
 		return;
-	ep = m365_list_endpoints(l);
-	fprintf(stderr,
-	        PROG ": loaded %s: %zu sets (%zu selected), %zu urls, %zu ips; "
-	             "%s; local rules: %zu\n",
-	        ep->source, ep->n_sets, m365_list_selected(l), ep->n_urls,
-	        ep->n_ips,
-	        m365_policy_describe(m365_list_policy(l), pol, sizeof(pol)),
-	        m365_list_local(l) ? m365_list_local(l)->n_rules : 0);
+	fprintf(stderr, PROG ": loaded %s\n",
+	        m365_list_describe(l, desc, sizeof(desc)));
 	m365_list_unref(l);
 }
 
@@ -175,7 +191,7 @@ static void
 answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg)
 {
 	struct m365_verdict v = {
-	    M365_ERR, M365_WHY_NO_MATCH, NULL, NULL, NULL, NULL, msg};
+	    .result = M365_ERR, .why = M365_WHY_NO_MATCH, .message = msg};
 
 	if (proto_answer(&h->out, ch, ch_len, &v, NULL) < 0) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -289,7 +305,6 @@ main(int argc, char **argv)
 	flush(&h);
 	m365_list_unref(h.list);
 	m365_live_stop(h.live);
-	m365_thread_cleanup();
 	outbuf_free(&h.out);
 	free(h.in);
 	free(h.scratch);

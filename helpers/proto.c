@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "squid_answer.h"
 
 #define CHANNEL_MAX 256
 
@@ -120,8 +121,8 @@ int
 proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
              const struct m365_verdict *v, const char *message)
 {
-	char line[M365_ANSWER_MAX];
-	int n = m365_answer_format(v, message, line, sizeof(line));
+	char line[SQUID_ANSWER_MAX];
+	int n = squid_answer_format(v, message, line, sizeof(line));
 
 	if (n < 0)
 		return -1;

@@ -68,8 +68,8 @@ static void
 judge(const struct m365_list *l, const struct m365_host *h, int port,
       struct m365_verdict *v)
 {
-	struct first never = {NONE}, bypass = {NONE};
-	struct best b = {l, port, NONE};
+	struct first never = {.rule = NONE}, bypass = {.rule = NONE};
+	struct best b = {.l = l, .port = port, .rank = NONE};
 	struct index_query q;
 
 	index_query_init(&q, h);

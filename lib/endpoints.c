@@ -64,12 +64,13 @@ struct ctx {
 	struct m365_err *err;
 };
 
-static int fail(struct ctx *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, enum m365_err_code code, const char *field,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Sets err to "SOURCE: $[i].FIELD: reason"; returns -1. */
+/* Sets err to code and "SOURCE: $[i].FIELD: reason"; returns -1. */
 static int
-fail(struct ctx *c, const char *field, const char *fmt, ...)
+fail(struct ctx *c, enum m365_err_code code, const char *field, const char *fmt,
+     ...)
 {
 	char why[M365_ERR_MAX];
 	va_list ap;
@@ -77,7 +78,7 @@ fail(struct ctx *c, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	return m365_err_set(c->err, "%s: $[%zu]%s%s: %s", c->src, c->i,
+	return m365_err_set(c->err, code, "%s: $[%zu]%s%s: %s", c->src, c->i,
 	                    field ? "." : "", field ? field : "", why);
 }
 
@@ -88,11 +89,11 @@ get_string(struct ctx *c, json_t *o, const char *key, int required, char **out)
 
 	*out = NULL;
 	if (v == NULL)
-		return required ? fail(c, key, "missing") : 0;
+		return required ? fail(c, M365_E_INPUT, key, "missing") : 0;
 	if (!json_is_string(v))
-		return fail(c, key, "expected a string");
+		return fail(c, M365_E_INPUT, key, "expected a string");
 	if ((*out = strdup(json_string_value(v))) == NULL)
-		return fail(c, key, "out of memory");
+		return fail(c, M365_E_NOMEM, key, "out of memory");
 	return 0;
 }
 
@@ -105,7 +106,7 @@ get_bool(struct ctx *c, json_t *o, const char *key, bool *out)
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v))
-		return fail(c, key, "expected true or false");
+		return fail(c, M365_E_INPUT, key, "expected true or false");
 	*out = json_is_true(v);
 	return 0;
 }
@@ -115,7 +116,7 @@ get_ports(struct ctx *c, json_t *o, const char *key, struct m365_ports *out,
           bool *present)
 {
 	json_t *v = json_object_get(o, key);
-	char why[200];
+	struct m365_err e;
 
 	*present = v != NULL;
 	out->n = 0;
@@ -123,9 +124,9 @@ get_ports(struct ctx *c, json_t *o, const char *key, struct m365_ports *out,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v))
-		return fail(c, key, "expected a string of ports");
-	if (m365_ports_parse(json_string_value(v), out, why, sizeof(why)) < 0)
-		return fail(c, key, "%s", why);
+		return fail(c, M365_E_INPUT, key, "expected a string of ports");
+	if (m365_ports_parse(json_string_value(v), out, &e) < 0)
+		return fail(c, e.code, key, "%s", e.msg);
 	return 0;
 }
 
@@ -133,30 +134,31 @@ static int
 get_urls(struct ctx *c, json_t *o, struct m365_set *s)
 {
 	json_t *a = json_object_get(o, "urls"), *v;
-	char why[200], field[40], buf[M365_HOST_MAX + 1];
+	char field[40], buf[M365_HOST_MAX + 1];
+	struct m365_err e;
 	size_t j;
 
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return fail(c, "urls", "expected an array");
+		return fail(c, M365_E_INPUT, "urls", "expected an array");
 	if ((s->urls = calloc(json_array_size(a) + 1, sizeof(char *))) == NULL)
-		return fail(c, "urls", "out of memory");
+		return fail(c, M365_E_NOMEM, "urls", "out of memory");
 	json_array_foreach(a, j, v)
 	{
 		snprintf(field, sizeof(field), "urls[%zu]", j);
 		if (!json_is_string(v))
-			return fail(c, field, "expected a string");
-		if (glob_check(json_string_value(v), buf, sizeof(buf), why,
-		               sizeof(why)) < 0)
-			return fail(c, field, "%s", why);
+			return fail(c, M365_E_INPUT, field,
+			            "expected a string");
+		if (glob_check(json_string_value(v), buf, sizeof(buf), &e) < 0)
+			return fail(c, e.code, field, "%s", e.msg);
 		if (glob_is_broad(buf))
-			return fail(c, field,
+			return fail(c, M365_E_REFUSED, field,
 			            "pattern \"%s\" would match a whole "
 			            "top-level domain",
 			            buf);
 		if ((s->urls[s->n_urls] = strdup(buf)) == NULL)
-			return fail(c, field, "out of memory");
+			return fail(c, M365_E_NOMEM, field, "out of memory");
 		s->n_urls++;
 	}
 	return 0;
@@ -166,30 +168,32 @@ static int
 get_ips(struct ctx *c, json_t *o, struct m365_set *s)
 {
 	json_t *a = json_object_get(o, "ips"), *v;
-	char why[200], field[40];
+	char field[40];
+	struct m365_err e;
 	size_t j;
 
 	if (a == NULL)
 		return 0;
 	if (!json_is_array(a))
-		return fail(c, "ips", "expected an array");
+		return fail(c, M365_E_INPUT, "ips", "expected an array");
 	if ((s->ips = calloc(json_array_size(a) + 1, sizeof(*s->ips))) == NULL)
-		return fail(c, "ips", "out of memory");
+		return fail(c, M365_E_NOMEM, "ips", "out of memory");
 	json_array_foreach(a, j, v)
 	{
 		struct m365_cidr *ip = &s->ips[s->n_ips];
 		snprintf(field, sizeof(field), "ips[%zu]", j);
 		if (!json_is_string(v))
-			return fail(c, field, "expected a string");
-		if (cidr_parse(json_string_value(v), ip, why, sizeof(why)) < 0)
-			return fail(c, field, "%s", why);
+			return fail(c, M365_E_INPUT, field,
+			            "expected a string");
+		if (cidr_parse(json_string_value(v), ip, &e) < 0)
+			return fail(c, e.code, field, "%s", e.msg);
 		if (ip->plen <
 		    (ip->family == AF_INET ? V4_MIN_PLEN : V6_MIN_PLEN))
-			return fail(c, field,
+			return fail(c, M365_E_REFUSED, field,
 			            "range \"%s\" is too broad to bypass",
 			            json_string_value(v));
 		if ((ip->text = strdup(json_string_value(v))) == NULL)
-			return fail(c, field, "out of memory");
+			return fail(c, M365_E_NOMEM, field, "out of memory");
 		s->n_ips++;
 	}
 	return 0;
@@ -202,13 +206,15 @@ parse_set(struct ctx *c, json_t *o, struct m365_set *s)
 	int cat;
 
 	if (!json_is_object(o))
-		return fail(c, NULL, "expected an object");
+		return fail(c, M365_E_INPUT, NULL, "expected an object");
 	if (id == NULL)
-		return fail(c, "id", "missing");
+		return fail(c, M365_E_INPUT, "id", "missing");
 	if (!json_is_integer(id) || json_integer_value(id) < 0 ||
 	    json_integer_value(id) > INT32_MAX)
-		return fail(c, "id", "expected an integer 0 to 2^31-1");
+		return fail(c, M365_E_INPUT, "id",
+		            "expected an integer 0 to 2^31-1");
 	s->id = json_integer_value(id);
+	snprintf(s->id_text, sizeof(s->id_text), "%lld", (long long)s->id);
 	if (get_string(c, o, "serviceArea", 1, &s->service_area) < 0 ||
 	    get_string(c, o, "serviceAreaDisplayName", 0,
 	               &s->service_area_name) < 0 ||
@@ -216,10 +222,10 @@ parse_set(struct ctx *c, json_t *o, struct m365_set *s)
 	    get_string(c, o, "notes", 0, &s->notes) < 0)
 		return -1;
 	if (!valid_token(s->service_area))
-		return fail(c, "serviceArea",
+		return fail(c, M365_E_INPUT, "serviceArea",
 		            "expected 1-64 characters of [A-Za-z0-9._-]");
 	if (!valid_token(s->category_name))
-		return fail(c, "category",
+		return fail(c, M365_E_INPUT, "category",
 		            "expected 1-64 characters of [A-Za-z0-9._-]");
 	cat = m365_category_from_name(s->category_name);
 	s->category = cat < 0 ? M365_CAT_OTHER : (enum m365_category)cat;
@@ -250,16 +256,18 @@ check_list(struct m365_endpoints *ep, struct m365_err *err)
 	for (i = 0; i < ep->n_sets; i++)
 		usable += ep->sets[i].n_urls + ep->sets[i].n_ips > 0;
 	if (usable == 0)
-		return m365_err_set(err, "%s: no endpoint set has urls or ips",
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: no endpoint set has urls or ips",
 		                    ep->source);
 	if ((by_id = calloc(ep->n_sets, sizeof(*by_id))) == NULL)
-		return m365_err_set(err, "%s: out of memory", ep->source);
+		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
+		                    ep->source);
 	for (i = 0; i < ep->n_sets; i++)
 		by_id[i] = &ep->sets[i];
 	qsort(by_id, ep->n_sets, sizeof(*by_id), cmp_id);
 	for (i = 1; i < ep->n_sets; i++) {
 		if (by_id[i]->id == by_id[i - 1]->id) {
-			m365_err_set(err,
+			m365_err_set(err, M365_E_INPUT,
 			             "%s: $[%zu].id: duplicate id %lld "
 			             "(first at $[%zu])",
 			             ep->source, by_id[i]->index,
@@ -280,34 +288,35 @@ m365_endpoints_parse(const char *json, size_t len, const char *source,
 	struct m365_endpoints *ep;
 	json_error_t jerr;
 	json_t *root, *o;
-	struct ctx c = {source, 0, err};
+	struct ctx c = {.src = source, .i = 0, .err = err};
 
 	if ((ep = calloc(1, sizeof(*ep))) == NULL ||
 	    (ep->source = strdup(source)) == NULL) {
 		free(ep);
-		m365_err_set(err, "%s: out of memory", source);
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", source);
 		return NULL;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		m365_err_set(err, "%s: line %d column %d: %s", source,
-		             jerr.line, jerr.column, jerr.text);
+		m365_err_set(err, M365_E_INPUT, "%s: line %d column %d: %s",
+		             source, jerr.line, jerr.column, jerr.text);
 		goto fail;
 	}
 	if (!json_is_array(root)) {
-		m365_err_set(err, "%s: $: expected an array of endpoint sets",
+		m365_err_set(err, M365_E_INPUT,
+		             "%s: $: expected an array of endpoint sets",
 		             source);
 		goto fail;
 	}
 	if (json_array_size(root) == 0 || json_array_size(root) > EP_SETS_MAX) {
-		m365_err_set(err,
+		m365_err_set(err, M365_E_INPUT,
 		             "%s: $: expected 1 to %d endpoint sets, got %zu",
 		             source, EP_SETS_MAX, json_array_size(root));
 		goto fail;
 	}
 	if ((ep->sets = calloc(json_array_size(root), sizeof(*ep->sets))) ==
 	    NULL) {
-		m365_err_set(err, "%s: out of memory", source);
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", source);
 		goto fail;
 	}
 	json_array_foreach(root, c.i, o)

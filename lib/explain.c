@@ -72,7 +72,7 @@ int
 m365_explain(const struct m365_list *list, const char *dst, const char *port,
              const char *sni, struct m365_explanation *out)
 {
-	struct collect c = {list, out, M365_ON_DST, 0, 0, 0, 0};
+	struct collect c = {.l = list, .out = out, .on = M365_ON_DST};
 
 	memset(out, 0, sizeof(*out));
 	m365_host_normalize(dst, dst ? strlen(dst) : 0, &out->dst);

@@ -18,19 +18,20 @@ m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		m365_err_set(err, "%s: %s", path, strerror(errno));
+		m365_err_set(err, M365_E_IO, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		m365_err_set(err, "%s: not a regular file", path);
+		m365_err_set(err, M365_E_INPUT, "%s: not a regular file", path);
 		goto fail;
 	}
 	if ((size_t)st.st_size > max) {
-		m365_err_set(err, "%s: larger than %zu bytes", path, max);
+		m365_err_set(err, M365_E_INPUT, "%s: larger than %zu bytes",
+		             path, max);
 		goto fail;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		m365_err_set(err, "%s: out of memory", path);
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", path);
 		goto fail;
 	}
 	while (off < (size_t)st.st_size) {
@@ -38,7 +39,8 @@ m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			m365_err_set(err, "%s: %s", path, strerror(errno));
+			m365_err_set(err, M365_E_IO, "%s: %s", path,
+			             strerror(errno));
 			goto fail;
 		}
 		if (n == 0)
@@ -56,7 +58,8 @@ fail:
 }
 
 int
-m365_write_file_atomic(const char *path, const char *data, size_t len)
+m365_write_file_atomic(const char *path, const char *data, size_t len,
+                       struct m365_err *err)
 {
 	char tmp[4096];
 	size_t off = 0;
@@ -65,7 +68,8 @@ m365_write_file_atomic(const char *path, const char *data, size_t len)
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
 	    0)
-		return -1;
+		return m365_err_set(err, M365_E_IO, "%s: %s", tmp,
+		                    strerror(errno));
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n < 0 && errno == EINTR)
@@ -81,6 +85,5 @@ m365_write_file_atomic(const char *path, const char *data, size_t len)
 	if (off != len)
 		close(fd);
 	unlink(tmp);
-	errno = saved;
-	return -1;
+	return m365_err_set(err, M365_E_IO, "%s: %s", path, strerror(saved));
 }

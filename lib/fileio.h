@@ -9,16 +9,18 @@
 /*
  * Reads the regular file at path into a new NUL-terminated buffer of at most
  * max bytes and stores its length in *len.  Returns the buffer (the caller
- * frees it), or NULL with err set to "PATH: reason".
+ * frees it), or NULL with err set to "PATH: reason" (M365_E_IO when the
+ * system fails, M365_E_INPUT for a file that is not regular or too large).
  */
 char *m365_read_file(const char *path, size_t max, size_t *len,
                      struct m365_err *err);
 
 /*
  * Writes data[0..len) to path atomically: a temporary file beside it,
- * fsync, rename.  Returns 0, or -1 with errno set (the temporary file is
- * removed).
+ * fsync, rename.  Returns 0, or -1 with err set to "PATH: reason"
+ * (M365_E_IO; the temporary file is removed).
  */
-int m365_write_file_atomic(const char *path, const char *data, size_t len);
+int m365_write_file_atomic(const char *path, const char *data, size_t len,
+                           struct m365_err *err);
 
 #endif

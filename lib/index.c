@@ -6,6 +6,7 @@
 
 #include "cidrtrie.h"
 #include "index.h"
+#include "matchdata.h"
 #include "pattern.h"
 
 struct regex { /* an irregular glob or a regex rule */
@@ -25,8 +26,6 @@ struct index {
 	struct regex *re;
 	size_t n_re, cap_re, n_patterns;
 };
-
-static _Thread_local pcre2_match_data *tl_match;
 
 struct index *
 index_new(void)
@@ -63,7 +62,7 @@ new_regex(struct index *ix)
 
 static int
 add_irregular(struct index *ix, const char *glob, uint32_t value,
-              const char *pattern, char *why, size_t whylen)
+              const char *pattern, struct m365_err *err)
 {
 	char src[2 * M365_HOST_MAX + 8];
 	struct regex *r;
@@ -72,10 +71,8 @@ add_irregular(struct index *ix, const char *glob, uint32_t value,
 	int code;
 
 	if (glob_to_regex(glob, src, sizeof(src)) < 0 ||
-	    (r = new_regex(ix)) == NULL || (r->glob = strdup(glob)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	    (r = new_regex(ix)) == NULL || (r->glob = strdup(glob)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	r->item.value = value;
 	r->item.pattern = pattern;
 	first = strchr(r->glob, '*');
@@ -87,19 +84,18 @@ add_irregular(struct index *ix, const char *glob, uint32_t value,
 	r->owned = 1;
 	r->code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
 	                        PCRE2_DOTALL, &code, &off, NULL);
-	if (r->code == NULL) {
-		snprintf(why, whylen, "cannot compile pattern \"%s\"", glob);
-		return -1;
-	}
+	if (r->code == NULL)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "cannot compile pattern \"%s\"", glob);
 	return 0;
 }
 
 int
 index_add_glob(struct index *ix, const char *glob, uint32_t value,
-               const char *pattern, char *why, size_t whylen)
+               const char *pattern, struct m365_err *err)
 {
 	char buf[M365_HOST_MAX + 1];
-	int kind = glob_check(glob, buf, sizeof(buf), why, whylen);
+	int kind = glob_check(glob, buf, sizeof(buf), err);
 
 	if (kind < 0)
 		return -1;
@@ -112,9 +108,8 @@ index_add_glob(struct index *ix, const char *glob, uint32_t value,
 	        0)
 		return 0;
 	if (kind == GLOB_IRREGULAR)
-		return add_irregular(ix, buf, value, pattern, why, whylen);
-	snprintf(why, whylen, "out of memory");
-	return -1;
+		return add_irregular(ix, buf, value, pattern, err);
+	return m365_err_set(err, M365_E_NOMEM, "out of memory");
 }
 
 int
@@ -143,15 +138,13 @@ index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
 }
 
 int
-index_finish(struct index *ix, char *why, size_t whylen)
+index_finish(struct index *ix, struct m365_err *err)
 {
 	size_t i;
 
 	if (hashtab_finish(ix->exact) < 0 || hashtab_finish(ix->suffix) < 0 ||
-	    cidrtrie_finish(ix->v4) < 0 || cidrtrie_finish(ix->v6) < 0) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	    cidrtrie_finish(ix->v4) < 0 || cidrtrie_finish(ix->v6) < 0)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	/* JIT is an optimisation: where it is unavailable, the interpreter
 	 * gives the same answers. */
 	for (i = 0; i < ix->n_re; i++)
@@ -202,13 +195,13 @@ static int
 match_regexes(const struct index *ix, const struct m365_host *h,
               index_hit_fn fn, void *ctx)
 {
+	pcre2_match_data *md;
 	size_t i;
 	int rc, status = 0;
 
 	if (ix->n_re == 0)
 		return 0;
-	if (tl_match == NULL &&
-	    (tl_match = pcre2_match_data_create(1, NULL)) == NULL)
+	if ((md = matchdata_get()) == NULL)
 		return -1;
 	for (i = 0; i < ix->n_re; i++) {
 		const struct regex *r = &ix->re[i];
@@ -219,8 +212,8 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 		    memcmp(h->name + h->len - r->suflen, r->suffix,
 		           r->suflen) != 0)
 			continue;
-		rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0,
-		                 tl_match, NULL);
+		rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0, md,
+		                 NULL);
 		if (rc >= 0)
 			fn(ctx, &r->item, 1);
 		else if (rc != PCRE2_ERROR_NOMATCH)
@@ -275,11 +268,4 @@ index_free(struct index *ix)
 	}
 	free(ix->re);
 	free(ix);
-}
-
-void
-index_thread_cleanup(void)
-{
-	pcre2_match_data_free(tl_match);
-	tl_match = NULL;
 }

@@ -16,6 +16,7 @@
 
 #include "hashtab.h"
 #include "m365_endpoints.h"
+#include "m365_err.h"
 #include "m365_host.h"
 
 struct index;
@@ -28,10 +29,10 @@ struct index *index_new(void);
 
 /*
  * Adds a lowercase glob (as checked by glob_check()).  pattern is the text
- * reported in hits and must outlive the index.  0, or -1 with why set.
+ * reported in hits and must outlive the index.  0, or -1 with err set.
  */
 int index_add_glob(struct index *ix, const char *glob, uint32_t value,
-                   const char *pattern, char *why, size_t whylen);
+                   const char *pattern, struct m365_err *err);
 
 /* Adds a CIDR.  0, or -1 (out of memory). */
 int index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
@@ -41,8 +42,8 @@ int index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
 int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
                     const char *pattern);
 
-/* Freezes the index.  0, or -1 with why set. */
-int index_finish(struct index *ix, char *why, size_t whylen);
+/* Freezes the index.  0, or -1 with err set (out of memory). */
+int index_finish(struct index *ix, struct m365_err *err);
 
 /*
  * A host prepared for lookups: the hash of the whole name and of every
@@ -72,8 +73,5 @@ size_t index_size(const struct index *ix);
 
 /* Frees the index; NULL is a no-op. */
 void index_free(struct index *ix);
-
-/* Frees the calling thread's PCRE2 match data. */
-void index_thread_cleanup(void);
 
 #endif

@@ -43,25 +43,25 @@ copy_policy(struct m365_policy *dst, const struct m365_policy *src)
 static int
 index_sets(struct m365_list *l, struct m365_err *err)
 {
-	char why[300];
 	size_t r, j;
 
 	for (r = 0; r < l->ep->n_sets; r++) {
 		const struct m365_set *s = l->rank[r];
 		for (j = 0; j < s->n_urls; j++)
 			if (index_add_glob(l->ms, s->urls[j], (uint32_t)r,
-			                   s->urls[j], why, sizeof(why)) < 0)
-				return m365_err_set(err, "%s: set %lld: %s",
-				                    l->ep->source,
-				                    (long long)s->id, why);
+			                   s->urls[j], err) < 0)
+				return m365_err_prefix(err, "%s: set %lld",
+				                       l->ep->source,
+				                       (long long)s->id);
 		for (j = 0; j < s->n_ips; j++)
 			if (index_add_cidr(l->ms, &s->ips[j], (uint32_t)r,
 			                   s->ips[j].text) < 0)
-				return m365_err_set(err, "%s: out of memory",
+				return m365_err_set(err, M365_E_NOMEM,
+				                    "%s: out of memory",
 				                    l->ep->source);
 	}
-	if (index_finish(l->ms, why, sizeof(why)) < 0)
-		return m365_err_set(err, "%s: %s", l->ep->source, why);
+	if (index_finish(l->ms, err) < 0)
+		return m365_err_prefix(err, "%s", l->ep->source);
 	return 0;
 }
 
@@ -70,7 +70,6 @@ index_sets(struct m365_list *l, struct m365_err *err)
 static long
 index_local(struct m365_list *l, struct m365_err *err)
 {
-	char why[300];
 	size_t i;
 	long n_bypass = 0;
 
@@ -82,18 +81,19 @@ index_local(struct m365_list *l, struct m365_err *err)
 		n_bypass += r->verb == M365_VERB_BYPASS;
 		if (r->kind == M365_RULE_GLOB)
 			rc = index_add_glob(ix, r->glob, (uint32_t)i, r->text,
-			                    why, sizeof(why));
+			                    err);
 		else if (r->kind == M365_RULE_CIDR)
 			rc = index_add_cidr(ix, &r->cidr, (uint32_t)i, r->text);
 		else
 			rc = index_add_regex(ix, r->re, (uint32_t)i, r->text);
 		if (rc < 0)
-			return m365_err_set(err, "%s:%u: cannot index rule",
+			return m365_err_set(err, M365_E_NOMEM,
+			                    "%s:%u: cannot index rule: out of "
+			                    "memory",
 			                    l->local->source, r->line);
 	}
-	if (index_finish(l->bypass, why, sizeof(why)) < 0 ||
-	    index_finish(l->never, why, sizeof(why)) < 0)
-		return m365_err_set(err, "local list: %s", why);
+	if (index_finish(l->bypass, err) < 0 || index_finish(l->never, err) < 0)
+		return m365_err_prefix(err, "%s", l->local->source);
 	return n_bypass;
 }
 
@@ -109,7 +109,7 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	if (l == NULL) {
 		m365_endpoints_free(ep);
 		m365_local_free(local);
-		m365_err_set(err, "out of memory");
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	atomic_init(&l->refs, 1);
@@ -120,7 +120,7 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	    (l->ms = index_new()) == NULL ||
 	    (l->bypass = index_new()) == NULL ||
 	    (l->never = index_new()) == NULL) {
-		m365_err_set(err, "out of memory");
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	for (i = 0; i < ep->n_sets; i++) {
@@ -131,7 +131,8 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	if (index_sets(l, err) < 0 || (n_bypass = index_local(l, err)) < 0)
 		goto fail;
 	if (l->n_selected == 0 && n_bypass == 0) {
-		m365_err_set(err, "%s: the policy (%s) selects no endpoint set",
+		m365_err_set(err, M365_E_INPUT,
+		             "%s: the policy (%s) selects no endpoint set",
 		             ep->source,
 		             m365_policy_describe(policy, desc, sizeof(desc)));
 		goto fail;
@@ -152,12 +153,14 @@ m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
 	struct m365_list *l;
 
 	if (m365_policy_init(&policy, opt->categories, opt->service_areas,
-	                     err) < 0) {
+	                     opt->names, err) < 0) {
 		m365_endpoints_free(ep);
 		return NULL;
 	}
 	if (opt->local &&
 	    (local = m365_local_load_file(opt->local, err)) == NULL) {
+		if (opt->names && opt->names->local)
+			m365_err_prefix(err, "%s", opt->names->local);
 		m365_endpoints_free(ep);
 		m365_policy_free(&policy);
 		return NULL;
@@ -174,7 +177,12 @@ m365_list_load(const struct m365_options *opt, struct m365_err *err)
 
 	ep = opt->list ? m365_endpoints_load_file(opt->list, err)
 	               : m365_endpoints_load_bundled(err);
-	return ep ? m365_list_build_opt(ep, opt, err) : NULL;
+	if (ep == NULL) {
+		if (opt->list && opt->names && opt->names->list)
+			m365_err_prefix(err, "%s", opt->names->list);
+		return NULL;
+	}
+	return m365_list_build_opt(ep, opt, err);
 }
 
 struct m365_list *
@@ -224,8 +232,17 @@ m365_list_selected(const struct m365_list *l)
 	return l->n_selected;
 }
 
-void
-m365_thread_cleanup(void)
+char *
+m365_list_describe(const struct m365_list *l, char *buf, size_t len)
 {
-	index_thread_cleanup();
+	char pol[256];
+
+	snprintf(buf, len,
+	         "%s: %zu sets (%zu selected), %zu urls, %zu ips; %s; local "
+	         "rules: %zu",
+	         l->ep->source, l->ep->n_sets, l->n_selected, l->ep->n_urls,
+	         l->ep->n_ips,
+	         m365_policy_describe(&l->policy, pol, sizeof(pol)),
+	         l->local ? l->local->n_rules : 0);
+	return buf;
 }

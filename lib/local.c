@@ -39,62 +39,56 @@ next_token(char **p)
 }
 
 static int
-compile_regex(struct m365_rule *r, const char *re, char *why, size_t whylen)
+compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
 {
 	int code;
 	PCRE2_SIZE off;
 
-	if (*re == '\0') {
-		snprintf(why, whylen, "empty regular expression");
-		return -1;
-	}
+	if (*re == '\0')
+		return m365_err_set(err, M365_E_INPUT,
+		                    "empty regular expression");
 	r->re = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code,
 	                      &off, NULL);
 	if (r->re == NULL) {
 		PCRE2_UCHAR msg[160];
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(why, whylen,
-		         "bad regular expression at offset %zu: %s",
-		         (size_t)off, (char *)msg);
-		return -1;
+		return m365_err_set(err, M365_E_INPUT,
+		                    "bad regular expression at offset %zu: %s",
+		                    (size_t)off, (char *)msg);
 	}
 	return 0;
 }
 
-/* Parses the pattern of one rule into r; -1 with the reason in why. */
+/* Parses the pattern of one rule into r; -1 with err set. */
 static int
-parse_pattern(struct m365_rule *r, const char *pat, char *why, size_t whylen)
+parse_pattern(struct m365_rule *r, const char *pat, struct m365_err *err)
 {
 	char buf[M365_HOST_MAX + 1];
 
-	if ((r->text = strdup(pat)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	if ((r->text = strdup(pat)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	if (strncmp(pat, "re:", 3) == 0) {
 		r->kind = M365_RULE_REGEX;
-		return compile_regex(r, pat + 3, why, whylen);
+		return compile_regex(r, pat + 3, err);
 	}
 	/* addresses and ranges: anything with ':' or '/', or digits and dots */
 	if (strchr(pat, ':') != NULL || strchr(pat, '/') != NULL ||
 	    strspn(pat, "0123456789.") == strlen(pat)) {
 		r->kind = M365_RULE_CIDR;
-		return cidr_parse(pat, &r->cidr, why, whylen);
+		return cidr_parse(pat, &r->cidr, err);
 	}
 	r->kind = M365_RULE_GLOB;
-	if (glob_check(pat, buf, sizeof(buf), why, whylen) < 0)
+	if (glob_check(pat, buf, sizeof(buf), err) < 0)
 		return -1;
-	if ((r->glob = strdup(buf)) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
+	if ((r->glob = strdup(buf)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	return 0;
 }
 
 /* Parses one line (NUL-terminated, modifiable) into r.  1 if it holds a
- * rule, 0 if blank, -1 with the reason in why. */
+ * rule, 0 if blank, -1 with err set. */
 static int
-parse_line(char *line, struct m365_rule *r, char *why, size_t whylen)
+parse_line(char *line, struct m365_rule *r, struct m365_err *err)
 {
 	char *p = line, *verb, *pat, *extra;
 
@@ -105,23 +99,20 @@ parse_line(char *line, struct m365_rule *r, char *why, size_t whylen)
 	} else if (strcmp(verb, "never") == 0) {
 		r->verb = M365_VERB_NEVER;
 	} else {
-		snprintf(why, whylen,
-		         "unknown verb \"%.40s\" (expected bypass or never)",
-		         verb);
-		return -1;
+		return m365_err_set(
+		    err, M365_E_INPUT,
+		    "unknown verb \"%.40s\" (expected bypass or never)", verb);
 	}
-	if ((pat = next_token(&p)) == NULL) {
-		snprintf(why, whylen, "%s: missing pattern", verb);
-		return -1;
-	}
-	if ((extra = next_token(&p)) != NULL) {
-		snprintf(why, whylen,
-		         "unexpected \"%.40s\" after the pattern (comments "
-		         "start with #)",
-		         extra);
-		return -1;
-	}
-	return parse_pattern(r, pat, why, whylen) < 0 ? -1 : 1;
+	if ((pat = next_token(&p)) == NULL)
+		return m365_err_set(err, M365_E_INPUT, "%s: missing pattern",
+		                    verb);
+	if ((extra = next_token(&p)) != NULL)
+		return m365_err_set(
+		    err, M365_E_INPUT,
+		    "unexpected \"%.40s\" after the pattern (comments "
+		    "start with #)",
+		    extra);
+	return parse_pattern(r, pat, err) < 0 ? -1 : 1;
 }
 
 static void
@@ -138,13 +129,13 @@ m365_local_parse(const char *buf, size_t len, const char *source,
                  struct m365_err *err)
 {
 	struct m365_local *l = calloc(1, sizeof(*l));
-	char line[LOCAL_LINE_MAX + 1], why[300];
+	char line[LOCAL_LINE_MAX + 1];
 	size_t pos = 0, cap = 0;
 	unsigned lineno = 0;
 
 	if (l == NULL || (l->source = strdup(source)) == NULL) {
 		free(l);
-		m365_err_set(err, "%s: out of memory", source);
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", source);
 		return NULL;
 	}
 	while (pos < len) {
@@ -155,13 +146,14 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 
 		lineno++;
 		if (n > LOCAL_LINE_MAX) {
-			m365_err_set(err, "%s:%u: line longer than %d bytes",
-			             source, lineno, LOCAL_LINE_MAX);
+			m365_err_set(err, M365_E_INPUT,
+			             "%s:%u: line longer than %d bytes", source,
+			             lineno, LOCAL_LINE_MAX);
 			goto fail;
 		}
 		if (memchr(buf + pos, '\0', n) != NULL) {
-			m365_err_set(err, "%s:%u: NUL byte in line", source,
-			             lineno);
+			m365_err_set(err, M365_E_INPUT,
+			             "%s:%u: NUL byte in line", source, lineno);
 			goto fail;
 		}
 		memcpy(line, buf + pos, n);
@@ -169,11 +161,11 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 		pos += n + 1;
 		memset(&r, 0, sizeof(r));
 		r.line = lineno;
-		if ((rc = parse_line(line, &r, why, sizeof(why))) <= 0) {
+		if ((rc = parse_line(line, &r, err)) <= 0) {
 			free_rule(&r);
 			if (rc == 0)
 				continue;
-			m365_err_set(err, "%s:%u: %s", source, lineno, why);
+			m365_err_prefix(err, "%s:%u", source, lineno);
 			goto fail;
 		}
 		if (l->n_rules == cap) {
@@ -182,7 +174,8 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 			if ((nr = realloc(l->rules, cap * sizeof(*nr))) ==
 			    NULL) {
 				free_rule(&r);
-				m365_err_set(err, "%s: out of memory", source);
+				m365_err_set(err, M365_E_NOMEM,
+				             "%s: out of memory", source);
 				goto fail;
 			}
 			l->rules = nr;

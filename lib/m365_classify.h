@@ -57,18 +57,26 @@ struct m365_verdict {
 void m365_classify(const struct m365_list *list, const char *dst,
                    const char *port, const char *sni, struct m365_verdict *v);
 
+/* One annotation of a verdict, such as m365_category=Allow. */
+struct m365_note {
+	const char *key;
+	const char *value;
+};
+
+#define M365_NOTES_MAX 4
+
 /*
- * Writes the answer line for a verdict, without channel ID and newline:
- * "OK m365_category=Allow m365_service=Skype m365_set=12", "ERR",
- * "ERR m365_category=Default" or "ERR message=\"...\"".  message overrides
- * the verdict's message when not NULL.  Values outside [A-Za-z0-9._-] are
- * double-quoted with '"' and '\\' escaped, as Squid's reply parser expects.
- * Returns the length, or -1 when buf is too small (M365_ANSWER_MAX always
- * suffices).
+ * The verdict's annotations as key/value pairs, in the order every front
+ * end reports them: m365_category (when the verdict has a category),
+ * m365_service and m365_set (for an OK by a set or a local rule), and
+ * message (message when not NULL, else the verdict's own, when it has
+ * one).  Fills notes and returns how many there are.  The values point
+ * into the verdict's list, message, or static strings: valid as long as
+ * the list reference and message.  Each front end formats them its own
+ * way (Squid key=value pairs, ICAP X-M365-* headers).
  */
-#define M365_ANSWER_MAX 512
-int m365_answer_format(const struct m365_verdict *v, const char *message,
-                       char *buf, size_t len);
+size_t m365_verdict_notes(const struct m365_verdict *v, const char *message,
+                          struct m365_note notes[M365_NOTES_MAX]);
 
 /*
  * Parses a port as the front ends receive it: returns -1 for none (NULL, ""

@@ -39,6 +39,7 @@ struct m365_cidr {
 /* One endpoint set. */
 struct m365_set {
 	int64_t id;
+	char id_text[24];        /* the id in decimal, for answers */
 	char *service_area;      /* "Skype", "Common", ... (any value) */
 	char *service_area_name; /* serviceAreaDisplayName, or NULL */
 	char *category_name;     /* as written */

@@ -1,37 +1,69 @@
 /*
  * m365_live.h - a list that follows Redis: live reload for every front end.
  *
- * m365_live_start() loads the starting list at once (the --cache file of a
- * previous run when it is valid, else --list or the bundled list), then,
- * with a Redis URL, a background thread subscribes to the update channel
- * and also polls the version pointer.  Each new version is fetched,
- * verified (checksum, full validation), built and swapped in whole; readers
- * never wait for it.  When Redis is down, slow, empty or wrong, the list in
- * use stays in use; state changes are logged once each to stderr.
+ * m365_live_new() loads the starting list at once (the cache file of a
+ * previous run when it is valid, else the list file or the bundled list).
+ * m365_live_follow() then starts, with a Redis URL, a background thread
+ * that subscribes to the update channel and also polls the version pointer.
+ * Each new version is fetched, verified (checksum, full validation), built
+ * and swapped in whole; readers never wait for it.  When Redis is down,
+ * slow, empty or wrong, the list in use stays in use; each state change is
+ * logged once, through the front end's log function.
+ *
+ * A front end that forks (c-icap) calls m365_live_new() before the fork and
+ * m365_live_follow() in each child: a thread never crosses a fork.
  */
 #ifndef M365_LIVE_H
 #define M365_LIVE_H
 
 #include "m365_err.h"
 #include "m365_list.h"
+#include "m365_log.h"
+
+/* What a follower reports to its front end (for statistics). */
+enum m365_live_event {
+	M365_LIVE_SWITCHED,  /* a new version is in use */
+	M365_LIVE_REFUSED,   /* a version was refused; the list in use stays */
+	M365_LIVE_REDIS_UP,  /* following Redis */
+	M365_LIVE_REDIS_DOWN /* Redis lost; the list in use stays */
+};
+
+/* Receives one event; version is the version concerned, or "". */
+typedef void (*m365_live_event_fn)(void *ctx, enum m365_live_event ev,
+                                   const char *version);
 
 struct m365_live_config {
-	struct m365_options opt; /* --list is the fallback before Redis */
-	const char *redis;       /* --redis URL, or NULL */
-	const char *prefix;      /* key prefix, NULL for "m365:" */
-	const char *cache;       /* --cache FILE, or NULL */
-	int poll_ms;             /* pointer poll period, 0 for 10 s; <= 30 s */
-	int timeout_ms;          /* Redis timeouts, 0 for 2 s */
-	const char *name;        /* program name for log lines */
+	struct m365_options opt;  /* the list file is the fallback of Redis */
+	const char *redis;        /* Redis URL, or NULL */
+	const char *prefix;       /* key prefix, NULL for "m365:" */
+	const char *cache;        /* cache file, or NULL */
+	int poll_ms;              /* pointer poll period, 0 for 10 s; <= 30 s */
+	int timeout_ms;           /* Redis timeouts, 0 for 2 s */
+	m365_log_fn log;          /* where messages go, or NULL for nowhere */
+	m365_live_event_fn event; /* state changes, or NULL */
+	void *ctx;                /* passed to log and event */
 };
 
 struct m365_live;
 
 /*
- * Starts following.  Fails (NULL, err set) only for a bad configuration,
- * such as an unparsable Redis URL; a list that does not load is logged and
- * leaves the live list empty (readers then answer ERR).
+ * Loads the starting list; starts no thread.  Fails (NULL, err set,
+ * M365_E_INPUT) only for a bad configuration, such as an unparsable Redis
+ * URL; a list that does not load is logged and leaves the live list empty
+ * (readers then answer ERR).  The configuration's strings must outlive
+ * the returned object.
  */
+struct m365_live *m365_live_new(const struct m365_live_config *cfg,
+                                struct m365_err *err);
+
+/*
+ * Starts following Redis in a background thread; a no-op without a Redis
+ * URL or when already following.  Returns 0, or -1 with err set when the
+ * thread cannot start.
+ */
+int m365_live_follow(struct m365_live *lv, struct m365_err *err);
+
+/* m365_live_new() and m365_live_follow() in one call; NULL with err set. */
 struct m365_live *m365_live_start(const struct m365_live_config *cfg,
                                   struct m365_err *err);
 
@@ -45,7 +77,7 @@ struct m365_list *m365_live_acquire(struct m365_live *lv);
 /* The version in use ("" before Redis gave one), copied into buf. */
 char *m365_live_version(struct m365_live *lv, char *buf, size_t len);
 
-/* Stops the thread and frees everything; NULL is a no-op. */
+/* Stops the thread (if any) and frees everything; NULL is a no-op. */
 void m365_live_stop(struct m365_live *lv);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "m365_endpoints.h"
 #include "m365_err.h"
+#include "m365_options.h"
 
 #define M365_POLICY_DEFAULT_CATEGORIES "Optimize,Allow"
 
@@ -26,11 +27,14 @@ struct m365_policy {
  * Fills p from the option values; NULL means the default.  categories is a
  * comma list of Optimize, Allow, Default (case-insensitive); service_areas a
  * comma list of names ("all" or NULL for every area).  Returns 0, or -1 with
- * err set to "--categories: reason" or "--service-areas: reason".  The caller
- * releases p with m365_policy_free().
+ * err set to "OPTION: reason" (M365_E_INPUT), OPTION being the front end's
+ * name for the option in names (NULL: "categories", "service areas").  The
+ * caller releases p with m365_policy_free().
  */
 int m365_policy_init(struct m365_policy *p, const char *categories,
-                     const char *service_areas, struct m365_err *err);
+                     const char *service_areas,
+                     const struct m365_option_names *names,
+                     struct m365_err *err);
 
 /* True when the policy selects the set (service areas match any case). */
 bool m365_policy_selects(const struct m365_policy *p, const struct m365_set *s);

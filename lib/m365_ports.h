@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "m365_err.h"
+
 struct m365_port_range {
 	uint16_t lo, hi; /* inclusive, 1 <= lo <= hi */
 };
@@ -22,12 +24,12 @@ struct m365_ports {
 
 /*
  * Parses `text` into out.  Ports are decimal, 1 to 65535; a range must not be
- * reversed.  On error returns -1 with the reason (without location) written
- * into why[0..whylen); out is then empty.  The caller frees out with
- * m365_ports_free().
+ * reversed.  On error returns -1 with err set to the reason (without
+ * location; M365_E_INPUT, or M365_E_NOMEM); out is then empty.  The caller
+ * frees out with m365_ports_free().
  */
-int m365_ports_parse(const char *text, struct m365_ports *out, char *why,
-                     size_t whylen);
+int m365_ports_parse(const char *text, struct m365_ports *out,
+                     struct m365_err *err);
 
 /* True when port is in the set.  An empty set contains no port. */
 bool m365_ports_contains(const struct m365_ports *p, unsigned port);

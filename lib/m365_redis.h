@@ -21,16 +21,18 @@ struct m365_redis_url {
 };
 
 /*
- * Parses url into out.  Returns 0, or -1 with err set to
- * "--redis: reason" (the password is never echoed).
+ * Parses url into out.  Returns 0, or -1 with err set to "NAME: reason"
+ * (M365_E_INPUT; the password is never echoed), NAME being the front end's
+ * name for the option ("--redis", "m365_bypass.Redis"), or "Redis URL"
+ * when name is NULL.
  */
 int m365_redis_url_parse(const char *url, struct m365_redis_url *out,
-                         struct m365_err *err);
+                         const char *name, struct m365_err *err);
 
 /*
  * Connects, authenticates and selects the database, with timeout_ms for the
  * connect and for every later command.  Returns a blocking hiredis context
- * the caller frees with redisFree(), or NULL with err set.
+ * the caller frees with redisFree(), or NULL with err set (M365_E_REDIS).
  */
 redisContext *m365_redis_connect(const struct m365_redis_url *u, int timeout_ms,
                                  struct m365_err *err);

@@ -8,50 +8,43 @@
 #include "pattern.h"
 
 int
-glob_check(const char *pat, char *out, size_t cap, char *why, size_t whylen)
+glob_check(const char *pat, char *out, size_t cap, struct m365_err *err)
 {
 	size_t i, len = strlen(pat), stars = 0;
 	char prev = '.';
 
-	if (len == 0) {
-		snprintf(why, whylen, "empty pattern");
-		return -1;
-	}
-	if (len > M365_HOST_MAX || len + 1 > cap) {
-		snprintf(why, whylen, "pattern longer than %d characters",
-		         M365_HOST_MAX);
-		return -1;
-	}
+	if (len == 0)
+		return m365_err_set(err, M365_E_INPUT, "empty pattern");
+	if (len > M365_HOST_MAX || len + 1 > cap)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "pattern longer than %d characters",
+		                    M365_HOST_MAX);
 	for (i = 0; i < len; i++) {
 		char c = pat[i];
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '-' || c == '_' || c == '*')) {
-			snprintf(why, whylen,
-			         "invalid character 0x%02x at offset %zu in "
-			         "pattern",
-			         (unsigned char)pat[i], i);
-			return -1;
-		}
-		if (c == '.' && prev == '.' && i > 0) {
-			snprintf(why, whylen, "empty label in pattern \"%s\"",
-			         pat);
-			return -1;
-		}
-		if (c == '.' && i == 0) {
-			snprintf(why, whylen, "pattern starts with a dot");
-			return -1;
-		}
+		      c == '.' || c == '-' || c == '_' || c == '*'))
+			return m365_err_set(
+			    err, M365_E_INPUT,
+			    "invalid character 0x%02x at offset %zu in "
+			    "pattern",
+			    (unsigned char)pat[i], i);
+		if (c == '.' && prev == '.' && i > 0)
+			return m365_err_set(err, M365_E_INPUT,
+			                    "empty label in pattern \"%s\"",
+			                    pat);
+		if (c == '.' && i == 0)
+			return m365_err_set(err, M365_E_INPUT,
+			                    "pattern starts with a dot");
 		stars += c == '*';
 		prev = c;
 		out[i] = c;
 	}
 	out[len] = '\0';
-	if (prev == '.') {
-		snprintf(why, whylen, "pattern ends with a dot");
-		return -1;
-	}
+	if (prev == '.')
+		return m365_err_set(err, M365_E_INPUT,
+		                    "pattern ends with a dot");
 	if (stars == 0)
 		return GLOB_EXACT;
 	if (stars == 1 && len > 2 && out[0] == '*' && out[1] == '.')
@@ -76,7 +69,7 @@ glob_is_broad(const char *lower)
 }
 
 int
-cidr_parse(const char *text, struct m365_cidr *out, char *why, size_t whylen)
+cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(text, '/');
@@ -85,10 +78,9 @@ cidr_parse(const char *text, struct m365_cidr *out, char *why, size_t whylen)
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if (alen == 0 || alen >= sizeof(addr)) {
-		snprintf(why, whylen, "invalid address in \"%.64s\"", text);
-		return -1;
-	}
+	if (alen == 0 || alen >= sizeof(addr))
+		return m365_err_set(err, M365_E_INPUT,
+		                    "invalid address in \"%.64s\"", text);
 	memcpy(addr, text, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, out->addr) == 1) {
@@ -98,33 +90,29 @@ cidr_parse(const char *text, struct m365_cidr *out, char *why, size_t whylen)
 		out->family = AF_INET6;
 		max = 128;
 	} else {
-		snprintf(why, whylen, "invalid address \"%s\"", addr);
-		return -1;
+		return m365_err_set(err, M365_E_INPUT, "invalid address \"%s\"",
+		                    addr);
 	}
 	plen = max;
 	if (slash != NULL) {
 		const char *p = slash + 1;
-		if (*p < '0' || *p > '9' || strlen(p) > 3) {
-			snprintf(why, whylen,
-			         "invalid prefix length in \"%.64s\"", text);
-			return -1;
-		}
+		if (*p < '0' || *p > '9' || strlen(p) > 3)
+			return m365_err_set(
+			    err, M365_E_INPUT,
+			    "invalid prefix length in \"%.64s\"", text);
 		plen = 0;
 		for (; *p; p++) {
-			if (*p < '0' || *p > '9') {
-				snprintf(why, whylen,
-				         "invalid prefix length in \"%.64s\"",
-				         text);
-				return -1;
-			}
+			if (*p < '0' || *p > '9')
+				return m365_err_set(
+				    err, M365_E_INPUT,
+				    "invalid prefix length in \"%.64s\"", text);
 			plen = plen * 10 + (*p - '0');
 		}
-		if (plen > max) {
-			snprintf(why, whylen,
-			         "prefix length %ld exceeds %ld in \"%.64s\"",
-			         plen, max, text);
-			return -1;
-		}
+		if (plen > max)
+			return m365_err_set(
+			    err, M365_E_INPUT,
+			    "prefix length %ld exceeds %ld in \"%.64s\"", plen,
+			    max, text);
 	}
 	out->plen = (uint8_t)plen;
 	for (i = 0; i < 16; i++) {

@@ -17,12 +17,11 @@ enum glob_kind {
 };
 
 /*
- * Checks a url glob and returns its kind, or -1 with the reason in why.
+ * Checks a url glob and returns its kind, or -1 with err set (M365_E_INPUT).
  * Allowed: [A-Za-z0-9._*-], at most 253 characters, no empty label between
  * literal dots.  Writes the lowercase pattern into out (cap >= strlen + 1).
  */
-int glob_check(const char *pat, char *out, size_t cap, char *why,
-               size_t whylen);
+int glob_check(const char *pat, char *out, size_t cap, struct m365_err *err);
 
 /*
  * True when a glob would match every name under a top-level domain or
@@ -34,10 +33,9 @@ bool glob_is_broad(const char *lower);
 /*
  * Parses "a.b.c.d/len", "v6/len", or a bare address (a host route) into
  * out, clearing host bits; out->text is left NULL.  Returns 0, or -1 with
- * the reason in why.
+ * err set (M365_E_INPUT).
  */
-int cidr_parse(const char *text, struct m365_cidr *out, char *why,
-               size_t whylen);
+int cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err);
 
 /*
  * Compiles the glob into a PCRE2 pattern string "^...$" with '*' as ".*"

@@ -31,11 +31,12 @@ each_item(const char *list, const char *opt, struct m365_err *err,
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0)
-			return m365_err_set(err, "%s: empty item in \"%s\"",
-			                    opt, list);
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: empty item in \"%s\"", opt,
+			                    list);
 		if (len > POLICY_ITEM_MAX || ++n > POLICY_ITEMS_MAX)
-			return m365_err_set(err, "%s: item or list too long",
-			                    opt);
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: item or list too long", opt);
 		memcpy(item, p, len);
 		item[len] = '\0';
 		if (fn(arg, item, err) < 0)
@@ -46,57 +47,70 @@ each_item(const char *list, const char *opt, struct m365_err *err,
 	}
 }
 
+/* The policy being built, and the option's name for messages. */
+struct building {
+	struct m365_policy *p;
+	const char *opt;
+};
+
 static int
 add_category(void *arg, const char *item, struct m365_err *err)
 {
-	struct m365_policy *p = arg;
+	struct building *b = arg;
 	int c = m365_category_from_name(item);
 
 	if (c < 0)
-		return m365_err_set(err,
-		                    "--categories: unknown category \"%s\" "
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: unknown category \"%s\" "
 		                    "(expected Optimize, Allow or Default)",
-		                    item);
-	p->categories |= 1u << c;
+		                    b->opt, item);
+	b->p->categories |= 1u << c;
 	return 0;
 }
 
 static int
 add_area(void *arg, const char *item, struct m365_err *err)
 {
-	struct m365_policy *p = arg;
+	struct building *b = arg;
 	const char *c;
 
 	for (c = item; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
 		      *c == '.'))
-			return m365_err_set(err,
-			                    "--service-areas: invalid name "
-			                    "\"%s\"",
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: invalid name \"%s\"", b->opt,
 			                    item);
-	if ((p->areas[p->n_areas] = strdup(item)) == NULL)
-		return m365_err_set(err, "--service-areas: out of memory");
-	p->n_areas++;
+	if ((b->p->areas[b->p->n_areas] = strdup(item)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
+		                    b->opt);
+	b->p->n_areas++;
 	return 0;
 }
 
 int
 m365_policy_init(struct m365_policy *p, const char *categories,
-                 const char *service_areas, struct m365_err *err)
+                 const char *service_areas,
+                 const struct m365_option_names *names, struct m365_err *err)
 {
+	struct building cat = {
+	    .p = p, .opt = M365_OPTION_NAME(names, categories, "categories")};
+	struct building area = {
+	    .p = p,
+	    .opt = M365_OPTION_NAME(names, service_areas, "service areas")};
+
 	memset(p, 0, sizeof(*p));
 	if (categories == NULL)
 		categories = M365_POLICY_DEFAULT_CATEGORIES;
-	if (each_item(categories, "--categories", err, add_category, p) < 0)
+	if (each_item(categories, cat.opt, err, add_category, &cat) < 0)
 		goto fail;
 	if (service_areas == NULL || strcasecmp(service_areas, "all") == 0)
 		return 0;
 	if ((p->areas = calloc(POLICY_ITEMS_MAX, sizeof(char *))) == NULL) {
-		m365_err_set(err, "--service-areas: out of memory");
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", area.opt);
 		goto fail;
 	}
-	if (each_item(service_areas, "--service-areas", err, add_area, p) < 0)
+	if (each_item(service_areas, area.opt, err, add_area, &area) < 0)
 		goto fail;
 	return 0;
 fail:

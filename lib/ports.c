@@ -64,8 +64,7 @@ normalise(struct m365_ports *out)
 }
 
 int
-m365_ports_parse(const char *text, struct m365_ports *out, char *why,
-                 size_t whylen)
+m365_ports_parse(const char *text, struct m365_ports *out, struct m365_err *err)
 {
 	const char *p = text;
 	uint32_t cap = 0;
@@ -90,8 +89,9 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 			if ((hi = read_port(&p)) < 0)
 				goto bad_port;
 			if (hi < lo) {
-				snprintf(why, whylen,
-				         "reversed port range %ld-%ld", lo, hi);
+				m365_err_set(err, M365_E_INPUT,
+				             "reversed port range %ld-%ld", lo,
+				             hi);
 				goto fail;
 			}
 			skip_spaces(&p);
@@ -99,14 +99,15 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 		if (out->n == cap) {
 			struct m365_port_range *r;
 			if (cap >= PORTS_MAX_RANGES) {
-				snprintf(why, whylen,
-				         "more than %d port ranges",
-				         PORTS_MAX_RANGES);
+				m365_err_set(err, M365_E_INPUT,
+				             "more than %d port ranges",
+				             PORTS_MAX_RANGES);
 				goto fail;
 			}
 			cap = cap ? cap * 2 : 4;
 			if ((r = realloc(out->r, cap * sizeof(*r))) == NULL) {
-				snprintf(why, whylen, "out of memory");
+				m365_err_set(err, M365_E_NOMEM,
+				             "out of memory");
 				goto fail;
 			}
 			out->r = r;
@@ -117,18 +118,19 @@ m365_ports_parse(const char *text, struct m365_ports *out, char *why,
 		if (*p == '\0')
 			break;
 		if (*p != ',') {
-			snprintf(why, whylen,
-			         "unexpected character '%c' at offset %zu",
-			         isprint((unsigned char)*p) ? *p : '?',
-			         (size_t)(p - text));
+			m365_err_set(err, M365_E_INPUT,
+			             "unexpected character '%c' at offset %zu",
+			             isprint((unsigned char)*p) ? *p : '?',
+			             (size_t)(p - text));
 			goto fail;
 		}
 		p++;
 		continue;
 	bad_port:
-		snprintf(why, whylen,
-		         "expected a port 1-65535 at offset %zu in \"%.32s\"",
-		         (size_t)(at - text), text);
+		m365_err_set(
+		    err, M365_E_INPUT,
+		    "expected a port 1-65535 at offset %zu in \"%.32s\"",
+		    (size_t)(at - text), text);
 		goto fail;
 	}
 	normalise(out);

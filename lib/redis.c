@@ -34,28 +34,30 @@ copy(char *dst, size_t cap, const char *s, size_t n)
 }
 
 static int
-parse_unix(const char *rest, struct m365_redis_url *out, struct m365_err *err)
+parse_unix(const char *rest, struct m365_redis_url *out, const char *name,
+           struct m365_err *err)
 {
 	const char *q = strchr(rest, '?');
 	size_t n = q ? (size_t)(q - rest) : strlen(rest);
 
 	if (n == 0 || rest[0] != '/' ||
 	    copy(out->path, sizeof(out->path), rest, n) < 0)
-		return m365_err_set(err,
-		                    "--redis: expected unix:///absolute/path");
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: expected unix:///absolute/path", name);
 	if (q != NULL) {
 		if (strncmp(q, "?db=", 4) != 0 ||
 		    (out->db = (int)bounded(q + 4, strlen(q + 4), 0, 100000)) <
 		        0)
 			return m365_err_set(
-			    err,
-			    "--redis: expected ?db=N after the socket path");
+			    err, M365_E_INPUT,
+			    "%s: expected ?db=N after the socket path", name);
 	}
 	return 0;
 }
 
 static int
-parse_tcp(const char *rest, struct m365_redis_url *out, struct m365_err *err)
+parse_tcp(const char *rest, struct m365_redis_url *out, const char *name,
+          struct m365_err *err)
 {
 	const char *at = strrchr(rest, '@'), *hp = at ? at + 1 : rest;
 	const char *slash = strchr(hp, '/'), *colon;
@@ -64,55 +66,65 @@ parse_tcp(const char *rest, struct m365_redis_url *out, struct m365_err *err)
 	if (at != NULL) {
 		const char *c = memchr(rest, ':', (size_t)(at - rest));
 		if (c == NULL)
-			return m365_err_set(err,
-			                    "--redis: expected "
-			                    "[user]:password@ before the host");
+			return m365_err_set(
+			    err, M365_E_INPUT,
+			    "%s: expected [user]:password@ before "
+			    "the host",
+			    name);
 		if (copy(out->user, sizeof(out->user), rest,
 		         (size_t)(c - rest)) < 0 ||
 		    copy(out->password, sizeof(out->password), c + 1,
 		         (size_t)(at - c - 1)) < 0)
-			return m365_err_set(
-			    err, "--redis: user or password too long");
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: user or password too long",
+			                    name);
 	}
 	colon = memchr(hp, ':', hlen);
 	if (hp[0] == '[') { /* [v6]:port */
 		const char *end = memchr(hp, ']', hlen);
 		if (end == NULL)
-			return m365_err_set(err,
-			                    "--redis: unterminated [address]");
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: unterminated [address]", name);
 		if (copy(out->host, sizeof(out->host), hp + 1,
 		         (size_t)(end - hp - 1)) < 0)
-			return m365_err_set(err, "--redis: host too long");
+			return m365_err_set(err, M365_E_INPUT,
+			                    "%s: host too long", name);
 		colon = end + 1 < hp + hlen && end[1] == ':' ? end + 1 : NULL;
 	} else if (copy(out->host, sizeof(out->host), hp,
-	                colon ? (size_t)(colon - hp) : hlen) < 0) {
-		return m365_err_set(err, "--redis: host too long");
-	}
+	                colon ? (size_t)(colon - hp) : hlen) < 0)
+		return m365_err_set(err, M365_E_INPUT, "%s: host too long",
+		                    name);
 	if (out->host[0] == '\0')
-		return m365_err_set(err, "--redis: missing host");
+		return m365_err_set(err, M365_E_INPUT, "%s: missing host",
+		                    name);
 	if (colon != NULL &&
 	    (out->port = (int)bounded(
 	         colon + 1, (size_t)(hp + hlen - colon - 1), 1, 65535)) < 0)
-		return m365_err_set(err, "--redis: invalid port");
+		return m365_err_set(err, M365_E_INPUT, "%s: invalid port",
+		                    name);
 	if (slash != NULL && slash[1] != '\0' &&
 	    (out->db = (int)bounded(slash + 1, strlen(slash + 1), 0, 100000)) <
 	        0)
-		return m365_err_set(err, "--redis: invalid database number");
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: invalid database number", name);
 	return 0;
 }
 
 int
 m365_redis_url_parse(const char *url, struct m365_redis_url *out,
-                     struct m365_err *err)
+                     const char *name, struct m365_err *err)
 {
+	if (name == NULL)
+		name = "Redis URL";
 	memset(out, 0, sizeof(*out));
 	out->port = 6379;
 	if (strncmp(url, "unix://", 7) == 0)
-		return parse_unix(url + 7, out, err);
+		return parse_unix(url + 7, out, name, err);
 	if (strncmp(url, "redis://", 8) == 0)
-		return parse_tcp(url + 8, out, err);
+		return parse_tcp(url + 8, out, name, err);
 	return m365_err_set(
-	    err, "--redis: expected redis://host[:port][/db] or unix:///path");
+	    err, M365_E_INPUT,
+	    "%s: expected redis://host[:port][/db] or unix:///path", name);
 }
 
 char *
@@ -135,7 +147,7 @@ expect_ok(redisContext *c, struct m365_err *err, const char *what,
 	int ok = r != NULL && r->type == REDIS_REPLY_STATUS;
 
 	if (!ok)
-		m365_err_set(err, "redis: %s failed: %s", what,
+		m365_err_set(err, M365_E_REDIS, "redis: %s failed: %s", what,
 		             r && r->type == REDIS_REPLY_ERROR ? r->str
 		             : c->err                          ? c->errstr
 		                      : "unexpected reply");
@@ -147,20 +159,22 @@ redisContext *
 m365_redis_connect(const struct m365_redis_url *u, int timeout_ms,
                    struct m365_err *err)
 {
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = timeout_ms / 1000,
+	                     .tv_usec = (timeout_ms % 1000) * 1000};
 	redisContext *c;
 	char where[300];
 
 	c = u->path[0] ? redisConnectUnixWithTimeout(u->path, tv)
 	               : redisConnectWithTimeout(u->host, u->port, tv);
 	if (c == NULL || c->err) {
-		m365_err_set(err, "redis: cannot connect to %s: %s",
+		m365_err_set(err, M365_E_REDIS,
+		             "redis: cannot connect to %s: %s",
 		             m365_redis_url_describe(u, where, sizeof(where)),
 		             c ? c->errstr : "out of memory");
 		goto fail;
 	}
 	if (redisSetTimeout(c, tv) != REDIS_OK) {
-		m365_err_set(err, "redis: cannot set timeouts");
+		m365_err_set(err, M365_E_REDIS, "redis: cannot set timeouts");
 		goto fail;
 	}
 	if (u->password[0] &&

@@ -70,12 +70,21 @@ m365_store_channel(const char *prefix, char *buf, size_t len)
 	return buf;
 }
 
-/* A failed command: the reason from the reply or the connection. */
+/*
+ * A failed command: the reason from the reply or the connection.  A key of
+ * the wrong type or an unexpected reply is bad data (M365_E_INPUT); a lost
+ * link or a refusal by Redis is M365_E_REDIS.
+ */
 static int
 redis_fail(redisContext *c, redisReply *r, const char *what,
            struct m365_err *err)
 {
-	m365_err_set(err, "redis: %s: %s", what,
+	enum m365_err_code code = M365_E_REDIS;
+
+	if (r != NULL && (r->type != REDIS_REPLY_ERROR ||
+	                  strncmp(r->str, "WRONGTYPE", 9) == 0))
+		code = M365_E_INPUT;
+	m365_err_set(err, code, "redis: %s: %s", what,
 	             r && r->type == REDIS_REPLY_ERROR ? r->str
 	             : c->err                          ? c->errstr
 	                                               : "unexpected reply");
@@ -102,7 +111,8 @@ m365_store_current(redisContext *c, const char *prefix, char *out,
 	if (r->len > M365_VERSION_MAX || strlen(r->str) != r->len ||
 	    !m365_version_valid(r->str)) {
 		freeReplyObject(r);
-		return m365_err_set(err, "redis: %s holds no valid version", k);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s holds no valid version", k);
 	}
 	memcpy(out, r->str, r->len + 1);
 	freeReplyObject(r);
@@ -148,13 +158,13 @@ m365_store_get(redisContext *c, const char *prefix, const char *version,
 	sum = field(r, "sha256");
 	if (json == NULL || sum == NULL) {
 		freeReplyObject(r);
-		return m365_err_set(err, "redis: %s is missing or incomplete",
-		                    k);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s is missing or incomplete", k);
 	}
 	m365_sha256_hex(json->str, json->len, got);
 	if (sum->len != 64 || strcmp(sum->str, got) != 0) {
 		m365_err_set(
-		    err,
+		    err, M365_E_INPUT,
 		    "redis: %s: checksum mismatch (stored %.64s, computed %s)",
 		    k, sum->str, got);
 		freeReplyObject(r);
@@ -162,7 +172,7 @@ m365_store_get(redisContext *c, const char *prefix, const char *version,
 	}
 	if ((out->json = malloc(json->len + 1)) == NULL) {
 		freeReplyObject(r);
-		return m365_err_set(err, "redis: out of memory");
+		return m365_err_set(err, M365_E_NOMEM, "redis: out of memory");
 	}
 	memcpy(out->json, json->str, json->len + 1);
 	out->len = json->len;
@@ -208,8 +218,8 @@ m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
 	int i;
 
 	if (!m365_version_valid(s->version))
-		return m365_err_set(err, "invalid version \"%.70s\"",
-		                    s->version);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "invalid version \"%.70s\"", s->version);
 	m365_sha256_hex(s->json, s->len, s->sha256);
 	key(kcur, prefix, "current", NULL);
 	key(kvers, prefix, "versions", NULL);
@@ -265,7 +275,7 @@ m365_store_versions(redisContext *c, const char *prefix, struct m365_err *err)
 oom:
 	m365_strv_free(v);
 	freeReplyObject(r);
-	m365_err_set(err, "redis: bad or too large version list");
+	m365_err_set(err, M365_E_INPUT, "redis: bad or too large version list");
 	return NULL;
 }
 

@@ -14,7 +14,7 @@ static struct m365_list *list;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct m365_options opt = {NULL, NULL, NULL, NULL};
+	struct m365_options opt = {0};
 	struct m365_explanation e;
 	struct m365_verdict v;
 	struct m365_err err;

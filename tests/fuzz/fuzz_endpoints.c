@@ -19,8 +19,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ep = m365_endpoints_parse((const char *)data, size, "fuzz", &err);
 	if (ep == NULL)
 		return 0;
-	if (m365_policy_init(&policy, "Optimize,Allow,Default", NULL, &err) <
-	    0) {
+	if (m365_policy_init(&policy, "Optimize,Allow,Default", NULL, NULL,
+	                     &err) < 0) {
 		m365_endpoints_free(ep);
 		return 0;
 	}

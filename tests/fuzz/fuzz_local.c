@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (local == NULL)
 		return 0;
 	if ((ep = m365_endpoints_load_bundled(&err)) == NULL ||
-	    m365_policy_init(&policy, NULL, NULL, &err) < 0) {
+	    m365_policy_init(&policy, NULL, NULL, NULL, &err) < 0) {
 		m365_endpoints_free(ep);
 		m365_local_free(local);
 		return 0;

@@ -16,7 +16,7 @@ static struct m365_list *list;
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct m365_options opt = {NULL, NULL, NULL, NULL};
+	struct m365_options opt = {0};
 	struct outbuf o = {NULL, 0, 0};
 	struct request req;
 	struct m365_verdict v;

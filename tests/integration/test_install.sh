@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_install.sh - `make install` honours PREFIX and DESTDIR, puts the
-# helper where Debian's Squid keeps its helpers, and the installed binaries
-# answer from the bundled list with no file of the build tree around.
+# helper where Debian's Squid keeps its helpers and the c-icap module in
+# c-icap's module directory, and the installed binaries answer from the
+# bundled list with no file of the build tree around.
 . "$(dirname "$0")/../lib.sh"
 
 D=$(mktemp -d)
@@ -12,10 +13,15 @@ if make --no-print-directory install DESTDIR="$D" PREFIX=/usr >"$D/log" 2>&1; th
 else
 	not_ok "make install" "$(tail -5 "$D/log")"
 fi
+MODDIR=$(c-icap-config --modulesdir | sed 's#/*$##')
 for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
+	"${MODDIR#/}/srv_m365_bypass.so" \
 	usr/share/man/man8/ext_m365_acl.8 usr/share/man/man8/m365ctl.8 \
+	usr/share/man/man8/srv_m365_bypass.8 \
 	usr/share/m365-bypass/endpoints-worldwide.json \
 	usr/share/m365-bypass/squid.conf.example \
+	usr/share/m365-bypass/squid-icap.conf.example \
+	usr/share/m365-bypass/c-icap-m365_bypass.conf.example \
 	usr/share/m365-bypass/local.list.example \
 	usr/lib/systemd/system/m365ctl-update.service \
 	usr/lib/systemd/system/m365ctl-update.timer; do
@@ -23,6 +29,23 @@ for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
 done
 [ -x "$D/usr/lib/squid/ext_m365_acl" ] && ok "the helper is executable" ||
 	not_ok "the helper is executable" "mode $(stat -c %a "$D/usr/lib/squid/ext_m365_acl")"
+# c-icap's module directory does not move with PREFIX
+rm -rf "$D/p" && make --no-print-directory install DESTDIR="$D/p" \
+	PREFIX=/opt/m365 >"$D/log2" 2>&1
+for f in opt/m365/bin/m365ctl usr/lib/squid/ext_m365_acl \
+	"${MODDIR#/}/srv_m365_bypass.so" opt/m365/share/man/man8/srv_m365_bypass.8; do
+	if [ -f "$D/p/$f" ]; then ok "PREFIX=/opt/m365 installs /$f"; else
+		not_ok "PREFIX=/opt/m365 installs /$f" "missing"; fi
+done
+exports=$(nm -D --defined-only "$D/${MODDIR#/}/srv_m365_bypass.so" |
+	awk '{ print $3 }' | grep -v '^m365_' | tr '\n' ' ')
+check_eq "the module exports only service and m365_*" "service " "$exports"
+if man -l "$D/usr/share/man/man8/srv_m365_bypass.8" >/dev/null 2>"$D/man.err" &&
+	[ ! -s "$D/man.err" ]; then
+	ok "srv_m365_bypass(8) formats without warnings"
+else
+	not_ok "srv_m365_bypass(8) formats without warnings" "$(head -3 "$D/man.err")"
+fi
 
 check_match "the update unit runs the installed m365ctl" \
 	'^ExecStart=/usr/bin/m365ctl update' \

@@ -43,13 +43,17 @@ count_selected(const struct m365_policy *p, const struct m365_endpoints *ep)
 	return n;
 }
 
+/* The helper's option names: messages must name its flags. */
+static const struct m365_option_names helper_names = {
+    .categories = "--categories", .service_areas = "--service-areas"};
+
 static void
 init_ok(struct m365_policy *p, const char *cats, const char *areas)
 {
 	struct m365_err err;
 
 	memset(&err, 0, sizeof(err));
-	if (m365_policy_init(p, cats, areas, &err) != 0)
+	if (m365_policy_init(p, cats, areas, &helper_names, &err) != 0)
 		fail_msg("categories %s areas %s: %s", cats ? cats : "NULL",
 		         areas ? areas : "NULL", err.msg);
 }
@@ -61,13 +65,14 @@ assert_refused(const char *cats, const char *areas, const char *option)
 	struct m365_err err;
 
 	memset(&err, 0, sizeof(err));
-	if (m365_policy_init(&p, cats, areas, &err) != -1) {
+	if (m365_policy_init(&p, cats, areas, &helper_names, &err) != -1) {
 		m365_policy_free(&p);
 		fail_msg("accepted categories %s areas %s",
 		         cats ? cats : "NULL", areas ? areas : "NULL");
 	}
 	if (strstr(err.msg, option) == NULL)
 		fail_msg("message \"%s\" does not name %s", err.msg, option);
+	assert_int_equal(err.code, M365_E_INPUT);
 }
 
 TEST(test_default_policy_is_optimize_and_allow_in_every_area)

@@ -11,10 +11,10 @@ static void
 assert_canonical(const char *text, const char *want)
 {
 	struct m365_ports p;
-	char why[256] = "";
+	struct m365_err err = {0};
 	char buf[256];
 
-	assert_int_equal(m365_ports_parse(text, &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse(text, &p, &err), 0);
 	assert_string_equal(m365_ports_format(&p, buf, sizeof(buf)), want);
 	m365_ports_free(&p);
 }
@@ -24,25 +24,26 @@ static void
 assert_refused(const char *text)
 {
 	struct m365_ports p;
-	char why[256] = "";
+	struct m365_err err = {0};
 
 	p.n = 77; /* garbage the parser must overwrite */
 	p.r = NULL;
-	if (m365_ports_parse(text, &p, why, sizeof(why)) != -1)
+	if (m365_ports_parse(text, &p, &err) != -1)
 		fail_msg("\"%s\" was accepted", text);
 	assert_int_equal(p.n, 0);
 	assert_null(p.r);
-	if (why[0] == '\0')
+	if (err.msg[0] == '\0')
 		fail_msg("\"%s\" refused without a reason", text);
+	assert_int_equal(err.code, M365_E_INPUT);
 	m365_ports_free(&p);
 }
 
 TEST(test_two_ports_parse_into_two_ranges)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 
-	assert_int_equal(m365_ports_parse("80,443", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("80,443", &p, &err), 0);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.r[0].lo, 80);
 	assert_int_equal(p.r[0].hi, 80);
@@ -67,10 +68,9 @@ TEST(test_spaces_after_commas_are_allowed)
 TEST(test_microsoft_mail_ports_with_spaces_are_contained)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 
-	assert_int_equal(
-	    m365_ports_parse("143, 587, 993, 995", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("143, 587, 993, 995", &p, &err), 0);
 	assert_true(m365_ports_contains(&p, 143));
 	assert_true(m365_ports_contains(&p, 587));
 	assert_true(m365_ports_contains(&p, 993));
@@ -83,10 +83,9 @@ TEST(test_microsoft_mail_ports_with_spaces_are_contained)
 TEST(test_range_contains_both_ends_and_nothing_outside)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 
-	assert_int_equal(m365_ports_parse("3478-3481", &p, why, sizeof(why)),
-	                 0);
+	assert_int_equal(m365_ports_parse("3478-3481", &p, &err), 0);
 	assert_int_equal(p.n, 1);
 	assert_int_equal(p.r[0].lo, 3478);
 	assert_int_equal(p.r[0].hi, 3481);
@@ -101,10 +100,10 @@ TEST(test_range_contains_both_ends_and_nothing_outside)
 TEST(test_empty_string_is_the_empty_set)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 	char buf[32];
 
-	assert_int_equal(m365_ports_parse("", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("", &p, &err), 0);
 	assert_int_equal(p.n, 0);
 	assert_null(p.r);
 	assert_false(m365_ports_contains(&p, 443));
@@ -136,9 +135,9 @@ TEST(test_mixed_ports_and_ranges_format_canonically)
 TEST(test_extreme_ports_one_and_65535_are_valid)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 
-	assert_int_equal(m365_ports_parse("1,65535", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("1,65535", &p, &err), 0);
 	assert_true(m365_ports_contains(&p, 1));
 	assert_true(m365_ports_contains(&p, 65535));
 	assert_false(m365_ports_contains(&p, 0));
@@ -208,11 +207,11 @@ TEST(test_whitespace_only_is_refused)
 TEST(test_format_truncates_with_ellipsis)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 	char buf[12];
 
-	assert_int_equal(
-	    m365_ports_parse("80,443,3478-3481,8080", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("80,443,3478-3481,8080", &p, &err),
+	                 0);
 	m365_ports_format(&p, buf, sizeof(buf));
 	assert_true(strlen(buf) < sizeof(buf));
 	assert_non_null(strstr(buf, "..."));
@@ -223,9 +222,9 @@ TEST(test_format_truncates_with_ellipsis)
 TEST(test_free_leaves_set_empty_and_accepts_null)
 {
 	struct m365_ports p;
-	char why[128];
+	struct m365_err err;
 
-	assert_int_equal(m365_ports_parse("80,443", &p, why, sizeof(why)), 0);
+	assert_int_equal(m365_ports_parse("80,443", &p, &err), 0);
 	m365_ports_free(&p);
 	assert_int_equal(p.n, 0);
 	assert_null(p.r);

@@ -13,9 +13,9 @@ static struct m365_redis_url
 parse_ok(const char *url)
 {
 	struct m365_redis_url u;
-	struct m365_err err = {""};
+	struct m365_err err = {0};
 
-	if (m365_redis_url_parse(url, &u, &err) != 0)
+	if (m365_redis_url_parse(url, &u, "--redis", &err) != 0)
 		fail_msg("\"%s\" refused: %s", url, err.msg);
 	return u;
 }
@@ -24,10 +24,11 @@ static void
 assert_refused(const char *url)
 {
 	struct m365_redis_url u;
-	struct m365_err err = {""};
+	struct m365_err err = {0};
 
-	if (m365_redis_url_parse(url, &u, &err) != -1)
+	if (m365_redis_url_parse(url, &u, "--redis", &err) != -1)
 		fail_msg("\"%s\" was accepted", url);
+	assert_int_equal(err.code, M365_E_INPUT);
 	if (strncmp(err.msg, "--redis: ", 9) != 0)
 		fail_msg("\"%s\": message does not name the option: %s", url,
 		         err.msg);

@@ -2,7 +2,10 @@
 #ifndef M365CTL_H
 #define M365CTL_H
 
-#define CTL_VERSION "0.1.0"
+#include "m365_err.h"
+#include "m365_options.h"
+
+#define CTL_VERSION "0.2.0"
 
 /*
  * Each command takes its own argv (argv[0] is the command name) and returns
@@ -21,5 +24,15 @@ int ctl_import(int argc, char **argv);
 
 /* status: what Redis and the state directory hold. */
 int ctl_status(int argc, char **argv);
+
+/* m365ctl's names for the options the library reports on ("--list"). */
+extern const struct m365_option_names ctl_option_names;
+
+/*
+ * The exit status of update and import for an error: 1 when the input was
+ * refused (M365_E_REFUSED, M365_E_INPUT), 4 for network, Redis, file
+ * system or memory trouble.
+ */
+int ctl_exit_status(const struct m365_err *err);
 
 #endif

@@ -57,14 +57,15 @@ int
 fetch_get(const char *url, long timeout_s, size_t max, struct fetch_result *out,
           struct m365_err *err)
 {
-	struct sink s = {out, 0, max, 0};
+	struct sink s = {.r = out, .cap = 0, .max = max};
 	CURLcode rc;
 	CURL *c;
 
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	if ((c = curl_easy_init()) == NULL)
-		return m365_err_set(err, "%s: cannot start libcurl", url);
+		return m365_err_set(err, M365_E_IO, "%s: cannot start libcurl",
+		                    url);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 	                 timeout_s < 10 ? timeout_s : 10L);
@@ -83,15 +84,18 @@ fetch_get(const char *url, long timeout_s, size_t max, struct fetch_result *out,
 	curl_easy_cleanup(c);
 	if (s.too_big) {
 		fetch_free(out);
-		return m365_err_set(err, "%s: answer larger than %zu bytes",
-		                    url, max);
+		return m365_err_set(err, M365_E_REFUSED,
+		                    "%s: answer larger than %zu bytes", url,
+		                    max);
 	}
 	if (rc != CURLE_OK) {
 		fetch_free(out);
-		return m365_err_set(err, "%s: %s", url, curl_easy_strerror(rc));
+		return m365_err_set(err, M365_E_IO, "%s: %s", url,
+		                    curl_easy_strerror(rc));
 	}
 	if (out->body == NULL && (out->body = calloc(1, 1)) == NULL)
-		return m365_err_set(err, "%s: out of memory", url);
+		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
+		                    url);
 	return 0;
 }
 

@@ -25,6 +25,24 @@ static const struct command {
     {"status", ctl_status, "what Redis and the state directory hold"},
 };
 
+const struct m365_option_names ctl_option_names = {
+    .list = "--list",
+    .local = "--local",
+    .categories = "--categories",
+    .service_areas = "--service-areas",
+    .redis = "--redis",
+};
+
+int
+ctl_exit_status(const struct m365_err *err)
+{
+	switch (err->code) {
+	case M365_E_INPUT:
+	case M365_E_REFUSED: return 1;
+	default: return 4;
+	}
+}
+
 static void
 usage(FILE *f)
 {

@@ -74,7 +74,7 @@ redis_status(redisContext *c, const char *prefix, struct m365_err *err)
 static void
 dir_status(const char *dir)
 {
-	struct target t = {NULL, NULL, dir, false, 0};
+	struct target t = {.state_dir = dir};
 	struct m365_endpoints *ep;
 	struct m365_err err;
 	char v[M365_VERSION_MAX + 2];
@@ -120,7 +120,8 @@ ctl_status(int argc, char **argv)
 		return 2;
 	}
 	if (redis) {
-		if (m365_redis_url_parse(redis, &ru, &err) < 0) {
+		if (m365_redis_url_parse(redis, &ru, ctl_option_names.redis,
+		                         &err) < 0) {
 			fprintf(stderr, "m365ctl status: %s\n", err.msg);
 			return 2;
 		}

@@ -55,7 +55,7 @@ import(const char *file, const char *version, struct target *t,
 		snprintf(s.version, sizeof(s.version), "local-%.12s", s.sha256);
 	if (!m365_version_valid(s.version)) {
 		m365_err_set(
-		    err,
+		    err, M365_E_INPUT,
 		    "--version: expected 1-64 characters of [A-Za-z0-9._-]");
 		rc = 2;
 		goto out;
@@ -94,8 +94,8 @@ ctl_import(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct target t = {NULL, M365_STORE_PREFIX, NULL, false,
-	                   M365_STORE_KEEP};
+	struct target t = {.prefix = M365_STORE_PREFIX,
+	                   .keep = M365_STORE_KEEP};
 	const char *redis = NULL, *version = NULL;
 	struct m365_err err;
 	int c, rc;

@@ -83,15 +83,16 @@ client_id(struct update *u, struct m365_err *err)
 		}
 	}
 	if (getrandom(r, sizeof(r), 0) != sizeof(r))
-		return m365_err_set(err, "getrandom: %s", strerror(errno));
+		return m365_err_set(err, M365_E_IO, "getrandom: %s",
+		                    strerror(errno));
 	r[6] = (r[6] & 0x0f) | 0x40;
 	r[8] = (r[8] & 0x3f) | 0x80;
 	for (i = 0; i < 16; i++)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
 	         buf + 8, buf + 12, buf + 16, buf + 20);
-	if (m365_write_file_atomic(path, u->guid, 36) < 0)
-		return m365_err_set(err, "%s: %s", path, strerror(errno));
+	if (m365_write_file_atomic(path, u->guid, 36, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -111,7 +112,7 @@ check_retry_after(const struct update *u, struct m365_err *err)
 	fclose(f);
 	if (until > (long long)time(NULL))
 		return m365_err_set(
-		    err,
+		    err, M365_E_REFUSED,
 		    "refused: Microsoft asked us to wait (HTTP 429) "
 		    "for %lld more seconds",
 		    until - (long long)time(NULL));
@@ -134,14 +135,14 @@ get_ok(const struct update *u, const char *url, struct fetch_result *r,
 		snprintf(path, sizeof(path), "%s/retry-after", u->dir);
 		snprintf(until, sizeof(until), "%lld",
 		         (long long)time(NULL) + wait);
-		(void)m365_write_file_atomic(path, until, strlen(until));
-		m365_err_set(err,
+		(void)m365_write_file_atomic(path, until, strlen(until), NULL);
+		m365_err_set(err, M365_E_REFUSED,
 		             "refused: %s answered 429 Too Many Requests; "
 		             "retry after %ld seconds",
 		             url, wait);
 	} else {
-		m365_err_set(err, "refused: %s answered HTTP %ld", url,
-		             r->status);
+		m365_err_set(err, M365_E_REFUSED,
+		             "refused: %s answered HTTP %ld", url, r->status);
 	}
 	fetch_free(r);
 	return -1;
@@ -157,21 +158,24 @@ parse_version(const struct update *u, const struct fetch_result *r,
 	int rc = -1;
 
 	if (root == NULL) {
-		m365_err_set(err, "refused: version answer: line %d: %s",
-		             je.line, je.text);
+		m365_err_set(err, M365_E_REFUSED,
+		             "refused: version answer: line %d: %s", je.line,
+		             je.text);
 		return -1;
 	}
 	v = json_object_get(root, "latest");
 	if (!json_is_string(v) || strlen(json_string_value(v)) != 10 ||
 	    strspn(json_string_value(v), "0123456789") != 10)
 		m365_err_set(
-		    err, "refused: version answer has no 10-digit \"latest\"");
+		    err, M365_E_REFUSED,
+		    "refused: version answer has no 10-digit \"latest\"");
 	else if (json_is_string(json_object_get(root, "instance")) &&
 	         strcasecmp(
 	             json_string_value(json_object_get(root, "instance")),
 	             u->instance) != 0)
 		m365_err_set(
-		    err, "refused: version answer is for instance %s",
+		    err, M365_E_REFUSED,
+		    "refused: version answer is for instance %s",
 		    json_string_value(json_object_get(root, "instance")));
 	else {
 		memcpy(latest, json_string_value(v), 11);
@@ -205,7 +209,7 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	snprintf(url, sizeof(url), "%s/version/%s?ClientRequestId=%s", u->base,
 	         u->instance, u->guid);
 	if (get_ok(u, url, &r, err) < 0)
-		return strncmp(err->msg, "refused", 7) == 0 ? 1 : 4;
+		return ctl_exit_status(err);
 	rc = parse_version(u, &r, latest, err);
 	fetch_free(&r);
 	if (rc < 0)
@@ -224,14 +228,14 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	         u->tenant ? u->tenant : "", u->no_ipv6 ? "&NoIPv6=true" : "");
 	rc = 4;
 	if (get_ok(u, url, &r, err) < 0) {
-		rc = strncmp(err->msg, "refused", 7) == 0 ? 1 : 4;
+		rc = ctl_exit_status(err);
 		goto out;
 	}
 	rc = 1;
 	if ((neu = m365_endpoints_parse(r.body, r.len, url, err)) == NULL) {
 		char why[M365_ERR_MAX];
 		snprintf(why, sizeof(why), "%s", err->msg);
-		m365_err_set(err, "refused: %s", why);
+		m365_err_set(err, M365_E_REFUSED, "refused: %s", why);
 		goto out_body;
 	}
 	if (publish_check_shrink(old, neu, u->force, err) < 0)
@@ -287,18 +291,12 @@ ctl_update(int argc, char **argv)
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct update u = {"Worldwide",
-	                   NULL,
-	                   NULL,
-	                   BASE_URL_DEFAULT,
-	                   NULL,
-	                   M365_STORE_PREFIX,
-	                   STATE_DIR_DEFAULT,
-	                   false,
-	                   false,
-	                   30,
-	                   ""};
-	struct target t = {NULL, NULL, NULL, false, M365_STORE_KEEP};
+	struct update u = {.instance = "Worldwide",
+	                   .base = BASE_URL_DEFAULT,
+	                   .prefix = M365_STORE_PREFIX,
+	                   .dir = STATE_DIR_DEFAULT,
+	                   .timeout = 30};
+	struct target t = {.keep = M365_STORE_KEEP};
 	struct m365_err err;
 	char owner[200];
 	int c, rc, locked = 0;
@@ -340,7 +338,7 @@ ctl_update(int argc, char **argv)
 	}
 	if (client_id(&u, &err) < 0 || check_retry_after(&u, &err) < 0) {
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
-		return strncmp(err.msg, "refused", 7) == 0 ? 1 : 4;
+		return ctl_exit_status(&err);
 	}
 	if (u.redis) {
 		if ((rc = ctl_redis_open("update", u.redis, &t.redis)) != 0)

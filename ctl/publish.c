@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "fileio.h"
 #include "m365_redis.h"
 #include "publish.h"
@@ -18,7 +19,7 @@ ctl_redis_open(const char *cmd, const char *url, redisContext **out)
 	struct m365_err err;
 
 	*out = NULL;
-	if (m365_redis_url_parse(url, &u, &err) < 0) {
+	if (m365_redis_url_parse(url, &u, ctl_option_names.redis, &err) < 0) {
 		fprintf(stderr, "m365ctl %s: %s\n", cmd, err.msg);
 		return 2;
 	}
@@ -194,7 +195,7 @@ publish_check_shrink(const struct m365_endpoints *old,
 		return 0;
 	if (neu->n_sets * 2 < old->n_sets)
 		return m365_err_set(
-		    err,
+		    err, M365_E_REFUSED,
 		    "refused: %zu sets where the current list has %zu "
 		    "(more than half lost; --force to publish anyway)",
 		    neu->n_sets, old->n_sets);
@@ -202,7 +203,7 @@ publish_check_shrink(const struct m365_endpoints *old,
 	nn = count_distinct(neu);
 	if (nn * 2 < on)
 		return m365_err_set(
-		    err,
+		    err, M365_E_REFUSED,
 		    "refused: %zu names and addresses where the current "
 		    "list has %zu (more than half lost; --force to "
 		    "publish anyway)",
@@ -222,13 +223,14 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 	if (t->state_dir == NULL)
 		return 0;
 	if (mkdir(t->state_dir, 0755) < 0 && errno != EEXIST)
-		return m365_err_set(err, "%s: %s", t->state_dir,
+		return m365_err_set(err, M365_E_IO, "%s: %s", t->state_dir,
 		                    strerror(errno));
 	snprintf(path, sizeof(path), "%s/endpoints.json", t->state_dir);
-	if (m365_write_file_atomic(path, s->json, s->len) < 0)
-		return m365_err_set(err, "%s: %s", path, strerror(errno));
+	if (m365_write_file_atomic(path, s->json, s->len, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/version", t->state_dir);
-	if (m365_write_file_atomic(path, s->version, strlen(s->version)) < 0)
-		return m365_err_set(err, "%s: %s", path, strerror(errno));
+	if (m365_write_file_atomic(path, s->version, strlen(s->version), err) <
+	    0)
+		return -1;
 	return 0;
 }

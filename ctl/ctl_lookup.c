@@ -8,6 +8,7 @@
 #include "m365_classify.h"
 #include "m365_redis.h"
 #include "m365_store.h"
+#include "squid_answer.h"
 
 static void
 usage(FILE *f)
@@ -28,9 +29,9 @@ usage(FILE *f)
 static void
 print_verdict(const struct m365_verdict *v)
 {
-	char line[M365_ANSWER_MAX];
+	char line[SQUID_ANSWER_MAX];
 
-	if (m365_answer_format(v, NULL, line, sizeof(line)) < 0)
+	if (squid_answer_format(v, NULL, line, sizeof(line)) < 0)
 		snprintf(line, sizeof(line), "%s",
 		         v->result == M365_OK ? "OK" : "ERR");
 	printf("%s\n", line);
@@ -168,7 +169,7 @@ load_redis(const char *url, const char *prefix, const struct m365_options *opt,
 	redisContext *c;
 	int rc;
 
-	if (m365_redis_url_parse(url, &u, err) < 0 ||
+	if (m365_redis_url_parse(url, &u, ctl_option_names.redis, err) < 0 ||
 	    (c = m365_redis_connect(&u, 5000, err)) == NULL)
 		return NULL;
 	rc = m365_store_current(c, prefix, v, err);
@@ -197,7 +198,7 @@ ctl_lookup(int argc, char **argv)
 	    {"redis-prefix", required_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct m365_options opt = {NULL, NULL, NULL, NULL};
+	struct m365_options opt = {.names = &ctl_option_names};
 	const char *redis = NULL, *prefix = M365_STORE_PREFIX;
 	struct m365_explanation e;
 	struct m365_list *l;
@@ -236,6 +237,5 @@ ctl_lookup(int argc, char **argv)
 	rc = e.verdict.result == M365_OK ? 0 : 1;
 	m365_explanation_free(&e);
 	m365_list_unref(l);
-	m365_thread_cleanup();
 	return rc;
 }

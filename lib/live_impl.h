@@ -1,0 +1,47 @@
+/*
+ * live_impl.h - the inside of a live list, shared by live.c (loading and
+ * sharing) and follow.c (the Redis follower thread).  Internal.
+ */
+#ifndef M365_LIVE_IMPL_H
+#define M365_LIVE_IMPL_H
+
+#include <pthread.h>
+
+#include "m365_live.h"
+#include "m365_redis.h"
+#include "m365_store.h"
+
+/* The follower's view of Redis, logged once per change. */
+enum live_state { ST_START, ST_UP, ST_DOWN, ST_EMPTY, ST_BAD };
+
+struct m365_live {
+	struct m365_live_config cfg;
+	struct m365_redis_url url;
+	char prefix[128];
+	pthread_mutex_t lock; /* guards list and version */
+	struct m365_list *list;
+	char version[M365_VERSION_MAX + 1];
+	/* the follower thread's own state */
+	char rejected[M365_VERSION_MAX + 1]; /* last version that failed */
+	pthread_t thread;
+	int running;
+	int wake[2]; /* stop pipe */
+	enum live_state state;
+	redisContext *cmd, *sub;
+};
+
+/* Formats a message and hands it to the front end's log function. */
+void live_log(struct m365_live *lv, enum m365_log_level level, const char *fmt,
+              ...) __attribute__((format(printf, 3, 4)));
+
+/* Reports an event to the front end, if it asked for events. */
+void live_event(struct m365_live *lv, enum m365_live_event ev,
+                const char *version);
+
+/* Installs l as the current list (taking over its reference). */
+void live_swap(struct m365_live *lv, struct m365_list *l, const char *version);
+
+/* The follower thread's body (arg is the live list). */
+void *live_follow_thread(void *arg);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * m365_options.h - what a front end's options say to load, and how that
+ * front end names them in messages.
+ *
+ * Every front end takes the same options under its own names: the helper's
+ * `--categories` is c-icap's `m365_bypass.Categories`.  The library never
+ * knows a front end's spelling; the front end passes its names, and the
+ * library's messages use them ("m365_bypass.Categories: unknown category
+ * ...").  Without names, messages use neutral ones ("categories: ...").
+ */
+#ifndef M365_OPTIONS_H
+#define M365_OPTIONS_H
+
+/* How a front end names each option in messages; NULL for neutral. */
+struct m365_option_names {
+	const char *list;          /* "--list", "m365_bypass.ListFile" */
+	const char *local;         /* "--local", "m365_bypass.LocalList" */
+	const char *categories;    /* "--categories", ... */
+	const char *service_areas; /* "--service-areas", ... */
+	const char *redis;         /* "--redis", "m365_bypass.Redis" */
+	const char *cache;         /* "--cache", "m365_bypass.Cache" */
+};
+
+/* What the options say to load (contract.md, options table). */
+struct m365_options {
+	const char *list;          /* endpoint JSON file, NULL for bundled */
+	const char *local;         /* local list file, or NULL */
+	const char *categories;    /* NULL for the default */
+	const char *service_areas; /* NULL for all */
+	const struct m365_option_names *names; /* NULL for neutral names */
+};
+
+/*
+ * The name of option FIELD in messages: the front end's when it gave one,
+ * else dflt.
+ */
+#define M365_OPTION_NAME(names, field, dflt)                                   \
+	((names) != NULL && (names)->field != NULL ? (names)->field : (dflt))
+
+#endif

@@ -1,0 +1,55 @@
+/* matchdata.c - per-thread PCRE2 match data (see matchdata.h). */
+#include <pthread.h>
+
+#include "matchdata.h"
+
+static pthread_key_t key;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int key_ok;
+
+static void
+free_match_data(void *md)
+{
+	pcre2_match_data_free(md);
+}
+
+static void
+make_key(void)
+{
+	key_ok = pthread_key_create(&key, free_match_data) == 0;
+}
+
+pcre2_match_data *
+matchdata_get(void)
+{
+	pcre2_match_data *md;
+
+	pthread_once(&once, make_key);
+	if (!key_ok)
+		return NULL;
+	if ((md = pthread_getspecific(key)) != NULL)
+		return md;
+	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
+		return NULL;
+	if (pthread_setspecific(key, md) != 0) {
+		pcre2_match_data_free(md);
+		return NULL;
+	}
+	return md;
+}
+
+/*
+ * At exit, or when a front end that loaded the library as a module unloads
+ * it: free the calling thread's block and delete the key, so that no thread
+ * that exits later calls a destructor in unloaded code.
+ */
+__attribute__((destructor)) static void
+drop_key(void)
+{
+	if (!key_ok)
+		return;
+	pcre2_match_data_free(pthread_getspecific(key));
+	pthread_setspecific(key, NULL);
+	pthread_key_delete(key);
+	key_ok = 0;
+}

@@ -11,10 +11,14 @@
 # 3. build/bench_reload measures, against a real redis-server, the time from
 #    a publish to the helper's first answer from the new list, and the
 #    answer latency (p50, p99) while reloads happen against a quiet run.
+# 4. bench/icap.sh drives one c-icap server over ICAP with the same REQMOD
+#    mix against srv_m365_bypass and against c-icap's own echo service,
+#    alternating, and prints req/s and server CPU per request for each.
 #
 # Targets: helper time <= 10x the floor's, helper peak RSS < 16 MiB,
 # classify >= 5 million lookups/s, a switch in under 1 s, and a p99 during
-# reloads within 2x of the quiet p99.  Each is printed as PASS or MISS; a run
+# reloads within 2x of the quiet p99, m365_bypass at least as fast as
+# echo.  Each is printed as PASS or MISS; a run
 # that breaks (wrong or missing answers, a crash) is printed as FAIL.  The
 # exit status is 0 either way: a benchmark, not a test.
 cd "$(dirname "$0")/.." || exit 1
@@ -107,4 +111,7 @@ else
 	echo "FAIL: bench_reload broken: $(tail -c 400 "$T/reload.err")"
 fi
 redis-cli -p "$RP" shutdown nosave >/dev/null 2>&1
+
+echo
+sh bench/icap.sh
 exit 0

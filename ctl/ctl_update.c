@@ -22,6 +22,7 @@
 #include "fetch.h"
 #include "fileio.h"
 #include "m365_redis.h"
+#include "m365_text.h"
 #include "publish.h"
 
 #define BASE_URL_DEFAULT "https://endpoints.office.com"
@@ -55,12 +56,7 @@ usage(FILE *f)
 static int
 query_safe(const char *s)
 {
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == ',' || *s == '.' ||
-		      *s == '-' || *s == '_'))
-			return 0;
-	return 1;
+	return m365_token(s, strlen(s), 1024, ",._-");
 }
 
 /* The ClientRequestId: a random UUID made once and kept in the state dir. */

@@ -1,21 +1,16 @@
 /* squid_answer.c - a verdict as Squid reads it (see squid_answer.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "m365_text.h"
 #include "squid_answer.h"
 
 /* True when v needs no quotes in Squid's reply parser. */
 static int
 plain_value(const char *v)
 {
-	if (*v == '\0')
-		return 0;
-	for (; *v; v++)
-		if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
-		      (*v >= '0' && *v <= '9') || *v == '.' || *v == '_' ||
-		      *v == '-'))
-			return 0;
-	return 1;
+	return m365_token(v, strlen(v), SIZE_MAX, "._-");
 }
 
 /* The escape letter of a byte that needs a backslash, or 0. */

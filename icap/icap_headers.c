@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "icap_headers.h"
+#include "m365_text.h"
 
 /* The header a note becomes, or NULL. */
 static const char *
@@ -64,76 +65,60 @@ icap_next_services_header(const char *list, char *buf, size_t len)
 	return w < 0 || (size_t)w >= len ? -1 : w;
 }
 
-/* True when name is 1 to 64 of [A-Za-z0-9._-]. */
+/* The canonical list being built. */
+struct services {
+	char *buf;
+	size_t len, used;
+};
+
+/* Appends one checked service name to the list. */
 static int
-service_name(const char *s, size_t n)
+add_service(void *arg, const char *name, struct m365_err *err)
 {
-	size_t i;
+	struct services *sv = arg;
+	size_t n = strlen(name);
 
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
-		      s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-/* Appends the names of one argument ("a,b" or "a") to buf at *o. */
-static int
-add_names(const char *arg, char *buf, size_t len, size_t *o,
-          struct m365_err *err)
-{
-	const char *p = arg;
-
-	for (;;) {
-		const char *end = strchr(p, ',');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		while (n > 0 && (*p == ' ' || *p == '\t'))
-			p++, n--;
-		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-			n--;
-		if (n > 0 || end != NULL) {
-			if (!service_name(p, n))
-				return m365_err_set(
-				    err, M365_E_INPUT,
-				    "\"%.*s\" is not a service name "
-				    "([A-Za-z0-9._-], at most 64)",
-				    (int)(n > 64 ? 64 : n), p);
-			if (*o + n + 3 > len)
-				return m365_err_set(err, M365_E_INPUT,
-				                    "list too long");
-			if (*o > 0) {
-				memcpy(buf + *o, ", ", 2);
-				*o += 2;
-			}
-			memcpy(buf + *o, p, n);
-			*o += n;
-			buf[*o] = '\0';
-		}
-		if (end == NULL)
-			return 0;
-		p = end + 1;
+	if (!m365_token(name, n, M365_ITEM_MAX, "._-"))
+		return m365_err_set(err, M365_E_INPUT,
+		                    "\"%s\" is not a service name "
+		                    "([A-Za-z0-9._-])",
+		                    name);
+	if (sv->used + 2 + n + 1 > sv->len)
+		return m365_err_set(err, M365_E_INPUT, "list too long");
+	if (sv->used > 0) {
+		memcpy(sv->buf + sv->used, ", ", 2);
+		sv->used += 2;
 	}
+	memcpy(sv->buf + sv->used, name, n + 1);
+	sv->used += n;
+	return 0;
 }
 
 int
 icap_service_list(const char *const *names, size_t n, char *buf, size_t len,
                   struct m365_err *err)
 {
+	struct services sv = {.buf = buf, .len = len};
+	char joined[ICAP_HEADER_MAX];
 	size_t i, o = 0;
 
+	/* c-icap splits "av, dlp" into "av," and "dlp": put it back */
+	for (i = 0; i < n; i++) {
+		size_t k = strlen(names[i]);
+		if (o + k + 2 > sizeof(joined))
+			return m365_err_set(err, M365_E_INPUT, "list too long");
+		if (o > 0)
+			joined[o++] = ' ';
+		memcpy(joined + o, names[i], k);
+		o += k;
+	}
+	joined[o] = '\0';
 	if (len == 0)
 		return m365_err_set(err, M365_E_INPUT, "list too long");
 	buf[0] = '\0';
-	for (i = 0; i < n; i++)
-		if (add_names(names[i], buf, len, &o, err) < 0)
-			return -1;
 	if (o == 0)
 		return m365_err_set(err, M365_E_INPUT,
 		                    "expected one or more service names");
-	return 0;
+	return m365_split_commas(joined, "service list", 32, add_service, &sv,
+	                         err);
 }

@@ -33,10 +33,11 @@ int icap_note_header(const struct m365_note *note, char *buf, size_t len);
 int icap_next_services_header(const char *list, char *buf, size_t len);
 
 /*
- * Checks a service list as c-icap.conf gives it (m365_bypass.NextServices):
- * names of [A-Za-z0-9._-] separated by commas and optional spaces.  Writes
- * the canonical "a, b" form into buf.  Returns 0, or -1 with the reason in
- * err (M365_E_INPUT).
+ * Checks a service list as c-icap.conf gives it (m365_bypass.NextServices),
+ * its arguments names[0..n): names of [A-Za-z0-9._-] separated by commas
+ * and optional spaces ("av, dlp" arrives as "av," and "dlp").  Writes the
+ * canonical "a, b" form into buf.  Returns 0, or -1 with the reason in err
+ * (M365_E_INPUT).
  */
 int icap_service_list(const char *const *names, size_t n, char *buf, size_t len,
                       struct m365_err *err);

@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "m365_endpoints.h"
 #include "m365_host.h"
+#include "m365_text.h"
 #include "pattern.h"
 
 #define EP_FILE_MAX (64u << 20)
@@ -45,16 +46,7 @@ m365_category_from_name(const char *name)
 static int
 valid_token(const char *s)
 {
-	size_t n = 0;
-
-	for (; *s; s++, n++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.'))
-			return 0;
-	}
-	return n >= 1 && n <= EP_NAME_MAX;
+	return m365_token(s, strlen(s), EP_NAME_MAX, "._-");
 }
 
 /* Parsing context: where we are, for messages. */

@@ -5,47 +5,9 @@
 #include <strings.h>
 
 #include "m365_policy.h"
+#include "m365_text.h"
 
-#define POLICY_ITEM_MAX 64
 #define POLICY_ITEMS_MAX 64
-
-/*
- * Splits a comma list into trimmed items and calls fn on each; empty items
- * and over-long items are errors.  Returns 0 or -1 (err set by fn or here).
- */
-static int
-each_item(const char *list, const char *opt, struct m365_err *err,
-          int (*fn)(void *arg, const char *item, struct m365_err *err),
-          void *arg)
-{
-	const char *p = list;
-	size_t n = 0;
-
-	for (;;) {
-		char item[POLICY_ITEM_MAX + 1];
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len > 0 && (*p == ' ' || *p == '\t'))
-			p++, len--;
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == 0)
-			return m365_err_set(err, M365_E_INPUT,
-			                    "%s: empty item in \"%s\"", opt,
-			                    list);
-		if (len > POLICY_ITEM_MAX || ++n > POLICY_ITEMS_MAX)
-			return m365_err_set(err, M365_E_INPUT,
-			                    "%s: item or list too long", opt);
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (fn(arg, item, err) < 0)
-			return -1;
-		if (end == NULL)
-			return 0;
-		p = end + 1;
-	}
-}
 
 /* The policy being built, and the option's name for messages. */
 struct building {
@@ -72,15 +34,10 @@ static int
 add_area(void *arg, const char *item, struct m365_err *err)
 {
 	struct building *b = arg;
-	const char *c;
 
-	for (c = item; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' ||
-		      *c == '.'))
-			return m365_err_set(err, M365_E_INPUT,
-			                    "%s: invalid name \"%s\"", b->opt,
-			                    item);
+	if (!m365_token(item, strlen(item), M365_ITEM_MAX, "._-"))
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: invalid name \"%s\"", b->opt, item);
 	if ((b->p->areas[b->p->n_areas] = strdup(item)) == NULL)
 		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
 		                    b->opt);
@@ -102,7 +59,8 @@ m365_policy_init(struct m365_policy *p, const char *categories,
 	memset(p, 0, sizeof(*p));
 	if (categories == NULL)
 		categories = M365_POLICY_DEFAULT_CATEGORIES;
-	if (each_item(categories, cat.opt, err, add_category, &cat) < 0)
+	if (m365_split_commas(categories, cat.opt, POLICY_ITEMS_MAX,
+	                      add_category, &cat, err) < 0)
 		goto fail;
 	if (service_areas == NULL || strcasecmp(service_areas, "all") == 0)
 		return 0;
@@ -110,7 +68,8 @@ m365_policy_init(struct m365_policy *p, const char *categories,
 		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", area.opt);
 		goto fail;
 	}
-	if (each_item(service_areas, area.opt, err, add_area, &area) < 0)
+	if (m365_split_commas(service_areas, area.opt, POLICY_ITEMS_MAX,
+	                      add_area, &area, err) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "m365_store.h"
+#include "m365_text.h"
 
 #define KEY_MAX 512
 
@@ -47,14 +48,7 @@ m365_sha256_hex(const char *data, size_t len, char out[65])
 int
 m365_version_valid(const char *v)
 {
-	size_t n = 0;
-
-	for (; *v; v++, n++)
-		if (!((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z') ||
-		      (*v >= 'A' && *v <= 'Z') || *v == '.' || *v == '_' ||
-		      *v == '-'))
-			return 0;
-	return n >= 1 && n <= M365_VERSION_MAX;
+	return m365_token(v, strlen(v), M365_VERSION_MAX, "._-");
 }
 
 static void

@@ -15,21 +15,9 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 run="$root/build/run-icap"
 module="$root/build/srv_m365_bypass.so"
-port=${PORT:-1344}
+. "$root/contrib/port.sh"
+pick_port 1344 1400 c-icap
 
-busy() {
-	python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
-}
-if [ -z "${PORT:-}" ] && busy "$port"; then
-	first=$port
-	while busy "$port" && [ "$port" -lt 1400 ]; do
-		port=$((port + 1))
-	done
-	echo "run.sh: 127.0.0.1:$first is in use (the system c-icap service?); using 127.0.0.1:$port" >&2
-elif busy "$port"; then
-	echo "run.sh: 127.0.0.1:$port is in use; choose another with PORT=..." >&2
-	exit 1
-fi
 if [ ! -f "$module" ]; then
 	echo "run.sh: $module is missing; run 'make all' first" >&2
 	exit 1

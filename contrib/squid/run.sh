@@ -10,24 +10,8 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 run="$root/build/run"
 helper="$root/build/ext_m365_acl"
-port=${PORT:-3128}
-
-# busy PORT: something already listens on 127.0.0.1:PORT.
-busy() {
-	python3 -c 'import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$1"
-}
-if [ -z "${PORT:-}" ] && busy "$port"; then
-	# Typically Debian's own squid service, started when the package was
-	# installed.  Take the next free port rather than fail.
-	first=$port
-	while busy "$port" && [ "$port" -lt 3200 ]; do
-		port=$((port + 1))
-	done
-	echo "run.sh: 127.0.0.1:$first is in use (the system squid service? 'systemctl stop squid' frees it); using 127.0.0.1:$port" >&2
-elif busy "$port"; then
-	echo "run.sh: 127.0.0.1:$port is in use; choose another with PORT=..." >&2
-	exit 1
-fi
+. "$root/contrib/port.sh"
+pick_port 3128 3200 "squid ('systemctl stop squid' frees it)"
 
 if [ ! -x "$helper" ]; then
 	echo "run.sh: $helper is missing; run 'make all' first" >&2

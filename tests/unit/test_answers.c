@@ -214,6 +214,7 @@ TEST(test_service_lists_are_checked_and_made_canonical)
 	const char *one[] = {"av,dlp"};
 	const char *two[] = {"av,", "dlp"};
 	const char *bad[] = {"av;dlp"};
+	const char *spaced[] = {"av", "dlp"};
 	const char *empty[] = {" , "};
 	char buf[ICAP_HEADER_MAX];
 	struct m365_err err;
@@ -225,6 +226,8 @@ TEST(test_service_lists_are_checked_and_made_canonical)
 	assert_int_equal(icap_service_list(bad, 1, buf, sizeof(buf), &err), -1);
 	assert_int_equal(err.code, M365_E_INPUT);
 	assert_non_null(strstr(err.msg, "av;dlp"));
+	assert_int_equal(icap_service_list(spaced, 2, buf, sizeof(buf), &err),
+	                 -1);
 	assert_int_equal(icap_service_list(empty, 1, buf, sizeof(buf), &err),
 	                 -1);
 	assert_int_equal(icap_service_list(NULL, 0, buf, sizeof(buf), &err),

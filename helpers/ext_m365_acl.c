@@ -21,7 +21,7 @@
 #include "proto.h"
 
 #define PROG "ext_m365_acl"
-#define VERSION "0.1.0"
+#define VERSION "0.2.0"
 #define LINE_MAX_BYTES (64 * 1024)
 #define READ_CHUNK (256 * 1024)
 

@@ -151,9 +151,11 @@ split_authority(struct span a, struct span *host, struct span *port)
 	if (a.n > 0 && a.p[0] == '[') {
 		if ((c = memchr(a.p, ']', a.n)) == NULL)
 			return "unclosed IPv6 bracket";
-		host->p = a.p + 1;
-		host->n = (size_t)(c - host->p);
-		if (host->n == 0)
+		/* the brackets stay: the core's normaliser takes them off an
+		 * IPv6 literal and refuses them around anything else */
+		host->p = a.p;
+		host->n = (size_t)(c + 1 - a.p);
+		if (host->n == 2)
 			return "empty IPv6 brackets";
 		if (++c == end)
 			return NULL;

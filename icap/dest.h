@@ -28,7 +28,7 @@ enum dest_source {
 /* dest_parse()'s answer; the caller owns it (on the stack is fine). */
 struct dest {
 	enum dest_source from;        /* DEST_FROM_NONE unless DEST_OK */
-	char host[DEST_HOST_MAX + 1]; /* as written, IPv6 without brackets */
+	char host[DEST_HOST_MAX + 1]; /* as written, brackets included */
 	char port[6];                 /* decimal, without leading zeros */
 	const char *why;              /* static reason when not DEST_OK */
 };
@@ -44,7 +44,8 @@ struct dest {
  * is the scheme's default (80 for a Host header); CONNECT needs a port.
  * out->port is the port's value in decimal without leading zeros ("0443"
  * comes out as "443").  The host is copied as written: not lowercased, not
- * percent-decoded, an IPv6 literal without its brackets.
+ * percent-decoded, an IPv6 literal in its brackets (m365_classify() takes
+ * them off an IPv6 literal and refuses them around anything else).
  *
  * Returns DEST_OK with out->from, out->host and out->port set and out->why
  * NULL.  Returns DEST_MISSING when there is no request line, or an

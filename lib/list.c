@@ -144,6 +144,22 @@ fail:
 	return NULL;
 }
 
+/* True when neither a set nor a local bypass rule could ever answer OK. */
+static bool
+selects_nothing(const struct m365_endpoints *ep, const struct m365_local *local,
+                const struct m365_policy *policy)
+{
+	size_t i;
+
+	for (i = 0; i < ep->n_sets; i++)
+		if (m365_policy_selects(policy, &ep->sets[i]))
+			return false;
+	for (i = 0; local != NULL && i < local->n_rules; i++)
+		if (local->rules[i].verb == M365_VERB_BYPASS)
+			return false;
+	return true;
+}
+
 struct m365_list *
 m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
                     struct m365_err *err)
@@ -151,23 +167,42 @@ m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
 	struct m365_local *local = NULL;
 	struct m365_policy policy;
 	struct m365_list *l;
+	char desc[256];
 
 	if (m365_policy_init(&policy, opt->categories, opt->service_areas,
 	                     opt->names, err) < 0) {
 		m365_endpoints_free(ep);
 		return NULL;
 	}
+	if (m365_policy_check_areas(
+	        &policy, ep, M365_OPTION_NAME(opt->names, service_areas, NULL),
+	        err) < 0)
+		goto fail;
 	if (opt->local &&
 	    (local = m365_local_load_file(opt->local, err)) == NULL) {
 		if (opt->names && opt->names->local)
 			m365_err_prefix(err, "%s", opt->names->local);
-		m365_endpoints_free(ep);
-		m365_policy_free(&policy);
-		return NULL;
+		goto fail;
+	}
+	if (selects_nothing(ep, local, &policy)) {
+		m365_err_set(
+		    err, M365_E_INPUT,
+		    "%s, %s: the policy (%s) selects no endpoint set of %s",
+		    M365_OPTION_NAME(opt->names, categories, "categories"),
+		    M365_OPTION_NAME(opt->names, service_areas,
+		                     "service areas"),
+		    m365_policy_describe(&policy, desc, sizeof(desc)),
+		    ep->source);
+		m365_local_free(local);
+		goto fail;
 	}
 	l = m365_list_build(ep, local, &policy, err);
 	m365_policy_free(&policy);
 	return l;
+fail:
+	m365_endpoints_free(ep);
+	m365_policy_free(&policy);
+	return NULL;
 }
 
 struct m365_list *

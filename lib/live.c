@@ -127,11 +127,37 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 	return lv;
 }
 
+/*
+ * A process forked long after the list was loaded (a c-icap child that
+ * replaces one) starts from what the cache holds when that is another
+ * version than the one it inherited: its siblings switched to it, and
+ * Redis may be down now.
+ */
+static void
+refresh_from_cache(struct m365_live *lv)
+{
+	char vpath[4096], mine[M365_VERSION_MAX + 1], ver[M365_VERSION_MAX + 1];
+	struct m365_list *l;
+	size_t n;
+	char *v;
+
+	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
+	if ((v = m365_read_file(vpath, M365_VERSION_MAX, &n, NULL)) == NULL)
+		return;
+	m365_live_version(lv, mine, sizeof(mine));
+	if (m365_version_valid(v) && strcmp(v, mine) != 0 &&
+	    (l = load_cache(lv, ver, sizeof(ver))) != NULL)
+		live_swap(lv, l, ver);
+	free(v);
+}
+
 int
 m365_live_follow(struct m365_live *lv, struct m365_err *err)
 {
 	if (lv->cfg.redis == NULL || lv->running)
 		return 0;
+	if (lv->cfg.cache != NULL)
+		refresh_from_cache(lv);
 	if (pipe2(lv->wake, O_CLOEXEC) < 0)
 		return m365_err_set(err, M365_E_IO, "cannot make a pipe: %s",
 		                    strerror(errno));

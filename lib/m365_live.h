@@ -58,7 +58,10 @@ struct m365_live *m365_live_new(const struct m365_live_config *cfg,
 
 /*
  * Starts following Redis in a background thread; a no-op without a Redis
- * URL or when already following.  Returns 0, or -1 with err set when the
+ * URL or when already following.  First, when the cache file holds another
+ * version than the one in use (a process forked long after the list was
+ * loaded), that version is loaded: it is what the other processes switched
+ * to, and Redis may be down.  Returns 0, or -1 with err set when the
  * thread cannot start.
  */
 int m365_live_follow(struct m365_live *lv, struct m365_err *err);

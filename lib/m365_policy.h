@@ -36,6 +36,16 @@ int m365_policy_init(struct m365_policy *p, const char *categories,
                      const struct m365_option_names *names,
                      struct m365_err *err);
 
+/*
+ * Checks that every service area the policy names is one of ep's (compared
+ * as m365_policy_selects() compares).  Returns 0, or -1 with err set to
+ * "NAME: unknown service area "X" (LIST has: A, B, C)" (M365_E_INPUT), NAME
+ * being the front end's name for the option (NULL: "service areas").
+ */
+int m365_policy_check_areas(const struct m365_policy *p,
+                            const struct m365_endpoints *ep, const char *name,
+                            struct m365_err *err);
+
 /* True when the policy selects the set (service areas match any case). */
 bool m365_policy_selects(const struct m365_policy *p, const struct m365_set *s);
 

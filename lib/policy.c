@@ -77,6 +77,49 @@ fail:
 	return -1;
 }
 
+/* Appends the distinct service areas of ep to buf ("A, B, C"). */
+static void
+known_areas(const struct m365_endpoints *ep, char *buf, size_t len)
+{
+	size_t i, j, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ep->n_sets && off < len; i++) {
+		const char *a = ep->sets[i].service_area;
+		for (j = 0; j < i; j++)
+			if (strcmp(ep->sets[j].service_area, a) == 0)
+				break;
+		if (j == i)
+			off += (size_t)snprintf(buf + off, len - off, "%s%s",
+			                        off ? ", " : "", a);
+	}
+}
+
+int
+m365_policy_check_areas(const struct m365_policy *p,
+                        const struct m365_endpoints *ep, const char *name,
+                        struct m365_err *err)
+{
+	char known[512];
+	size_t i, j;
+
+	for (i = 0; p->areas != NULL && i < p->n_areas; i++) {
+		for (j = 0; j < ep->n_sets; j++)
+			if (strcasecmp(p->areas[i], ep->sets[j].service_area) ==
+			    0)
+				break;
+		if (j < ep->n_sets)
+			continue;
+		known_areas(ep, known, sizeof(known));
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: unknown service area \"%s\" (%s has: "
+		                    "%s)",
+		                    name ? name : "service areas", p->areas[i],
+		                    ep->source, known);
+	}
+	return 0;
+}
+
 bool
 m365_policy_selects(const struct m365_policy *p, const struct m365_set *s)
 {

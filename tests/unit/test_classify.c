@@ -665,6 +665,29 @@ TEST(test_build_fails_when_policy_selects_nothing)
 	m365_list_unref(l);
 }
 
+TEST(test_options_that_select_nothing_name_both_options)
+{
+	static const struct m365_option_names names = {
+	    .categories = "m365_bypass.Categories",
+	    .service_areas = "m365_bypass.ServiceAreas"};
+	struct m365_options o = {.categories = "Optimize",
+	                         .service_areas = "Common",
+	                         .names = &names};
+	struct m365_err err;
+
+	/* the worldwide 2025 list has no Optimize set in Common */
+	o.list = WW;
+	assert_null(m365_list_load(&o, &err));
+	assert_int_equal(err.code, M365_E_INPUT);
+	assert_non_null(strstr(err.msg,
+	                       "m365_bypass.Categories, "
+	                       "m365_bypass.ServiceAreas: the policy"));
+	o.service_areas = "Common,Nope";
+	assert_null(m365_list_load(&o, &err));
+	assert_non_null(strstr(err.msg, "m365_bypass.ServiceAreas: unknown "
+	                                "service area \"Nope\""));
+}
+
 TEST(test_list_load_follows_the_options)
 {
 	struct m365_options o = {0};
@@ -692,6 +715,13 @@ TEST(test_list_load_follows_the_options)
 	NO_MATCH(l, "time.windows.com", "443", NULL); /* set 165: UDP only */
 	m365_list_unref(l);
 
+	o.service_areas = "MEM,Nope";
+	assert_null(m365_list_load(&o, &err));
+	assert_int_equal(err.code, M365_E_INPUT);
+	assert_non_null(strstr(err.msg, "service areas: unknown service area "
+	                                "\"Nope\""));
+	assert_non_null(strstr(err.msg, "MEM")); /* the known ones */
+	o.service_areas = NULL;
 	o.categories = "Bogus";
 	assert_null(m365_list_load(&o, &err));
 	assert_int_equal(err.code, M365_E_INPUT);
@@ -748,6 +778,8 @@ main(void)
 	    cmocka_unit_test(test_china_port_change_between_snapshots),
 	    cmocka_unit_test(test_build_fails_when_policy_selects_nothing),
 	    cmocka_unit_test(test_list_load_follows_the_options),
+	    cmocka_unit_test(
+	        test_options_that_select_nothing_name_both_options),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

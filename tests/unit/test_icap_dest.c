@@ -144,8 +144,8 @@ TEST(test_url_empty_port_means_the_schemes_default)
 	          "a.example", "80");
 	expect_ok("GET https://a.example: HTTP/1.1", NO_HDRS, DEST_FROM_URL,
 	          "a.example", "443");
-	expect_ok("GET https://[::1]:/ HTTP/1.1", NO_HDRS, DEST_FROM_URL, "::1",
-	          "443");
+	expect_ok("GET https://[::1]:/ HTTP/1.1", NO_HDRS, DEST_FROM_URL,
+	          "[::1]", "443");
 }
 
 TEST(test_leading_zeros_in_ports_are_dropped)
@@ -195,12 +195,12 @@ TEST(test_absolute_url_wins_over_two_or_broken_host_headers)
 	          "teams.microsoft.com", "80");
 }
 
-TEST(test_absolute_url_with_ipv6_literal_drops_the_brackets)
+TEST(test_absolute_url_with_ipv6_literal_keeps_the_brackets)
 {
 	expect_ok("GET http://[2603:1063::1]:8080/x HTTP/1.1", NO_HDRS,
-	          DEST_FROM_URL, "2603:1063::1", "8080");
-	expect_ok("GET https://[::1]/ HTTP/1.1", NO_HDRS, DEST_FROM_URL, "::1",
-	          "443");
+	          DEST_FROM_URL, "[2603:1063::1]", "8080");
+	expect_ok("GET https://[::1]/ HTTP/1.1", NO_HDRS, DEST_FROM_URL,
+	          "[::1]", "443");
 }
 
 TEST(test_connect_host_and_port)
@@ -214,7 +214,7 @@ TEST(test_connect_host_and_port)
 TEST(test_connect_ipv6_literal_with_port)
 {
 	expect_ok("CONNECT [2603:1063::1]:443 HTTP/1.1", NO_HDRS,
-	          DEST_FROM_CONNECT, "2603:1063::1", "443");
+	          DEST_FROM_CONNECT, "[2603:1063::1]", "443");
 }
 
 TEST(test_connect_ignores_host_headers)
@@ -272,9 +272,9 @@ TEST(test_origin_form_takes_host_header_with_or_without_port)
 	          HDRS("Accept: */*", "Host: a.example:8080", "X: y"),
 	          DEST_FROM_HOST, "a.example", "8080");
 	expect_ok("GET / HTTP/1.1", HDRS("Host: [2603:1063::1]:8443"),
-	          DEST_FROM_HOST, "2603:1063::1", "8443");
-	expect_ok("GET / HTTP/1.1", HDRS("Host: [::1]"), DEST_FROM_HOST, "::1",
-	          "80");
+	          DEST_FROM_HOST, "[2603:1063::1]", "8443");
+	expect_ok("GET / HTTP/1.1", HDRS("Host: [::1]"), DEST_FROM_HOST,
+	          "[::1]", "80");
 	expect_ok("GET //a.example/x HTTP/1.1", HDRS("Host: b.example"),
 	          DEST_FROM_HOST, "b.example", "80");
 }
@@ -303,8 +303,8 @@ TEST(test_host_header_empty_port_means_80)
 {
 	expect_ok("GET / HTTP/1.1", HDRS("Host: a.example:"), DEST_FROM_HOST,
 	          "a.example", "80");
-	expect_ok("GET / HTTP/1.1", HDRS("Host: [::1]:"), DEST_FROM_HOST, "::1",
-	          "80");
+	expect_ok("GET / HTTP/1.1", HDRS("Host: [::1]:"), DEST_FROM_HOST,
+	          "[::1]", "80");
 }
 
 TEST(test_asterisk_form_takes_host_header)
@@ -423,6 +423,16 @@ TEST(test_unclosed_bracket_is_malformed)
 	            "unclosed IPv6 bracket");
 }
 
+TEST(test_bracketed_name_keeps_its_brackets_for_the_normaliser)
+{
+	/* the core refuses brackets around anything but an IPv6 literal, as
+	 * the helper does: dest must not take them off a name */
+	expect_ok("CONNECT [teams.microsoft.com]:443 HTTP/1.1", NO_HDRS,
+	          DEST_FROM_CONNECT, "[teams.microsoft.com]", "443");
+	expect_ok("GET / HTTP/1.1", HDRS("Host: [52.112.0.1]"), DEST_FROM_HOST,
+	          "[52.112.0.1]", "80");
+}
+
 TEST(test_empty_brackets_are_malformed)
 {
 	MALFORMED("CONNECT []:443 HTTP/1.1", "empty IPv6 brackets");
@@ -502,8 +512,11 @@ TEST(test_host_of_1024_bytes_is_accepted_and_1025_refused)
 	          DEST_FROM_URL, want, "80");
 	expect_ok(build(line, "CONNECT ", 'a', 1024, ":443 HTTP/1.1"), NO_HDRS,
 	          DEST_FROM_CONNECT, want, "443");
-	expect_ok(build(line, "CONNECT [", 'a', 1024, "]:443 HTTP/1.1"),
+	/* the brackets count: they stay in the host */
+	build(want, "[", 'a', 1022, "]");
+	expect_ok(build(line, "CONNECT [", 'a', 1022, "]:443 HTTP/1.1"),
 	          NO_HDRS, DEST_FROM_CONNECT, want, "443");
+	build(want, "", 'a', 1024, "");
 	build(hdr, "Host: ", 'a', 1024, ":8080");
 	expect_ok("GET / HTTP/1.1", HDRS(hdr), DEST_FROM_HOST, want, "8080");
 
@@ -511,7 +524,7 @@ TEST(test_host_of_1024_bytes_is_accepted_and_1025_refused)
 	          "host longer than 1024 bytes");
 	MALFORMED(build(line, "CONNECT ", 'a', 1025, ":443 HTTP/1.1"),
 	          "host longer than 1024 bytes");
-	MALFORMED(build(line, "CONNECT [", 'a', 1025, "]:443 HTTP/1.1"),
+	MALFORMED(build(line, "CONNECT [", 'a', 1023, "]:443 HTTP/1.1"),
 	          "host longer than 1024 bytes");
 	build(hdr, "Host: ", 'a', 1025, "");
 	expect_fail("GET / HTTP/1.1", HDRS(hdr), DEST_MALFORMED,
@@ -670,7 +683,7 @@ main(void)
 	    cmocka_unit_test(
 	        test_absolute_url_wins_over_two_or_broken_host_headers),
 	    cmocka_unit_test(
-	        test_absolute_url_with_ipv6_literal_drops_the_brackets),
+	        test_absolute_url_with_ipv6_literal_keeps_the_brackets),
 	    cmocka_unit_test(test_connect_host_and_port),
 	    cmocka_unit_test(test_connect_ipv6_literal_with_port),
 	    cmocka_unit_test(test_connect_ignores_host_headers),
@@ -696,6 +709,8 @@ main(void)
 	    cmocka_unit_test(test_userinfo_is_malformed_in_every_source),
 	    cmocka_unit_test(test_unbracketed_ipv6_is_malformed),
 	    cmocka_unit_test(test_unclosed_bracket_is_malformed),
+	    cmocka_unit_test(
+	        test_bracketed_name_keeps_its_brackets_for_the_normaliser),
 	    cmocka_unit_test(test_empty_brackets_are_malformed),
 	    cmocka_unit_test(
 	        test_anything_but_a_port_after_the_bracket_is_malformed),

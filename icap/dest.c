@@ -25,9 +25,9 @@ enum {
 	C_AUTHEND = 64 /* "/?#": where a URL's authority ends */
 };
 
-/* The classes of each ASCII byte (bytes >= 0x80 have none). */
+/* The classes of each byte: ASCII below, none for bytes >= 0x80. */
 /* clang-format off */
-static const unsigned char cls_table[128] = {
+static const unsigned char cls_table[256] = {
 	 0,  1,  1,  1,  1,  1,  1,  1,  1, 33,  1,  1,  1,  1,  1,  1,  /* 0x00 */
 	 1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  1,  /* 0x10 */
 	48,  0,  0, 64,  0,  0,  0,  0,  0,  0,  0,  8,  0,  8,  8, 64,  /* 0x20 */
@@ -42,9 +42,7 @@ static const unsigned char cls_table[128] = {
 static unsigned
 cls(char ch)
 {
-	unsigned char c = (unsigned char)ch;
-
-	return c < 128 ? cls_table[c] : 0;
+	return cls_table[(unsigned char)ch];
 }
 
 /* Length of the run at s of bytes in classes mask (strspn()). */
@@ -285,15 +283,20 @@ from_host(const char *const *headers, size_t n_headers, struct dest *out)
 	return take_authority(value, DEST_FROM_HOST, "80", NULL, out);
 }
 
-/* Splits line into method and target; NULL, or why line is malformed. */
+/*
+ * Splits line into method and target; NULL, or why line is malformed.  The
+ * method and the version are checked byte by byte; the target only for
+ * where it ends (the parts of it that make the destination are checked
+ * where they are parsed): the path does not decide a destination, and
+ * scanning it byte by byte cost more than the rest of the decision.
+ */
 static const char *
 split_request_line(const char *line, struct span *method, struct span *target)
 {
 	static const char ctl[] = "control character in request line";
-	const char *version;
-	size_t n;
+	const char *version, *sp;
+	size_t len = strlen(line), n;
 
-	/* one pass: each part stops at a control character too */
 	method->p = line;
 	method->n = run_of(line, C_ALPHA);
 	if (cls(line[method->n]) & C_CTL)
@@ -301,14 +304,13 @@ split_request_line(const char *line, struct span *method, struct span *target)
 	if (method->n == 0 || method->n > METHOD_MAX || line[method->n] != ' ')
 		return "bad method or no request target";
 	target->p = line + method->n + 1;
-	target->n = run_until(target->p, C_SP | C_CTL);
-	if (cls(target->p[target->n]) & C_CTL)
-		return ctl;
+	sp = memchr(target->p, ' ', len - method->n - 1);
+	target->n = sp ? (size_t)(sp - target->p) : len - method->n - 1;
 	if (target->n == 0)
 		return "empty request target";
-	if (target->p[target->n] != ' ')
+	if (sp == NULL)
 		return "request line without a version";
-	version = target->p + target->n + 1;
+	version = sp + 1;
 	n = run_until(version, C_SP | C_CTL);
 	if (cls(version[n]) & C_CTL)
 		return ctl;

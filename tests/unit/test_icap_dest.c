@@ -556,18 +556,29 @@ TEST(test_5000_byte_url_host_is_malformed)
 TEST(test_control_characters_in_request_line_are_malformed)
 {
 	static const char *const bad[] = {
-	    "GET http://a.example/\r HTTP/1.1",
 	    "GET http://a.example/ HTTP/1.1\r\n",
 	    "GET http://a.example/ HTTP/1.1\n",
 	    "GET\thttp://a.example/ HTTP/1.1",
-	    "GET http://a.example/\x7f HTTP/1.1",
-	    "GET http://a\x01.example/ HTTP/1.1",
-	    "CONNECT a.example:443\x1b HTTP/1.1",
+	    "G\x01T http://a.example/ HTTP/1.1",
+	    "GET http://a.example/ HTTP\x7f/1.1",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		MALFORMED(bad[i], "control character in request line");
+	/* in the authority: not a host */
+	MALFORMED("GET http://a\x01.example/ HTTP/1.1",
+	          "forbidden character in host");
+	MALFORMED("CONNECT a.example:443\x1b HTTP/1.1", "bad port");
+}
+
+TEST(test_the_path_does_not_decide_the_destination)
+{
+	/* only where the target ends is looked for in the path */
+	expect_ok("GET http://a.example/\r HTTP/1.1", NO_HDRS, DEST_FROM_URL,
+	          "a.example", "80");
+	expect_ok("GET http://a.example/\x7f?\x01 HTTP/1.1", NO_HDRS,
+	          DEST_FROM_URL, "a.example", "80");
 }
 
 TEST(test_request_line_with_missing_parts_is_malformed)
@@ -724,6 +735,7 @@ main(void)
 	    cmocka_unit_test(test_5000_byte_url_host_is_malformed),
 	    cmocka_unit_test(
 	        test_control_characters_in_request_line_are_malformed),
+	    cmocka_unit_test(test_the_path_does_not_decide_the_destination),
 	    cmocka_unit_test(test_request_line_with_missing_parts_is_malformed),
 	    cmocka_unit_test(
 	        test_request_line_with_an_extra_space_is_malformed),

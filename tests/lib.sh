@@ -59,3 +59,22 @@ finish() {
 	[ "$_failed" -eq 0 ]
 	exit $?
 }
+
+# origin_start DIR MARKER: starts tests/integration/origin.py, the origin web
+# server of the Squid tests (127.0.0.N ports 80, 8080 and 443), logging to
+# DIR/origin.log, and sets $origin to its address.  False when it does not
+# listen within 10 s.
+origin_start() {
+	python3 "$ROOT/tests/integration/origin.py" "$1/origin.addr" "$2" \
+		>"$1/origin.log" 2>&1 &
+	_origin_pid=$!
+	on_exit "kill $_origin_pid"
+	_i=0
+	while [ ! -s "$1/origin.addr" ] && [ $_i -lt 100 ] &&
+		kill -0 $_origin_pid 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -s "$1/origin.addr" ] || return 1
+	origin=$(cat "$1/origin.addr")
+}

@@ -78,86 +78,8 @@ mkdir "$cdir" || abort "mkdir $cdir"
 # --- origin: 127.0.0.N ports 80, 8080 and 443 (plain HTTP) ------------------------
 # GET answers "MARKER HOST PORT PATH"; POST answers "MARKER HOST PORT PATH
 # sha256=HEX len=N" of the body it received (Content-Length or chunked).
-cat >"$tmp/origin.py" <<'EOF'
-import hashlib, http.server, os, random, socketserver, sys, threading
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def answer(self, extra=""):
-        body = ("%s %s %s %s%s\n" % (sys.argv[2], self.headers.get("Host", "-"),
-                self.server.server_address[1], self.path, extra)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def do_GET(self):
-        self.answer()
-    do_HEAD = do_GET
-
-    def read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            data = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return data
-                data += self.rfile.read(size)
-                self.rfile.readline()
-        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
-
-    def do_POST(self):
-        data = self.read_body()
-        self.answer(" sha256=%s len=%d" % (hashlib.sha256(data).hexdigest(), len(data)))
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("origin %s:%d %s\n" % (self.server.server_address[0],
-                         self.server.server_address[1], fmt % args))
-        sys.stderr.flush()
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-candidates = list(range(2, 255))
-random.shuffle(candidates)
-last = None
-for n in candidates:
-    addr = "127.0.0.%d" % n
-    servers = []
-    try:
-        for port in (80, 8080, 443):
-            servers.append(Server((addr, port), Handler))
-    except OSError as e:
-        last = e
-        for s in servers:
-            s.server_close()
-        continue
-    break
-else:
-    sys.exit("origin: no free 127.0.0.N with ports 80, 8080 and 443: %s" % last)
-for s in servers[1:]:
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(addr + "\n")
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-servers[0].serve_forever()
-EOF
-python3 "$tmp/origin.py" "$tmp/origin.addr" "$MARKER" >"$tmp/origin.log" 2>&1 &
-origin_pid=$!
-on_exit "kill $origin_pid"
-i=0
-while [ ! -s "$tmp/origin.addr" ] && [ $i -lt 100 ] && kill -0 $origin_pid 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$tmp/origin.addr" ] || abort "origin server did not start: $(cat "$tmp/origin.log")"
-origin=$(cat "$tmp/origin.addr")
+origin_start "$tmp" "$MARKER" ||
+	abort "origin server did not start: $(cat "$tmp/origin.log")"
 
 # --- c-icap: echo and m365_bypass (sanitizer build) ---------------------------
 cicap_m365_conf "$cdir/m365.conf" "$MODULE" ||

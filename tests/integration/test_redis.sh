@@ -85,23 +85,10 @@ lookup() { "$CTL" lookup --list "$1" $2 2>/dev/null | head -n 1; }
 
 # --- Redis -------------------------------------------------------------------
 
-RPORT=$(free_port)
-REDIS="redis://127.0.0.1:$RPORT"
-RPID=""
-start_redis() {
-	redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
-		--dir "$T" --logfile "$T/redis.log" >/dev/null 2>&1 &
-	RPID=$!
-	wait_port "$RPORT" 10
-}
-kill_redis() {
-	[ -n "$RPID" ] || return 0
-	kill -9 "$RPID" 2>/dev/null
-	wait "$RPID" 2>/dev/null
-	RPID=""
-}
-rcli() { timeout 10 redis-cli -p "$RPORT" "$@"; }
-on_exit 'kill_redis'
+# shellcheck source=tests/redis_lib.sh
+. "$ROOT/tests/redis_lib.sh"
+redis_init "$T"
+REDIS=$RURL
 start_redis || abort "redis-server did not start on port $RPORT: $(tail -n 5 "$T/redis.log")"
 
 # --- the stand-in of Microsoft's web service -----------------------------------

@@ -45,64 +45,8 @@ on_exit "rm -rf '$tmp'"
 chmod 755 "$tmp"
 
 # --- origin: 200 + marker on 127.0.0.N:80, :443 (plain HTTP), :8080 ---------
-cat >"$tmp/origin.py" <<'EOF'
-import http.server, random, socketserver, sys, threading
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = ("%s %s %s\n" % (sys.argv[2], self.headers.get("Host", "-"),
-                                self.server.server_address[1])).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-    do_HEAD = do_GET
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("origin %s:%d %s\n" % (self.server.server_address[0],
-                         self.server.server_address[1], fmt % args))
-        sys.stderr.flush()
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-candidates = list(range(2, 255))
-random.shuffle(candidates)
-for n in candidates:
-    addr = "127.0.0.%d" % n
-    servers = []
-    try:
-        for port in (80, 443, 8080):
-            servers.append(Server((addr, port), Handler))
-    except OSError as e:
-        last = e
-        for s in servers:
-            s.server_close()
-        continue
-    break
-else:
-    sys.exit("origin: no free 127.0.0.N with ports 80, 443, 8080: %s" % last)
-for s in servers[1:]:
-    threading.Thread(target=s.serve_forever, daemon=True).start()
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(addr + "\n")
-import os
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-servers[0].serve_forever()
-EOF
-python3 "$tmp/origin.py" "$tmp/origin.addr" "$MARKER" >"$tmp/origin.log" 2>&1 &
-origin_pid=$!
-on_exit "kill $origin_pid"
-i=0
-while [ ! -s "$tmp/origin.addr" ] && [ $i -lt 100 ] && kill -0 $origin_pid 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
-[ -s "$tmp/origin.addr" ] || abort "origin server did not start: $(cat "$tmp/origin.log")"
-origin=$(cat "$tmp/origin.addr")
+origin_start "$tmp" "$MARKER" ||
+	abort "origin server did not start: $(cat "$tmp/origin.log")"
 
 # --- Squid config: the example, plus the test's hosts_file and a second port --
 names="teams.microsoft.com outlook.office365.com x.y.teams.microsoft.com"

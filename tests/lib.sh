@@ -78,3 +78,25 @@ origin_start() {
 	[ -s "$1/origin.addr" ] || return 1
 	origin=$(cat "$1/origin.addr")
 }
+
+# squid_start CONF OUT PORT: starts Squid in the foreground with CONF (its
+# output in OUT), registers its stop (TERM, 5 s, KILL) and waits until it
+# listens on 127.0.0.1:PORT; false when it does not within 20 s.  Its pid
+# is $_squid_pid.
+squid_start() {
+	squid -N -d1 -f "$1" >"$2" 2>&1 &
+	_squid_pid=$!
+	on_exit "_squid_stop $_squid_pid"
+	wait_port "$3" 20
+}
+
+# _squid_stop PID: TERM, up to 5 s, then KILL.
+_squid_stop() {
+	kill "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ "$_i" -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -9 "$1" 2>/dev/null
+}

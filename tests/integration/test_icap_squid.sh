@@ -170,20 +170,7 @@ else
 	abort "squid -k parse failed: $(tail -n 5 "$tmp/parse.log")"
 fi
 
-squid -N -d1 -f "$tmp/squid.conf" >"$tmp/squid.out" 2>&1 &
-squid_pid=$!
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_squid() {
-	kill "$squid_pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$squid_pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$squid_pid" 2>/dev/null
-}
-on_exit stop_squid
-wait_port "$port" 20 || abort "squid did not start listening on 127.0.0.1:$port"
+squid_start "$tmp/squid.conf" "$tmp/squid.out" "$port" || abort "squid did not start listening on 127.0.0.1:$port"
 ok "squid starts on 127.0.0.1:$port"
 
 # --- requests through the proxy --------------------------------------------------
@@ -427,7 +414,7 @@ check_match "cache.log: echo (bypass=off) suspended as an essential service" \
 	"essential ICAP service is suspended: icap://127\\.0\\.0\\.1:$cport/echo " \
 	"$(grep -a 'ICAP service is suspended' "$tmp/cache.log")"
 check_eq "still no sanitizer report from c-icap" "" "$(cicap_asan_reports "$cdir")"
-if kill -0 "$squid_pid" 2>/dev/null; then
+if kill -0 "$_squid_pid" 2>/dev/null; then
 	ok "squid still running after c-icap died"
 else
 	not_ok "squid still running after c-icap died" "it exited"

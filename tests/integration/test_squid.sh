@@ -111,20 +111,8 @@ else
 	abort "squid -k parse failed: $(tail -n 5 "$tmp/parse.log")"
 fi
 
-squid -N -d1 -f "$tmp/squid.conf" >"$tmp/squid.out" 2>&1 &
-squid_pid=$!
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_squid() {
-	kill "$squid_pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$squid_pid" 2>/dev/null && [ "$i" -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$squid_pid" 2>/dev/null
-}
-on_exit stop_squid
-if ! wait_port "$port" 20 || ! wait_port "$teams_port" 5; then
+if ! squid_start "$tmp/squid.conf" "$tmp/squid.out" "$port" ||
+	! wait_port "$teams_port" 5; then
 	cat "$tmp/squid.out" >>"$tmp/cache.log" 2>/dev/null
 	abort "squid did not start listening on 127.0.0.1:$port"
 fi

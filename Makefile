@@ -119,15 +119,15 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh contrib/squid/run.sh
 
-$(B)/bench_classify: bench/bench_classify.c $(B)/libm365.a
+$(B)/bench_classify: bench/bench_classify.c bench/bench_clock.h $(B)/libm365.a
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $< $(B)/libm365.a $(LIBS)
 $(B)/bench_floor: bench/bench_floor.c
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
-$(B)/bench_driver: bench/bench_driver.c
+$(B)/bench_driver: bench/bench_driver.c bench/bench_clock.h
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
-$(B)/bench_reload: bench/bench_reload.c $(B)/libm365.a
+$(B)/bench_reload: bench/bench_reload.c bench/bench_clock.h $(B)/libm365.a
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(B)/libm365.a $(LIBS)
-$(B)/bench_icap: bench/bench_icap.c
+$(B)/bench_icap: bench/bench_icap.c bench/bench_clock.h
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor \
@@ -171,7 +171,7 @@ install: all
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
 
 C_FILES = lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] tests/unit/*.[ch] \
-          tests/fuzz/*.c bench/*.c
+          tests/fuzz/*.c bench/*.[ch]
 format:
 	clang-format -i $(C_FILES)
 

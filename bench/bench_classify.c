@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "bench_clock.h"
 #include "m365_classify.h"
 #include "m365_list.h"
 
@@ -178,14 +179,6 @@ gen_request(struct request *q, const struct m365_endpoints *ep, uint64_t r)
 	q->sni = ((r >> 50) % 8 == 0 && q->dst[0] != '[') ? q->dst : "-";
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Classifies every request once; adds to the OK/ERR counts. */
 static void
 one_pass(const struct m365_list *list, uint64_t count[2])
@@ -204,7 +197,7 @@ time_kind(const struct m365_list *list, enum kind kind)
 {
 	struct m365_verdict v;
 	uint64_t n = 0, ok = 0;
-	double t0 = now(), secs = 0;
+	double t0 = bench_now(), secs = 0;
 
 	while (secs < 0.2) {
 		for (size_t i = 0; i < N_REQ; i++) {
@@ -215,7 +208,7 @@ time_kind(const struct m365_list *list, enum kind kind)
 			ok += v.result == M365_OK;
 			n++;
 		}
-		secs = now() - t0;
+		secs = bench_now() - t0;
 	}
 	printf("classify:   %-15s %10.0f lookups/s (%.0f%% OK)\n",
 	       kind_names[kind], (double)n / secs,
@@ -239,11 +232,11 @@ main(void)
 		            next_rand(&seed));
 	one_pass(list, count); /* warm up the caches */
 	count[0] = count[1] = 0;
-	double t0 = now(), secs = 0;
+	double t0 = bench_now(), secs = 0;
 	while (secs < MIN_SECONDS && n < MAX_LOOKUPS) {
 		one_pass(list, count);
 		n += N_REQ;
-		secs = now() - t0;
+		secs = bench_now() - t0;
 	}
 	printf("classify: %llu lookups in %.3f s = %.0f lookups/s\n",
 	       (unsigned long long)n, secs, (double)n / secs);

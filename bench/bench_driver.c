@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
+
 #define LINE_MAX_LEN 200
 #define READ_SIZE (1024 * 1024)
 #define STALL_MS 30000
@@ -424,14 +426,6 @@ pump(struct run *r)
 	}
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Waits for the child; returns its peak RSS in KiB, or -1 if it failed. */
 static long
 reap(pid_t pid)
@@ -515,9 +509,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_driver: out of memory\n");
 		return 1;
 	}
-	double t0 = now();
+	double t0 = bench_now();
 	int rc = send_requests(&r) < 0 || pump(&r) < 0;
-	double secs = now() - t0;
+	double secs = bench_now() - t0;
 	if (r.to_child >= 0)
 		close(r.to_child);
 	close(r.from_child);

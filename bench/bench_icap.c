@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
+
 #define RD_SIZE 65536
 #define MAX_CONNS 1000
 
@@ -177,15 +179,6 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Builds the complete ICAP request for every head of the mix. */
 static void
 build_requests(void)
@@ -266,7 +259,7 @@ start_request(struct conn *c)
 	}
 	c->m = &msgs[st.sent++ % NHEADS];
 	c->wr_off = 0;
-	c->deadline = now() + o.timeout_s;
+	c->deadline = bench_now() + o.timeout_s;
 	send_more(c);
 }
 
@@ -429,7 +422,7 @@ pump(struct conn *cs)
 	int nc = o.conns;
 
 	while (st.done < o.n) {
-		double t = now(), first = t + o.timeout_s;
+		double t = bench_now(), first = t + o.timeout_s;
 		int rc;
 
 		for (int i = 0; i < nc; i++) {
@@ -496,11 +489,11 @@ main(int argc, char **argv)
 		die("out of memory");
 	for (int i = 0; i < o.conns; i++)
 		cs[i].fd = connect_server();
-	t0 = now();
+	t0 = bench_now();
 	for (int i = 0; i < o.conns; i++)
 		start_request(&cs[i]);
 	pump(cs);
-	secs = now() - t0;
+	secs = bench_now() - t0;
 	free(cs);
 	printf("%s: %zu requests in %.3f s = %.0f req/s; 204 %zu "
 	       "(X-Next-Services %zu), 200 %zu, other %zu\n",

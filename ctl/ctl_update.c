@@ -229,9 +229,7 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	}
 	rc = 1;
 	if ((neu = m365_endpoints_parse(r.body, r.len, url, err)) == NULL) {
-		char why[M365_ERR_MAX];
-		snprintf(why, sizeof(why), "%s", err->msg);
-		m365_err_set(err, M365_E_REFUSED, "refused: %s", why);
+		m365_err_prefix(err, "refused"); /* an input error: exit 1 */
 		goto out_body;
 	}
 	if (publish_check_shrink(old, neu, u->force, err) < 0)

@@ -79,12 +79,12 @@ void bypass_release(struct bypass *b);
 void bypass_stats_register(struct bypass_stats *s);
 
 /*
- * Counts one request: bypassed or inspected, in the category's slot when
- * bypassed, and as malformed (a destination that could not be read) or
- * as answered without a list.
+ * Counts one request by its verdict: bypassed or inspected, in the
+ * category's slot when bypassed, and as malformed (no readable destination
+ * or port) or as answered without a list.
  */
 void bypass_stats_count(const struct bypass_stats *s,
-                        const struct m365_verdict *v, bool malformed);
+                        const struct m365_verdict *v);
 
 /* The follower's events, counted as reloads and refused reloads. */
 void bypass_stats_event(void *ctx, enum m365_live_event ev,

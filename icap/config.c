@@ -131,20 +131,20 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 	if (c->error[0] != '\0')
 		return m365_err_set(err, M365_E_INPUT, "%s", c->error);
 	if (c->prefix && !prefix_ok(c->prefix))
-		return m365_err_set(err, M365_E_INPUT,
-		                    DIRECTIVE("RedisPrefix") ": expected 1 to "
-		                                             "100 printable "
-		                                             "characters "
-		                                             "without spaces");
+		return m365_err_set(
+		    err, M365_E_INPUT,
+		    "%s: expected 1 to 100 printable characters "
+		    "without spaces",
+		    DIRECTIVE("RedisPrefix"));
 	/* every value is checked, even where a cache would be used first */
 	if ((l = m365_list_load(&lc.opt, err)) == NULL)
 		return -1;
 	m365_list_unref(l);
-	if (icap_next_services_header(
-	        c->has_next_services ? c->next_services : NULL, b->next_header,
-	        sizeof(b->next_header)) < 0)
-		return m365_err_set(err, M365_E_INPUT,
-		                    DIRECTIVE("NextServices") ": too long");
+	if (c->has_next_services &&
+	    icap_next_services_header(c->next_services, b->next_header,
+	                              sizeof(b->next_header)) < 0)
+		return m365_err_set(err, M365_E_INPUT, "%s: too long",
+		                    DIRECTIVE("NextServices"));
 	if ((b->live = m365_live_new(&lc, err)) == NULL)
 		return -1;
 	return 0;

@@ -59,9 +59,9 @@ icap_next_services_header(const char *list, char *buf, size_t len)
 		if (!value_byte((unsigned char)*p))
 			return -1;
 	if (list == NULL || *list == '\0')
-		w = snprintf(buf, len, "X-Next-Services:");
+		w = snprintf(buf, len, "%s", ICAP_END_OF_CHAIN);
 	else
-		w = snprintf(buf, len, "X-Next-Services: %s", list);
+		w = snprintf(buf, len, ICAP_END_OF_CHAIN " %s", list);
 	return w < 0 || (size_t)w >= len ? -1 : w;
 }
 

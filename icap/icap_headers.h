@@ -14,6 +14,9 @@
 /* Always enough for one header line of this file. */
 #define ICAP_HEADER_MAX 512
 
+/* An empty X-Next-Services: Squid (routing=on) ends the adaptation plan. */
+#define ICAP_END_OF_CHAIN "X-Next-Services:"
+
 /*
  * Writes the header line for one of a verdict's notes, without CRLF:
  * m365_category, m365_service and m365_set become "X-M365-Category: v",

@@ -28,8 +28,6 @@
 #include "dest.h"
 
 #define BYPASS_ISTAG "m365-bypass-0.2"
-/* An empty X-Next-Services: Squid (routing=on) ends the adaptation plan. */
-#define END_OF_CHAIN "X-Next-Services:"
 
 struct bypass bypass_ctx;
 
@@ -111,13 +109,6 @@ close_service(void)
 	bypass_release(&bypass_ctx);
 }
 
-/* Adds one ICAP header to the response; false when c-icap refused it. */
-static bool
-add_header(ci_request_t *req, const char *line)
-{
-	return ci_icap_add_xheader(req, line) != NULL;
-}
-
 /* The bypass answer's headers: end the chain, say what matched. */
 static void
 add_bypass_headers(ci_request_t *req, const struct m365_verdict *v)
@@ -126,27 +117,26 @@ add_bypass_headers(ci_request_t *req, const struct m365_verdict *v)
 	size_t n = m365_verdict_notes(v, NULL, notes), i;
 	char line[ICAP_HEADER_MAX];
 
-	add_header(req, END_OF_CHAIN);
+	ci_icap_add_xheader(req, ICAP_END_OF_CHAIN);
 	for (i = 0; i < n; i++)
 		if (icap_note_header(&notes[i], line, sizeof(line)) > 0)
-			add_header(req, line);
+			ci_icap_add_xheader(req, line);
 }
 
-/* Classifies the request's destination into v; true when it was readable. */
-static bool
+/* Classifies the request's destination into v (no destination when it
+ * cannot be read). */
+static void
 classify(ci_request_t *req, struct m365_verdict *v, struct m365_list *l)
 {
 	ci_headers_list_t *h = ci_http_request_headers(req);
 	struct dest d;
 
-	if (h == NULL || h->used < 1 ||
+	if (h != NULL && h->used >= 1 &&
 	    dest_parse(h->headers[0], (const char *const *)h->headers + 1,
-	               (size_t)h->used - 1, &d) != DEST_OK) {
-		m365_classify(l, NULL, NULL, NULL, v); /* ERR, no destination */
-		return false;
-	}
-	m365_classify(l, d.host, d.port, NULL, v);
-	return v->why != M365_WHY_BAD_DST && v->why != M365_WHY_BAD_PORT;
+	               (size_t)h->used - 1, &d) == DEST_OK)
+		m365_classify(l, d.host, d.port, NULL, v);
+	else
+		m365_classify(l, NULL, NULL, NULL, v);
 }
 
 /*
@@ -158,17 +148,16 @@ check_preview(char *data, int len, ci_request_t *req)
 {
 	struct m365_list *l = m365_live_acquire(bypass_ctx.live);
 	struct m365_verdict v;
-	bool readable;
 
 	(void)data, (void)len;
 	/* a client that allows no 204 gets c-icap's echo: let it flow */
 	ci_req_unlock_data(req);
-	readable = classify(req, &v, l);
+	classify(req, &v, l);
 	if (v.result == M365_OK)
 		add_bypass_headers(req, &v);
 	else if (bypass_ctx.cfg.has_next_services)
-		add_header(req, bypass_ctx.next_header);
-	bypass_stats_count(&bypass_ctx.stats, &v, l != NULL && !readable);
+		ci_icap_add_xheader(req, bypass_ctx.next_header);
+	bypass_stats_count(&bypass_ctx.stats, &v);
 	m365_list_unref(l);
 	return CI_MOD_ALLOW204;
 }

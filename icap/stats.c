@@ -61,8 +61,7 @@ add(int id)
  * statistics the same way.
  */
 void
-bypass_stats_count(const struct bypass_stats *s, const struct m365_verdict *v,
-                   bool malformed)
+bypass_stats_count(const struct bypass_stats *s, const struct m365_verdict *v)
 {
 	if (STATS == NULL || STATS->mem_block == NULL)
 		return;
@@ -73,7 +72,8 @@ bypass_stats_count(const struct bypass_stats *s, const struct m365_verdict *v,
 		add(s->by_slot[slot_of(v)]);
 	} else {
 		add(s->inspected);
-		if (malformed)
+		if (v->why == M365_WHY_NO_DST || v->why == M365_WHY_BAD_DST ||
+		    v->why == M365_WHY_BAD_PORT)
 			add(s->malformed);
 		else if (v->why == M365_WHY_NO_LIST)
 			add(s->no_list);

@@ -27,6 +27,8 @@ copy_policy(struct m365_policy *dst, const struct m365_policy *src)
 
 	memset(dst, 0, sizeof(*dst));
 	dst->categories = src->categories;
+	dst->categories_opt = src->categories_opt;
+	dst->areas_opt = src->areas_opt;
 	if (src->areas == NULL)
 		return 0;
 	if ((dst->areas = calloc(src->n_areas + 1, sizeof(char *))) == NULL)
@@ -115,6 +117,8 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	atomic_init(&l->refs, 1);
 	l->ep = ep;
 	l->local = local;
+	if (m365_policy_check_areas(policy, ep, err) < 0)
+		goto fail;
 	if (copy_policy(&l->policy, policy) < 0 ||
 	    (l->rank = calloc(ep->n_sets + 1, sizeof(*l->rank))) == NULL ||
 	    (l->ms = index_new()) == NULL ||
@@ -131,10 +135,13 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	if (index_sets(l, err) < 0 || (n_bypass = index_local(l, err)) < 0)
 		goto fail;
 	if (l->n_selected == 0 && n_bypass == 0) {
-		m365_err_set(err, M365_E_INPUT,
-		             "%s: the policy (%s) selects no endpoint set",
-		             ep->source,
-		             m365_policy_describe(policy, desc, sizeof(desc)));
+		m365_err_set(
+		    err, M365_E_INPUT,
+		    "%s, %s: the policy (%s) selects no endpoint set of "
+		    "%s",
+		    policy->categories_opt, policy->areas_opt,
+		    m365_policy_describe(policy, desc, sizeof(desc)),
+		    ep->source);
 		goto fail;
 	}
 	return l;
@@ -144,22 +151,6 @@ fail:
 	return NULL;
 }
 
-/* True when neither a set nor a local bypass rule could ever answer OK. */
-static bool
-selects_nothing(const struct m365_endpoints *ep, const struct m365_local *local,
-                const struct m365_policy *policy)
-{
-	size_t i;
-
-	for (i = 0; i < ep->n_sets; i++)
-		if (m365_policy_selects(policy, &ep->sets[i]))
-			return false;
-	for (i = 0; local != NULL && i < local->n_rules; i++)
-		if (local->rules[i].verb == M365_VERB_BYPASS)
-			return false;
-	return true;
-}
-
 struct m365_list *
 m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
                     struct m365_err *err)
@@ -167,42 +158,23 @@ m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
 	struct m365_local *local = NULL;
 	struct m365_policy policy;
 	struct m365_list *l;
-	char desc[256];
 
 	if (m365_policy_init(&policy, opt->categories, opt->service_areas,
 	                     opt->names, err) < 0) {
 		m365_endpoints_free(ep);
 		return NULL;
 	}
-	if (m365_policy_check_areas(
-	        &policy, ep, M365_OPTION_NAME(opt->names, service_areas, NULL),
-	        err) < 0)
-		goto fail;
 	if (opt->local &&
 	    (local = m365_local_load_file(opt->local, err)) == NULL) {
 		if (opt->names && opt->names->local)
 			m365_err_prefix(err, "%s", opt->names->local);
-		goto fail;
-	}
-	if (selects_nothing(ep, local, &policy)) {
-		m365_err_set(
-		    err, M365_E_INPUT,
-		    "%s, %s: the policy (%s) selects no endpoint set of %s",
-		    M365_OPTION_NAME(opt->names, categories, "categories"),
-		    M365_OPTION_NAME(opt->names, service_areas,
-		                     "service areas"),
-		    m365_policy_describe(&policy, desc, sizeof(desc)),
-		    ep->source);
-		m365_local_free(local);
-		goto fail;
+		m365_endpoints_free(ep);
+		m365_policy_free(&policy);
+		return NULL;
 	}
 	l = m365_list_build(ep, local, &policy, err);
 	m365_policy_free(&policy);
 	return l;
-fail:
-	m365_endpoints_free(ep);
-	m365_policy_free(&policy);
-	return NULL;
 }
 
 struct m365_list *

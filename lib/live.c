@@ -44,15 +44,20 @@ live_swap(struct m365_live *lv, struct m365_list *l, const char *version)
 	m365_list_unref(old);
 }
 
-/* The cache of a previous run, when it holds a valid version; else NULL. */
-static struct m365_list *
-load_cache(struct m365_live *lv, char *ver, size_t len)
+/*
+ * Puts the cache file's version in use, unless it is the one in use
+ * already.  Returns 1 when the cache's version is in use, 0 when the cache
+ * does not load (logged).
+ */
+static int
+use_cache(struct m365_live *lv)
 {
+	char vpath[4096], mine[M365_VERSION_MAX + 1], *v;
 	struct m365_endpoints *ep;
 	struct m365_list *l;
 	struct m365_err err;
-	char vpath[4096], *v;
 	size_t n;
+	int rc = 0;
 
 	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
 	v = m365_read_file(vpath, M365_VERSION_MAX, &n, NULL);
@@ -60,34 +65,38 @@ load_cache(struct m365_live *lv, char *ver, size_t len)
 		live_log(lv, M365_LOG_WARNING,
 		         "cache %s has no valid version file; ignoring it",
 		         lv->cfg.cache);
-		free(v);
-		return NULL;
-	}
-	snprintf(ver, len, "%s", v);
-	free(v);
-	if ((ep = m365_endpoints_load_file(lv->cfg.cache, &err)) == NULL ||
-	    (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
+	} else if (strcmp(v, m365_live_version(lv, mine, sizeof(mine))) == 0) {
+		rc = 1;
+	} else if ((ep = m365_endpoints_load_file(lv->cfg.cache, &err)) ==
+	               NULL ||
+	           (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_WARNING, "ignoring cache: %s", err.msg);
-		return NULL;
+	} else {
+		live_log(lv, M365_LOG_INFO, "loaded version %s from cache %s",
+		         v, lv->cfg.cache);
+		live_swap(lv, l, v);
+		rc = 1;
 	}
-	live_log(lv, M365_LOG_INFO, "loaded version %s from cache %s", ver,
-	         lv->cfg.cache);
-	return l;
+	free(v);
+	return rc;
+}
+
+/* True when a cache file is configured and there. */
+static int
+has_cache(const struct m365_live *lv)
+{
+	return lv->cfg.cache != NULL && access(lv->cfg.cache, F_OK) == 0;
 }
 
 /* The starting list: the cache when valid, else the list file or bundled. */
 static void
 load_initial(struct m365_live *lv)
 {
-	char ver[M365_VERSION_MAX + 1];
-	struct m365_list *l = NULL;
+	struct m365_list *l;
 	struct m365_err err;
 
-	if (lv->cfg.cache && access(lv->cfg.cache, F_OK) == 0 &&
-	    (l = load_cache(lv, ver, sizeof(ver))) != NULL) {
-		live_swap(lv, l, ver);
+	if (has_cache(lv) && use_cache(lv))
 		return;
-	}
 	if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_ERROR,
 		         "%s; answering ERR until a list loads", err.msg);
@@ -127,37 +136,15 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 	return lv;
 }
 
-/*
- * A process forked long after the list was loaded (a c-icap child that
- * replaces one) starts from what the cache holds when that is another
- * version than the one it inherited: its siblings switched to it, and
- * Redis may be down now.
- */
-static void
-refresh_from_cache(struct m365_live *lv)
-{
-	char vpath[4096], mine[M365_VERSION_MAX + 1], ver[M365_VERSION_MAX + 1];
-	struct m365_list *l;
-	size_t n;
-	char *v;
-
-	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
-	if ((v = m365_read_file(vpath, M365_VERSION_MAX, &n, NULL)) == NULL)
-		return;
-	m365_live_version(lv, mine, sizeof(mine));
-	if (m365_version_valid(v) && strcmp(v, mine) != 0 &&
-	    (l = load_cache(lv, ver, sizeof(ver))) != NULL)
-		live_swap(lv, l, ver);
-	free(v);
-}
-
 int
 m365_live_follow(struct m365_live *lv, struct m365_err *err)
 {
 	if (lv->cfg.redis == NULL || lv->running)
 		return 0;
-	if (lv->cfg.cache != NULL)
-		refresh_from_cache(lv);
+	/* a process forked long after the list was loaded (a c-icap child
+	 * that replaces one) starts from what its siblings switched to */
+	if (has_cache(lv))
+		(void)use_cache(lv);
 	if (pipe2(lv->wake, O_CLOEXEC) < 0)
 		return m365_err_set(err, M365_E_IO, "cannot make a pipe: %s",
 		                    strerror(errno));

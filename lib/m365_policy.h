@@ -21,6 +21,8 @@ struct m365_policy {
 	unsigned categories; /* bit (1 << enum m365_category) */
 	char **areas;        /* service areas, or NULL for all */
 	size_t n_areas;
+	/* how the front end calls the two options, for messages */
+	const char *categories_opt, *areas_opt;
 };
 
 /*
@@ -28,7 +30,8 @@ struct m365_policy {
  * comma list of Optimize, Allow, Default (case-insensitive); service_areas a
  * comma list of names ("all" or NULL for every area).  Returns 0, or -1 with
  * err set to "OPTION: reason" (M365_E_INPUT), OPTION being the front end's
- * name for the option in names (NULL: "categories", "service areas").  The
+ * name for the option in names (NULL: "categories", "service areas"); p
+ * keeps those names for later messages, so names must outlive it.  The
  * caller releases p with m365_policy_free().
  */
 int m365_policy_init(struct m365_policy *p, const char *categories,
@@ -39,11 +42,10 @@ int m365_policy_init(struct m365_policy *p, const char *categories,
 /*
  * Checks that every service area the policy names is one of ep's (compared
  * as m365_policy_selects() compares).  Returns 0, or -1 with err set to
- * "NAME: unknown service area "X" (LIST has: A, B, C)" (M365_E_INPUT), NAME
- * being the front end's name for the option (NULL: "service areas").
+ * "OPTION: unknown service area "X" (LIST has: A, B, C)" (M365_E_INPUT).
  */
 int m365_policy_check_areas(const struct m365_policy *p,
-                            const struct m365_endpoints *ep, const char *name,
+                            const struct m365_endpoints *ep,
                             struct m365_err *err);
 
 /* True when the policy selects the set (service areas match any case). */

@@ -57,6 +57,8 @@ m365_policy_init(struct m365_policy *p, const char *categories,
 	    .opt = M365_OPTION_NAME(names, service_areas, "service areas")};
 
 	memset(p, 0, sizeof(*p));
+	p->categories_opt = cat.opt;
+	p->areas_opt = area.opt;
 	if (categories == NULL)
 		categories = M365_POLICY_DEFAULT_CATEGORIES;
 	if (m365_split_commas(categories, cat.opt, POLICY_ITEMS_MAX,
@@ -97,8 +99,7 @@ known_areas(const struct m365_endpoints *ep, char *buf, size_t len)
 
 int
 m365_policy_check_areas(const struct m365_policy *p,
-                        const struct m365_endpoints *ep, const char *name,
-                        struct m365_err *err)
+                        const struct m365_endpoints *ep, struct m365_err *err)
 {
 	char known[512];
 	size_t i, j;
@@ -114,8 +115,8 @@ m365_policy_check_areas(const struct m365_policy *p,
 		return m365_err_set(err, M365_E_INPUT,
 		                    "%s: unknown service area \"%s\" (%s has: "
 		                    "%s)",
-		                    name ? name : "service areas", p->areas[i],
-		                    ep->source, known);
+		                    p->areas_opt, p->areas[i], ep->source,
+		                    known);
 	}
 	return 0;
 }

@@ -23,6 +23,7 @@
 #   cicap_wait_access DIR N [SECONDS] waits until DIR/access.log has N lines
 #   cicap_diagnostics DIR             tails c-icap's output and logs to stderr
 #   icap_client ARGS...               runs tests/integration/icap_client.py
+#   cicap_launch DIR [EXTRA] [WRAP...] cicap_conf + cicap_start on a free port (CICAP_PORT)
 #   cicap_m365_conf OUT [MODULE]      the shipped m365_bypass.conf, Service line rewritten
 #   cicap_asan_env DIR                env for c-icap with the ASan runtime preloaded
 #   cicap_asan_reports DIR            prints the sanitizer reports of that run
@@ -348,4 +349,25 @@ cicap_asan_reports() {
 		[ -f "$_ar" ] && head -n 40 "$_ar"
 	done
 	return 0
+}
+
+# cicap_launch DIR [EXTRA_FILE] [WRAPPER...]: cicap_conf on a free port and
+# cicap_start, trying another port (3 times at most) when free_port raced
+# with another process for it.  Sets CICAP_PORT; returns cicap_start's
+# status.  Pass "" as EXTRA_FILE for none when a WRAPPER follows.
+cicap_launch() {
+	_cl_dir=$1
+	_cl_extra=$2
+	shift
+	[ $# -gt 0 ] && shift
+	for _ in 1 2 3; do
+		CICAP_PORT=$(free_port)
+		cicap_conf "$_cl_dir" "$CICAP_PORT" "$_cl_extra" || return 2
+		cicap_start "$_cl_dir" "$@" && return 0
+		_cl_rc=$?
+		grep -q "Error binding" "$_cl_dir/cicap.out" 2>/dev/null ||
+			return $_cl_rc
+		cicap_stop "$_cl_dir" >/dev/null 2>&1
+	done
+	return 1
 }

@@ -100,3 +100,12 @@ _squid_stop() {
 	done
 	kill -9 "$1" 2>/dev/null
 }
+
+# demo_passwd FILE: a basic-auth password file with the user demo/demo.
+demo_passwd() {
+	if command -v htpasswd >/dev/null 2>&1; then
+		htpasswd -b -c "$1" demo demo 2>/dev/null
+	else
+		printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" >"$1"
+	fi
+}

@@ -83,18 +83,12 @@ start_cicap() {
 		printf '%s\n' "$_d" >>"$dir/m365.conf"
 	done
 	instances="$instances $dir"
-	# free_port can race with another process: on a bind failure, retry.
-	for _ in 1 2 3; do
-		port=$(free_port)
-		cicap_conf "$dir" "$port" "$dir/m365.conf" || return 2
-		# shellcheck disable=SC2046 # cicap_asan_env prints VAR=value words
-		cicap_start "$dir" env $(cicap_asan_env "$dir") 2>"$dir/start.err"
-		_rc=$?
-		[ $_rc -eq 0 ] && return 0
-		grep -q "Error binding" "$dir/cicap.out" 2>/dev/null || return $_rc
-		cicap_stop "$dir" >/dev/null 2>&1
-	done
-	return 1
+	# shellcheck disable=SC2046 # cicap_asan_env prints VAR=value words
+	cicap_launch "$dir" "$dir/m365.conf" env $(cicap_asan_env "$dir") \
+		2>"$dir/start.err"
+	_rc=$?
+	port=$CICAP_PORT
+	return $_rc
 }
 
 # started NAME: the assertion that the c-icap just started is up.

@@ -38,18 +38,9 @@ print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
 
 # --- start --------------------------------------------------------------------
-# free_port can race with another process taking the port: on a bind
-# failure, try another port (at most 3 times).
 started=""
-for _ in 1 2 3; do
-	port=$(free_port)
-	cicap_conf "$tmp" "$port" || abort "cicap_conf failed"
-	if cicap_start "$tmp" 2>"$tmp/start.err"; then
-		started=1
-		break
-	fi
-	grep -q "Error binding" "$tmp/cicap.out" 2>/dev/null || break
-done
+cicap_launch "$tmp" 2>"$tmp/start.err" && started=1
+port=$CICAP_PORT
 if [ -n "$started" ]; then
 	ok "c-icap starts and listens on free port 127.0.0.1:$port"
 else

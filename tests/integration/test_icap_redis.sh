@@ -260,14 +260,12 @@ m365_bypass.ListFile $WW24
 m365_bypass.Redis $RURL/0
 m365_bypass.Cache $CACHE
 EOF
-	for _ in 1 2 3; do
-		CPORT=$(free_port)
-		CICAP_CHILDREN=2 cicap_conf "$1" "$CPORT" "$1/m365.conf" || return 1
-		# shellcheck disable=SC2046 # the environment assignments, one a word
-		cicap_start "$1" env $(cicap_asan_env "$1") 2>"$1/start.err" && return 0
-		grep -q "Error binding" "$1/cicap.out" 2>/dev/null || return 1
-	done
-	return 1
+	# shellcheck disable=SC2046 # the environment assignments, one a word
+	CICAP_CHILDREN=2 cicap_launch "$1" "$1/m365.conf" \
+		env $(cicap_asan_env "$1") 2>"$1/start.err"
+	_rc=$?
+	CPORT=$CICAP_PORT
+	return $_rc
 }
 start_cicap "$C1" || abort "c-icap did not start: $(head -n 3 "$C1/start.err")"
 P1=$CPORT

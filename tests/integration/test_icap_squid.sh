@@ -85,16 +85,10 @@ origin_start "$tmp" "$MARKER" ||
 cicap_m365_conf "$cdir/m365.conf" "$MODULE" ||
 	abort "contrib/c-icap/m365_bypass.conf has no single Service line to rewrite"
 started=""
-for _ in 1 2 3; do
-	cport=$(free_port)
-	cicap_conf "$cdir" "$cport" "$cdir/m365.conf" || abort "cicap_conf failed"
-	# shellcheck disable=SC2046 # the environment assignments, one a word
-	if cicap_start "$cdir" env $(cicap_asan_env "$cdir") 2>"$tmp/cicap-start.err"; then
-		started=1
-		break
-	fi
-	grep -q "Error binding" "$cdir/cicap.out" 2>/dev/null || break
-done
+# shellcheck disable=SC2046 # the environment assignments, one a word
+cicap_launch "$cdir" "$cdir/m365.conf" env $(cicap_asan_env "$cdir") \
+	2>"$tmp/cicap-start.err" && started=1
+cport=$CICAP_PORT
 [ -n "$started" ] || abort "c-icap did not start: $(head -n 3 "$tmp/cicap-start.err")"
 kids_start=$(cicap_children "$cdir" | sort -n | tr '\n' ' ')
 
@@ -103,11 +97,7 @@ names="teams.microsoft.com outlook.office365.com example.com www.bbc.co.uk"
 names="$names teams.microsoft.com.evil.example"
 echo "$origin $names" >"$tmp/hosts"
 
-if command -v htpasswd >/dev/null 2>&1; then
-	htpasswd -b -c "$tmp/passwd" demo demo 2>/dev/null
-else
-	printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" >"$tmp/passwd"
-fi
+demo_passwd "$tmp/passwd"
 
 # The two rewrites of icap.conf, each counted where it must hit.
 ICAP_EX=$ROOT/contrib/squid/icap.conf

@@ -45,20 +45,13 @@ mkdir "$dir"
 # --- start ------------------------------------------------------------------------
 cicap_m365_conf "$tmp/m365.conf" "$MODULE" || abort "cicap_m365_conf failed"
 started=""
-for _ in 1 2 3; do
-	port=$(free_port)
-	cicap_conf "$dir" "$port" "$tmp/m365.conf" || abort "cicap_conf failed"
-	rm -f "$dir"/vg.*
-	t0=$(date +%s)
-	if cicap_start "$dir" valgrind --trace-children=yes --error-exitcode=99 \
-		--leak-check=full --errors-for-leak-kinds=definite --fullpath-after= \
-		--num-callers=30 --log-file="$dir/vg.%p" 2>"$tmp/start.err"; then
-		started=1
-		break
-	fi
-	grep -q "Error binding" "$dir/cicap.out" 2>/dev/null || break
-	cicap_stop "$dir" >/dev/null 2>&1
-done
+rm -f "$dir"/vg.*
+t0=$(date +%s)
+cicap_launch "$dir" "$tmp/m365.conf" valgrind --trace-children=yes \
+	--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--fullpath-after= --num-callers=30 --log-file="$dir/vg.%p" \
+	2>"$tmp/start.err" && started=1
+port=$CICAP_PORT
 if [ -n "$started" ]; then
 	ok "c-icap with srv_m365_bypass.so starts under valgrind ($(($(date +%s) - t0)) s)"
 else

@@ -53,11 +53,7 @@ names="teams.microsoft.com outlook.office365.com x.y.teams.microsoft.com"
 names="$names intranet.example teams.microsoft.com.evil.example evilteams.microsoft.com"
 echo "$origin $names" >"$tmp/hosts"
 
-if command -v htpasswd >/dev/null 2>&1; then
-	htpasswd -b -c "$tmp/passwd" demo demo 2>/dev/null
-else
-	printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" >"$tmp/passwd"
-fi
+demo_passwd "$tmp/passwd"
 
 port=$(free_port)
 teams_port=$(free_port)

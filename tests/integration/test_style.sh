@@ -4,7 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 cd "$ROOT" || exit 1
-for f in lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] bench/*.c tests/unit/*.[ch] tests/fuzz/*.c; do
+for f in lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] bench/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c; do
 	if out=$(clang-format --dry-run --Werror "$f" 2>&1); then
 		ok "clang-format: $f"
 	else

@@ -20,7 +20,7 @@ SYSTEMDDIR  ?= $(PREFIX)/lib/systemd/system
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
-PKGS        := jansson libpcre2-8 hiredis libcrypto
+PKGS        := jansson libpcre2-8 hiredis libcrypto libpsl
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
                -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
                -Ilib $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
@@ -134,14 +134,30 @@ bench: deps
 	    $(B)/bench_driver $(B)/bench_reload $(B)/bench_icap
 	@sh bench/run.sh
 
-# --- fuzzing (clang's libFuzzer; not part of `make check`) ------------------
-FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+# --- fuzzing -----------------------------------------------------------------
+# Each target tests/fuzz/fuzz_T.c keeps its seeds and every crash ever found
+# in tests/fuzz/corpus/T/.  `make check` replays them all with the ASan+UBSan
+# build (tests/fuzz/replay.c instead of libFuzzer, run by
+# tests/integration/test_fuzz_replay.sh); `make fuzz` runs clang's libFuzzer
+# on each target for FUZZ_SECONDS (default 60); FUZZ_TARGETS="store local"
+# picks targets.
+FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
 FUZZ_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c
-FUZZ_TARGETS := endpoints local classify proto icap_dest
+FUZZ_REPLAY := $(FUZZ_ALL:%=$(B)/fuzz-replay/fuzz_%)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR) $(FUZZ_EXTRA) | $(B)/fuzz
 	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -o $@ $< $(LIB_SRC) \
 	    $(FUZZ_EXTRA) $(B)/obj/lib/bundled_data.o $(LIBS)
+$(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_EXTRA) \
+	    $(B)/san/libm365.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -Iicap -o $@ $< \
+	    tests/fuzz/replay.c $(FUZZ_EXTRA) $(B)/san/libm365.a $(LIBS)
+# the replay binaries are part of what `make check` builds
+tests: $(FUZZ_REPLAY)
 fuzz: deps
 	@command -v clang >/dev/null || apt-get install -y -qq clang >/dev/null
 	@$(MAKE) --no-print-directory $(B)/obj/lib/bundled_data.o \

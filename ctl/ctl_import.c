@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "connect.h"
 #include "ctl.h"
 #include "fileio.h"
-#include "m365_redis.h"
 #include "publish.h"
 
 #define IMPORT_MAX (64u << 20)
@@ -21,110 +21,183 @@ usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: m365ctl import FILE [--redis URL] [--redis-prefix P]\n"
-	    "         [--state-dir DIR] [--version V] [--force]\n"
+	    "         [--redis-auth-file FILE]\n"
+	    "         [--redis-sentinel HOST:PORT ... --redis-master NAME]\n"
+	    "         [--state-dir DIR] [--version V] [--sign-key FILE]\n"
+	    "         [--max-growth FACTOR] [--force]\n"
 	    "\n"
 	    "Validates FILE (Microsoft endpoint JSON) and publishes it as\n"
-	    "version V (default: local-<first 12 hex digits of its SHA-256>).\n"
-	    "Exit status: 0 published, 1 refused, 2 usage, 4 Redis error.\n");
+	    "version V (default: local-<first 12 hex digits of its SHA-256>),\n"
+	    "replacing a corrupt current version.\n"
+	    "Exit status: 0 published, 1 refused, 2 usage, or FILE cannot be\n"
+	    "read, 4 Redis or file system error.\n");
 }
 
+/* The snapshot of FILE: one read, so the bytes validated are the bytes
+ * published.  0, or the exit status after err is set. */
 static int
-import(const char *file, const char *version, struct target *t,
-       struct m365_err *err)
+snapshot(const char *file, const char *version, struct m365_snapshot *s,
+         struct m365_endpoints **neu, struct m365_err *err)
 {
-	struct m365_endpoints *old = NULL, *neu;
-	struct m365_snapshot s;
-	char cur[M365_VERSION_MAX + 1], sum[300], *buf;
-	size_t len;
-	int rc = 1;
+	char sum[65];
 
-	memset(&s, 0, sizeof(s));
-	/* one read: the bytes validated are the bytes published */
-	if ((buf = m365_read_file(file, IMPORT_MAX, &len, err)) == NULL)
+	memset(s, 0, sizeof(*s));
+	if ((s->json = m365_read_file(file, IMPORT_MAX, &s->len, err)) == NULL)
+		return err->code == M365_E_NOMEM ? 4 : 2;
+	if ((*neu = m365_endpoints_parse(s->json, s->len, file, err)) == NULL)
 		return 1;
-	if ((neu = m365_endpoints_parse(buf, len, file, err)) == NULL) {
-		free(buf);
-		return 1;
-	}
-	s.json = buf;
-	s.len = len;
-	m365_sha256_hex(buf, s.len, s.sha256);
+	m365_sha256_hex(s->json, s->len, sum);
 	if (version)
-		snprintf(s.version, sizeof(s.version), "%s", version);
+		snprintf(s->version, sizeof(s->version), "%s", version);
 	else
-		snprintf(s.version, sizeof(s.version), "local-%.12s", s.sha256);
-	if (!m365_version_valid(s.version)) {
+		snprintf(s->version, sizeof(s->version), "local-%.12s", sum);
+	if (!m365_version_valid(s->version)) {
 		m365_err_set(
 		    err, M365_E_INPUT,
 		    "--version: expected 1-64 characters of [A-Za-z0-9._-]");
-		rc = 2;
+		return 2;
+	}
+	s->published_at = (long long)time(NULL);
+	publisher_name(s->published_by, sizeof(s->published_by));
+	snprintf(s->source, sizeof(s->source), "import %s", file);
+	return 0;
+}
+
+static int
+import(const char *file, const char *version, const struct target *t,
+       struct m365_err *err)
+{
+	struct m365_endpoints *neu = NULL;
+	struct m365_snapshot s;
+	struct current cur = {.ep = NULL};
+	char sum[300], was[1200];
+	int rc;
+
+	if ((rc = snapshot(file, version, &s, &neu, err)) != 0)
+		goto out;
+	rc = 4;
+	if (publish_current(t, &cur, err) < 0)
+		goto out;
+	rc = 1;
+	if (publish_recover(t, &cur, true, err) < 0 ||
+	    publish_check(t, cur.ep, neu, err) < 0) {
+		rc = ctl_exit_status(err);
 		goto out;
 	}
-	if (publish_current(t, cur, sizeof(cur), &old, err) < 0) {
-		rc = 4;
+	rc = 4;
+	if (publish_write(t, &s, err) < 0)
 		goto out;
-	}
-	if (publish_check_shrink(old, neu, t->force, err) < 0)
-		goto out;
-	s.published_at = (long long)time(NULL);
-	publisher_name(s.published_by, sizeof(s.published_by));
-	snprintf(s.source, sizeof(s.source), "import %s", file);
-	if (publish_write(t, &s, err) < 0) {
-		rc = 4;
-		goto out;
-	}
-	printf("published %s (was %s): %s\n", s.version, cur[0] ? cur : "none",
-	       publish_summary(old, neu, sum, sizeof(sum)));
+	printf("published %s (%s): %s\n", s.version,
+	       publish_was(&cur, was, sizeof(was)),
+	       publish_summary(cur.ep, neu, sum, sizeof(sum)));
 	rc = 0;
 out:
-	free(buf);
-	m365_endpoints_free(old);
+	m365_snapshot_free(&s);
+	current_free(&cur);
 	m365_endpoints_free(neu);
 	return rc;
+}
+
+/* The options; 0, or the exit status (after a message) to return. */
+static int
+options(int argc, char **argv, struct target *t, struct ctl_redis *ro,
+        const char **version, const char **sign_key)
+{
+	static const struct option longopts[] = {
+	    {"redis", required_argument, NULL, 'r'},
+	    {"redis-prefix", required_argument, NULL, 'p'},
+	    {"redis-auth-file", required_argument, NULL, 'A'},
+	    {"redis-sentinel", required_argument, NULL, 'S'},
+	    {"redis-master", required_argument, NULL, 'M'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"version", required_argument, NULL, 'V'},
+	    {"sign-key", required_argument, NULL, 'k'},
+	    {"max-growth", required_argument, NULL, 'g'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': ro->url = optarg; break;
+		case 'p': t->prefix = optarg; break;
+		case 'A': ro->auth_file = optarg; break;
+		case 'S':
+			if (ctl_redis_add_sentinel("import", ro, optarg) != 0)
+				return 2;
+			break;
+		case 'M': ro->master = optarg; break;
+		case 'd': t->state_dir = optarg; break;
+		case 'V': *version = optarg; break;
+		case 'k': *sign_key = optarg; break;
+		case 'g':
+			if (ctl_parse_factor(optarg, &t->max_growth) < 0) {
+				fprintf(
+				    stderr,
+				    "m365ctl import: --max-growth: expected "
+				    "a number of at least 1, such as 2 or "
+				    "1.5\n");
+				return 2;
+			}
+			break;
+		case 'f': t->force = true; break;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (argc - optind != 1 ||
+	    (!ctl_redis_wanted(ro) && t->state_dir == NULL)) {
+		fprintf(stderr, "m365ctl import: one FILE and --redis, "
+		                "--redis-sentinel or --state-dir needed\n");
+		usage(stderr);
+		return 2;
+	}
+	return ctl_redis_check("import", ro);
+}
+
+/* Loads --sign-key; 0, or 2 after a message. */
+static int
+load_key(const char *path, struct m365_key **key)
+{
+	struct m365_err err;
+
+	if (path == NULL)
+		return 0;
+	if ((*key = m365_key_load_private(path, &err)) != NULL)
+		return 0;
+	fprintf(stderr, "m365ctl import: %s\n", err.msg);
+	return 2;
 }
 
 int
 ctl_import(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"redis", required_argument, NULL, 'r'},
-	    {"redis-prefix", required_argument, NULL, 'p'},
-	    {"state-dir", required_argument, NULL, 'd'},
-	    {"version", required_argument, NULL, 'V'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	struct target t = {.prefix = M365_STORE_PREFIX,
+	struct target t = {.cmd = "import",
+	                   .prefix = M365_STORE_PREFIX,
+	                   .max_growth = MAX_GROWTH_DEFAULT,
 	                   .keep = M365_STORE_KEEP};
-	const char *redis = NULL, *version = NULL;
+	struct ctl_redis ro = {.url = NULL};
+	const char *version = NULL, *sign_key = NULL;
+	struct m365_key *key = NULL;
 	struct m365_err err;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r': redis = optarg; break;
-		case 'p': t.prefix = optarg; break;
-		case 'd': t.state_dir = optarg; break;
-		case 'V': version = optarg; break;
-		case 'f': t.force = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (argc - optind != 1 || (redis == NULL && t.state_dir == NULL)) {
-		fprintf(stderr, "m365ctl import: one FILE and --redis or "
-		                "--state-dir needed\n");
-		usage(stderr);
-		return 2;
-	}
-	if (redis) {
-		if ((rc = ctl_redis_open("import", redis, &t.redis)) != 0)
-			return rc;
+	if ((rc = options(argc, argv, &t, &ro, &version, &sign_key)) != 0)
+		return rc < 0 ? 0 : rc;
+	if ((rc = load_key(sign_key, &key)) != 0)
+		return rc;
+	t.key = key;
+	if (ctl_redis_wanted(&ro) &&
+	    (rc = ctl_redis_open("import", &ro, &t.redis)) != 0) {
+		m365_key_free(key);
+		return rc;
 	}
 	rc = import(argv[optind], version, &t, &err);
 	if (rc != 0)
 		fprintf(stderr, "m365ctl import: %s\n", err.msg);
 	if (t.redis)
 		redisFree(t.redis);
+	m365_key_free(key);
 	return rc;
 }

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connect.h"
 #include "ctl.h"
 #include "m365_classify.h"
-#include "m365_redis.h"
 #include "m365_store.h"
 #include "squid_answer.h"
 
@@ -16,12 +16,15 @@ usage(FILE *f)
 	fprintf(f,
 	        "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
 	        "         [--categories LIST] [--service-areas LIST]\n"
-	        "         [--redis URL [--redis-prefix P]] HOST [PORT [SNI]]\n"
+	        "         [--redis URL [--redis-prefix P]\n"
+	        "          [--redis-auth-file FILE] [--verify-key FILE]]\n"
+	        "         HOST [PORT [SNI]]\n"
 	        "\n"
 	        "Answers as ext_m365_acl would for HOST (and PORT, SNI),\n"
 	        "then lists every endpoint set and local rule that matched,\n"
 	        "and why the answer is what it is.  With --redis, the list\n"
-	        "is the version the helpers following Redis use now.\n"
+	        "is the version the helpers following Redis use now;\n"
+	        "with --verify-key it must carry a valid signature.\n"
 	        "Exit status: 0 OK, 1 ERR, 2 error.\n");
 }
 
@@ -154,40 +157,52 @@ explain(const struct m365_list *l, struct m365_explanation *e)
 	print_why(e);
 }
 
+/* Where lookup takes its list from, besides the policy options. */
+struct source {
+	struct ctl_redis ro;
+	const char *prefix, *verify_key;
+	struct m365_key *key;
+};
+
 /*
  * The list the helpers following Redis use now: the current version, with
  * the local list and policy of the options.  When Redis holds no version
  * yet, the helpers serve --list (or the bundled list), and so does this.
+ * With --verify-key, a version without a valid signature is an error.
  */
 static struct m365_list *
-load_redis(const char *url, const char *prefix, const struct m365_options *opt,
+load_redis(const struct source *src, const struct m365_options *opt,
            struct m365_err *err)
 {
+	struct m365_store_limits lim = {.max = 0, .verify = src->key};
 	char v[M365_VERSION_MAX + 1];
-	struct m365_redis_url u;
 	struct m365_endpoints *ep = NULL;
 	redisContext *c;
 	int rc;
 
-	if (m365_redis_url_parse(url, &u, ctl_option_names.redis, err) < 0 ||
-	    (c = m365_redis_connect(&u, 5000, err)) == NULL)
-		return NULL;
-	rc = m365_store_current(c, prefix, v, err);
+	if (ctl_redis_open("lookup", &src->ro, &c) != 0)
+		return NULL; /* the reason is on stderr */
+	rc = m365_store_current(c, src->prefix, v, err);
 	if (rc > 0)
-		ep = m365_store_load(c, prefix, v, NULL, err);
+		ep = m365_store_load(c, src->prefix, v, &lim, NULL, err);
 	redisFree(c);
 	if (rc == 0) {
 		fprintf(stderr,
-		        "m365ctl: Redis holds no version under %s; "
+		        "m365ctl lookup: Redis holds no version under %s; "
 		        "using the fallback list\n",
-		        prefix);
+		        src->prefix);
 		return m365_list_load(opt, err);
 	}
-	return ep ? m365_list_build_opt(ep, opt, err) : NULL;
+	if (ep == NULL) {
+		fprintf(stderr, "m365ctl lookup: %s\n", err->msg);
+		return NULL;
+	}
+	return m365_list_build_opt(ep, opt, err);
 }
 
-int
-ctl_lookup(int argc, char **argv)
+/* The command line; 0, or the exit status (-1: 0 after --help). */
+static int
+options(int argc, char **argv, struct m365_options *opt, struct source *src)
 {
 	static const struct option longopts[] = {
 	    {"list", required_argument, NULL, 'l'},
@@ -196,24 +211,23 @@ ctl_lookup(int argc, char **argv)
 	    {"service-areas", required_argument, NULL, 's'},
 	    {"redis", required_argument, NULL, 'r'},
 	    {"redis-prefix", required_argument, NULL, 'p'},
+	    {"redis-auth-file", required_argument, NULL, 'A'},
+	    {"verify-key", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct m365_options opt = {.names = &ctl_option_names};
-	const char *redis = NULL, *prefix = M365_STORE_PREFIX;
-	struct m365_explanation e;
-	struct m365_list *l;
-	struct m365_err err;
-	int c, rc;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'l': opt.list = optarg; break;
-		case 'L': opt.local = optarg; break;
-		case 'c': opt.categories = optarg; break;
-		case 's': opt.service_areas = optarg; break;
-		case 'r': redis = optarg; break;
-		case 'p': prefix = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case 'l': opt->list = optarg; break;
+		case 'L': opt->local = optarg; break;
+		case 'c': opt->categories = optarg; break;
+		case 's': opt->service_areas = optarg; break;
+		case 'r': src->ro.url = optarg; break;
+		case 'p': src->prefix = optarg; break;
+		case 'A': src->ro.auth_file = optarg; break;
+		case 'K': src->verify_key = optarg; break;
+		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -221,15 +235,53 @@ ctl_lookup(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if ((l = redis ? load_redis(redis, prefix, &opt, &err)
-	               : m365_list_load(&opt, &err)) == NULL) {
-		fprintf(stderr, "m365ctl: %s\n", err.msg);
+	if (src->verify_key && src->ro.url == NULL) {
+		fprintf(stderr, "m365ctl lookup: --verify-key needs --redis\n");
 		return 2;
 	}
+	return ctl_redis_check("lookup", &src->ro);
+}
+
+/* The list to answer from; NULL after a message on stderr. */
+static struct m365_list *
+load(struct source *src, const struct m365_options *opt)
+{
+	struct m365_list *l = NULL;
+	struct m365_err err;
+
+	if (src->verify_key &&
+	    (src->key = m365_key_load_public(src->verify_key, &err)) == NULL) {
+		fprintf(stderr, "m365ctl lookup: %s\n", err.msg);
+		return NULL;
+	}
+	if (src->ro.url == NULL)
+		l = m365_list_load(opt, &err);
+	else if ((l = load_redis(src, opt, &err)) == NULL)
+		return NULL; /* load_redis said why */
+	if (l == NULL)
+		fprintf(stderr, "m365ctl lookup: %s\n", err.msg);
+	return l;
+}
+
+int
+ctl_lookup(int argc, char **argv)
+{
+	struct m365_options opt = {.names = &ctl_option_names};
+	struct source src = {.prefix = M365_STORE_PREFIX};
+	struct m365_explanation e;
+	struct m365_list *l;
+	int rc;
+
+	if ((rc = options(argc, argv, &opt, &src)) != 0)
+		return rc < 0 ? 0 : rc;
+	l = load(&src, &opt);
+	m365_key_free(src.key);
+	if (l == NULL)
+		return 2;
 	if (m365_explain(l, argv[optind],
 	                 argc - optind > 1 ? argv[optind + 1] : NULL,
 	                 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
-		fprintf(stderr, "m365ctl: out of memory\n");
+		fprintf(stderr, "m365ctl lookup: out of memory\n");
 		m365_list_unref(l);
 		return 2;
 	}

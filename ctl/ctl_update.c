@@ -3,9 +3,10 @@
  *
  * Asks /version/<Instance> first and downloads /endpoints/<Instance> only
  * for a newer version; validates it completely, refuses what would hurt
- * (HTTP errors, 429, invalid or truncated documents, a list that loses more
- * than half of the current one) and publishes to Redis and the state
- * directory.  A lock in Redis keeps two updaters from racing.
+ * (HTTP errors, 429, redirects elsewhere, invalid or truncated documents,
+ * a list too broad, or that loses more than half of the current one or
+ * grows too much) and publishes to Redis and the state directory.  A lock
+ * in Redis keeps two updaters from racing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,19 +19,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "connect.h"
 #include "ctl.h"
 #include "fetch.h"
 #include "fileio.h"
-#include "m365_redis.h"
 #include "m365_text.h"
 #include "publish.h"
 
 #define BASE_URL_DEFAULT "https://endpoints.office.com"
 #define BODY_MAX (64u << 20)
-#define LOCK_TTL_MS 300000
+/* The lock outlives the longest run: two downloads and Redis's share. */
+#define LOCK_TTL_MIN_S 300
+#define LOCK_MARGIN_S 60
+/* Retry-After: when Microsoft gives none we can use, and the most we
+ * wait whatever it asks. */
+#define RETRY_DEFAULT_S 3600
+#define RETRY_MAX_S 86400
+/* The state files read back: client-id and retry-after. */
+#define STATE_FILE_MAX 64
 
 struct update {
-	const char *instance, *areas, *tenant, *base, *redis, *prefix, *dir;
+	const char *instance, *areas, *tenant, *base, *dir, *sign_key;
+	struct ctl_redis ro;
 	bool no_ipv6, force;
 	long timeout;
 	char guid[37];
@@ -45,11 +55,15 @@ usage(FILE *f)
 	    "Worldwide|USGovDoD|USGovGCCHigh|China]\n"
 	    "         [--service-areas LIST] [--tenant NAME] [--no-ipv6]\n"
 	    "         [--base-url URL] [--redis URL] [--redis-prefix P]\n"
-	    "         [--state-dir DIR] [--timeout SECONDS] [--force]\n"
+	    "         [--redis-auth-file FILE]\n"
+	    "         [--redis-sentinel HOST:PORT ... --redis-master NAME]\n"
+	    "         [--state-dir DIR] [--timeout SECONDS] [--sign-key FILE]\n"
+	    "         [--max-growth FACTOR] [--force]\n"
 	    "\n"
 	    "Publishes Microsoft's newest endpoint list to Redis and DIR.\n"
 	    "Exit status: 0 published or already current, 1 refused, 2 usage,\n"
-	    "3 another update holds the lock, 4 network or Redis error.\n");
+	    "3 another update holds the lock, 4 network, Redis or file system\n"
+	    "error.\n");
 }
 
 /* Only names the service accepts go into the query string. */
@@ -59,25 +73,32 @@ query_safe(const char *s)
 	return m365_token(s, strlen(s), 1024, ",._-");
 }
 
+/* Reads a small state file (NULL when missing, unreadable or odd). */
+static char *
+read_state(const struct update *u, const char *name)
+{
+	char path[4096];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", u->dir, name);
+	return m365_read_file(path, STATE_FILE_MAX, &len, NULL);
+}
+
 /* The ClientRequestId: a random UUID made once and kept in the state dir. */
 static int
 client_id(struct update *u, struct m365_err *err)
 {
-	char path[4096], buf[64];
+	char path[4096], buf[64], *kept = read_state(u, "client-id");
 	unsigned char r[16];
-	FILE *f;
 	int i;
 
-	snprintf(path, sizeof(path), "%s/client-id", u->dir);
-	if ((f = fopen(path, "r")) != NULL) {
-		size_t n = fread(buf, 1, 36, f);
-		fclose(f);
-		buf[n] = '\0';
-		if (n == 36 && strspn(buf, "0123456789abcdef-") == 36) {
-			memcpy(u->guid, buf, 37);
-			return 0;
-		}
+	if (kept && strlen(kept) == 36 &&
+	    strspn(kept, "0123456789abcdef-") == 36) {
+		memcpy(u->guid, kept, 37);
+		free(kept);
+		return 0;
 	}
+	free(kept);
 	if (getrandom(r, sizeof(r), 0) != sizeof(r))
 		return m365_err_set(err, M365_E_IO, "getrandom: %s",
 		                    strerror(errno));
@@ -87,32 +108,66 @@ client_id(struct update *u, struct m365_err *err)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
 	         buf + 8, buf + 12, buf + 16, buf + 20);
-	if (m365_write_file_atomic(path, u->guid, 36, err) < 0)
-		return -1;
-	return 0;
+	snprintf(path, sizeof(path), "%s/client-id", u->dir);
+	return m365_write_file_atomic(path, u->guid, 36, err);
 }
 
 /* Refuses to call Microsoft again before a Retry-After it gave expires. */
 static int
 check_retry_after(const struct update *u, struct m365_err *err)
 {
-	char path[4096];
-	long long until = 0;
-	FILE *f;
+	char *buf = read_state(u, "retry-after"), *end;
+	long long until = 0, now = (long long)time(NULL);
 
-	snprintf(path, sizeof(path), "%s/retry-after", u->dir);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fscanf(f, "%lld", &until) != 1)
-		until = 0;
-	fclose(f);
-	if (until > (long long)time(NULL))
+	if (buf != NULL) {
+		until = strtoll(buf, &end, 10);
+		if (end == buf || (*end != '\0' && *end != '\n'))
+			until = 0;
+		free(buf);
+	}
+	if (until > now)
 		return m365_err_set(
 		    err, M365_E_REFUSED,
 		    "refused: Microsoft asked us to wait (HTTP 429) "
 		    "for %lld more seconds",
-		    until - (long long)time(NULL));
+		    until - now);
 	return 0;
+}
+
+/* How long to wait after a 429, and the words for it. */
+static long long
+retry_wait(const struct fetch_result *r, char *note, size_t len)
+{
+	if (r->retry_after < 0) {
+		snprintf(note, len, "no usable Retry-After; waiting %d seconds",
+		         RETRY_DEFAULT_S);
+		return RETRY_DEFAULT_S;
+	}
+	if (r->retry_after > RETRY_MAX_S) {
+		snprintf(note, len,
+		         "retry after %d seconds (Microsoft asked for %lld; "
+		         "capped)",
+		         RETRY_MAX_S, r->retry_after);
+		return RETRY_MAX_S;
+	}
+	snprintf(note, len, "retry after %lld seconds", r->retry_after);
+	return r->retry_after;
+}
+
+/* A 429: records when we may ask again, and refuses. */
+static int
+too_many(const struct update *u, const char *url, const struct fetch_result *r,
+         struct m365_err *err)
+{
+	char path[4096], until[32], note[128];
+	long long wait = retry_wait(r, note, sizeof(note));
+
+	snprintf(path, sizeof(path), "%s/retry-after", u->dir);
+	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + wait);
+	(void)m365_write_file_atomic(path, until, strlen(until), NULL);
+	return m365_err_set(err, M365_E_REFUSED,
+	                    "refused: %s answered 429 Too Many Requests; %s",
+	                    url, note);
 }
 
 /* GETs url and refuses any answer but 200 (recording Retry-After). */
@@ -120,26 +175,15 @@ static int
 get_ok(const struct update *u, const char *url, struct fetch_result *r,
        struct m365_err *err)
 {
-	char path[4096], until[32];
-
 	if (fetch_get(url, u->timeout, BODY_MAX, r, err) < 0)
 		return -1;
 	if (r->status == 200)
 		return 0;
-	if (r->status == 429) {
-		long wait = r->retry_after >= 0 ? r->retry_after : 3600;
-		snprintf(path, sizeof(path), "%s/retry-after", u->dir);
-		snprintf(until, sizeof(until), "%lld",
-		         (long long)time(NULL) + wait);
-		(void)m365_write_file_atomic(path, until, strlen(until), NULL);
-		m365_err_set(err, M365_E_REFUSED,
-		             "refused: %s answered 429 Too Many Requests; "
-		             "retry after %ld seconds",
-		             url, wait);
-	} else {
+	if (r->status == 429)
+		too_many(u, url, r, err);
+	else
 		m365_err_set(err, M365_E_REFUSED,
 		             "refused: %s answered HTTP %ld", url, r->status);
-	}
 	fetch_free(r);
 	return -1;
 }
@@ -181,6 +225,23 @@ parse_version(const struct update *u, const struct fetch_result *r,
 	return rc;
 }
 
+/* Asks /version; 0 with latest[11] set, or the exit status. */
+static int
+latest_version(const struct update *u, char *latest, struct m365_err *err)
+{
+	struct fetch_result r;
+	char url[2048];
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/version/%s?ClientRequestId=%s", u->base,
+	         u->instance, u->guid);
+	if (get_ok(u, url, &r, err) < 0)
+		return ctl_exit_status(err);
+	rc = parse_version(u, &r, latest, err);
+	fetch_free(&r);
+	return rc < 0 ? 1 : 0;
+}
+
 /* Microsoft's versions (10 digits) compare as numbers; anything else
  * (an imported version) counts as older than any of Microsoft's. */
 static int
@@ -193,66 +254,87 @@ is_newer(const char *latest, const char *current)
 	return strcmp(latest, current) > 0;
 }
 
-static int
-run(struct update *u, struct target *t, struct m365_err *err)
+static void
+endpoints_url(const struct update *u, char *url, size_t len)
 {
-	char url[2048], latest[11], cur[M365_VERSION_MAX + 1], sum[300];
-	struct m365_endpoints *old = NULL, *neu = NULL;
+	snprintf(url, len, "%s/endpoints/%s?ClientRequestId=%s%s%s%s%s%s",
+	         u->base, u->instance, u->guid,
+	         u->areas ? "&ServiceAreas=" : "", u->areas ? u->areas : "",
+	         u->tenant ? "&TenantName=" : "", u->tenant ? u->tenant : "",
+	         u->no_ipv6 ? "&NoIPv6=true" : "");
+}
+
+/* The downloaded list as the snapshot to publish. */
+static void
+snapshot(const struct update *u, const char *latest,
+         const struct fetch_result *r, struct m365_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->version, sizeof(s->version), "%s", latest);
+	s->json = r->body;
+	s->len = r->len;
+	s->published_at = (long long)time(NULL);
+	publisher_name(s->published_by, sizeof(s->published_by));
+	snprintf(s->source, sizeof(s->source), "%s/endpoints/%s", u->base,
+	         u->instance);
+}
+
+/* Downloads, checks and publishes version latest; the exit status. */
+static int
+publish_latest(const struct update *u, const struct target *t,
+               const char *latest, const struct current *cur,
+               struct m365_err *err)
+{
+	char url[2048], sum[300], was[1200];
+	struct m365_endpoints *neu;
 	struct fetch_result r;
 	struct m365_snapshot s;
-	int rc = 4;
+	int rc = 1;
 
-	snprintf(url, sizeof(url), "%s/version/%s?ClientRequestId=%s", u->base,
-	         u->instance, u->guid);
+	endpoints_url(u, url, sizeof(url));
 	if (get_ok(u, url, &r, err) < 0)
 		return ctl_exit_status(err);
-	rc = parse_version(u, &r, latest, err);
-	fetch_free(&r);
-	if (rc < 0)
-		return 1;
-	if (publish_current(t, cur, sizeof(cur), &old, err) < 0)
-		return 4;
-	if (!u->force && !is_newer(latest, cur)) {
-		printf("already current: version %s\n", cur);
-		m365_endpoints_free(old);
-		return 0;
+	if ((neu = m365_endpoints_parse(r.body, r.len, url, err)) == NULL) {
+		m365_err_prefix(err, "refused"); /* an input error: exit 1 */
+		goto out;
 	}
-	snprintf(url, sizeof(url),
-	         "%s/endpoints/%s?ClientRequestId=%s%s%s%s%s%s", u->base,
-	         u->instance, u->guid, u->areas ? "&ServiceAreas=" : "",
-	         u->areas ? u->areas : "", u->tenant ? "&TenantName=" : "",
-	         u->tenant ? u->tenant : "", u->no_ipv6 ? "&NoIPv6=true" : "");
-	rc = 4;
-	if (get_ok(u, url, &r, err) < 0) {
+	if (publish_check(t, cur->ep, neu, err) < 0) {
 		rc = ctl_exit_status(err);
 		goto out;
 	}
-	rc = 1;
-	if ((neu = m365_endpoints_parse(r.body, r.len, url, err)) == NULL) {
-		m365_err_prefix(err, "refused"); /* an input error: exit 1 */
-		goto out_body;
-	}
-	if (publish_check_shrink(old, neu, u->force, err) < 0)
-		goto out_body;
-	memset(&s, 0, sizeof(s));
-	snprintf(s.version, sizeof(s.version), "%s", latest);
-	s.json = r.body;
-	s.len = r.len;
-	s.published_at = (long long)time(NULL);
-	publisher_name(s.published_by, sizeof(s.published_by));
-	snprintf(s.source, sizeof(s.source), "%s/endpoints/%s", u->base,
-	         u->instance);
+	snapshot(u, latest, &r, &s);
 	rc = 4;
 	if (publish_write(t, &s, err) < 0)
-		goto out_body;
-	printf("published %s (was %s): %s\n", latest, cur[0] ? cur : "none",
-	       publish_summary(old, neu, sum, sizeof(sum)));
+		goto out;
+	printf("published %s (%s): %s\n", latest,
+	       publish_was(cur, was, sizeof(was)),
+	       publish_summary(cur->ep, neu, sum, sizeof(sum)));
 	rc = 0;
-out_body:
-	fetch_free(&r);
 out:
-	m365_endpoints_free(old);
+	fetch_free(&r);
 	m365_endpoints_free(neu);
+	return rc;
+}
+
+static int
+run(struct update *u, struct target *t, struct m365_err *err)
+{
+	struct current cur;
+	char latest[11];
+	int rc;
+
+	if ((rc = latest_version(u, latest, err)) != 0)
+		return rc;
+	if (publish_current(t, &cur, err) < 0)
+		return 4;
+	if (publish_recover(t, &cur, u->force, err) < 0)
+		rc = 1;
+	else if (!u->force && cur.why[0] == '\0' &&
+	         !is_newer(latest, cur.version))
+		printf("already current: version %s\n", cur.version);
+	else
+		rc = publish_latest(u, t, latest, &cur, err);
+	current_free(&cur);
 	return rc;
 }
 
@@ -269,8 +351,51 @@ valid_instance(const char *s)
 	return 0;
 }
 
-int
-ctl_update(int argc, char **argv)
+static int
+bad_number(const char *opt, const char *expected)
+{
+	fprintf(stderr, "m365ctl update: %s: expected %s\n", opt, expected);
+	return 2;
+}
+
+/* One option of the command line; 0, or the exit status to return. */
+static int
+option(int c, struct update *u, struct target *t)
+{
+	switch (c) {
+	case 'i': u->instance = optarg; break;
+	case 's': u->areas = optarg; break;
+	case 't': u->tenant = optarg; break;
+	case '6': u->no_ipv6 = true; break;
+	case 'b': u->base = optarg; break;
+	case 'r': u->ro.url = optarg; break;
+	case 'p': t->prefix = optarg; break;
+	case 'A': u->ro.auth_file = optarg; break;
+	case 'S': return ctl_redis_add_sentinel("update", &u->ro, optarg);
+	case 'M': u->ro.master = optarg; break;
+	case 'd': u->dir = optarg; break;
+	case 'k': u->sign_key = optarg; break;
+	case 'T':
+		if (ctl_parse_long(optarg, 1, 600, &u->timeout) < 0)
+			return bad_number("--timeout",
+			                  "whole seconds from 1 to 600");
+		break;
+	case 'g':
+		if (ctl_parse_factor(optarg, &t->max_growth) < 0)
+			return bad_number("--max-growth", "a number of at "
+			                                  "least 1, such as "
+			                                  "2 or 1.5");
+		break;
+	case 'f': u->force = t->force = true; break;
+	case 'h': usage(stdout); return -1;
+	default: usage(stderr); return 2;
+	}
+	return 0;
+}
+
+/* The command line; 0, or the exit status (-1: 0 after --help). */
+static int
+options(int argc, char **argv, struct update *u, struct target *t)
 {
 	static const struct option longopts[] = {
 	    {"instance", required_argument, NULL, 'i'},
@@ -280,41 +405,24 @@ ctl_update(int argc, char **argv)
 	    {"base-url", required_argument, NULL, 'b'},
 	    {"redis", required_argument, NULL, 'r'},
 	    {"redis-prefix", required_argument, NULL, 'p'},
+	    {"redis-auth-file", required_argument, NULL, 'A'},
+	    {"redis-sentinel", required_argument, NULL, 'S'},
+	    {"redis-master", required_argument, NULL, 'M'},
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"sign-key", required_argument, NULL, 'k'},
+	    {"max-growth", required_argument, NULL, 'g'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct update u = {.instance = "Worldwide",
-	                   .base = BASE_URL_DEFAULT,
-	                   .prefix = M365_STORE_PREFIX,
-	                   .dir = STATE_DIR_DEFAULT,
-	                   .timeout = 30};
-	struct target t = {.keep = M365_STORE_KEEP};
-	struct m365_err err;
-	char owner[200];
-	int c, rc, locked = 0;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i': u.instance = optarg; break;
-		case 's': u.areas = optarg; break;
-		case 't': u.tenant = optarg; break;
-		case '6': u.no_ipv6 = true; break;
-		case 'b': u.base = optarg; break;
-		case 'r': u.redis = optarg; break;
-		case 'p': u.prefix = optarg; break;
-		case 'd': u.dir = optarg; break;
-		case 'T': u.timeout = strtol(optarg, NULL, 10); break;
-		case 'f': u.force = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind != argc || !valid_instance(u.instance) ||
-	    (u.areas && !query_safe(u.areas)) ||
-	    (u.tenant && !query_safe(u.tenant)) || u.timeout < 1 ||
-	    u.timeout > 600) {
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		if ((rc = option(c, u, t)) != 0)
+			return rc;
+	if (optind != argc || !valid_instance(u->instance) ||
+	    (u->areas && !query_safe(u->areas)) ||
+	    (u->tenant && !query_safe(u->tenant))) {
 		fprintf(stderr,
 		        "m365ctl update: bad arguments (instance must be "
 		        "Worldwide, USGovDoD, USGovGCCHigh or China; names "
@@ -322,39 +430,111 @@ ctl_update(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	t.prefix = u.prefix;
-	t.state_dir = u.dir;
-	t.force = u.force;
-	if (mkdir(u.dir, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "m365ctl update: %s: %s\n", u.dir,
-		        strerror(errno));
-		return 4;
-	}
-	if (client_id(&u, &err) < 0 || check_retry_after(&u, &err) < 0) {
+	return ctl_redis_check("update", &u->ro);
+}
+
+/* The lock covers the worst run: both downloads time out, and a margin. */
+static int
+lock_ttl_ms(long timeout_s)
+{
+	long s = 2 * timeout_s + LOCK_MARGIN_S;
+
+	return (int)((s > LOCK_TTL_MIN_S ? s : LOCK_TTL_MIN_S) * 1000);
+}
+
+/* Connects and takes the lock; 0, or the exit status after a message. */
+static int
+lock(const struct update *u, struct target *t, const char *owner)
+{
+	struct m365_err err;
+	int rc, locked;
+
+	if ((rc = ctl_redis_open("update", &u->ro, &t->redis)) != 0)
+		return rc;
+	locked = m365_store_lock(t->redis, t->prefix, owner,
+	                         lock_ttl_ms(u->timeout), &err);
+	if (locked > 0)
+		return 0;
+	fprintf(stderr, "m365ctl update: %s\n",
+	        locked < 0 ? err.msg
+	                   : "another update holds the lock; not running");
+	redisFree(t->redis);
+	t->redis = NULL;
+	return locked < 0 ? 4 : 3;
+}
+
+/* What comes before the run: the state dir, client id, Retry-After. */
+static int
+prepare(struct update *u, struct m365_err *err)
+{
+	if (mkdir(u->dir, 0755) < 0 && errno != EEXIST)
+		return m365_err_set(err, M365_E_IO, "%s: %s", u->dir,
+		                    strerror(errno));
+	if (client_id(u, err) < 0 || check_retry_after(u, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Loads --sign-key; 0, or 2 after a message. */
+static int
+load_key(const char *path, struct m365_key **key)
+{
+	struct m365_err err;
+
+	if (path == NULL)
+		return 0;
+	if ((*key = m365_key_load_private(path, &err)) != NULL)
+		return 0;
+	fprintf(stderr, "m365ctl update: %s\n", err.msg);
+	return 2;
+}
+
+/* Takes the lock (with Redis), runs, releases. */
+static int
+locked_run(struct update *u, struct target *t)
+{
+	struct m365_err err;
+	char owner[200];
+	int rc;
+
+	if (prepare(u, &err) < 0) {
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
 		return ctl_exit_status(&err);
 	}
-	if (u.redis) {
-		if ((rc = ctl_redis_open("update", u.redis, &t.redis)) != 0)
-			return rc;
-		publisher_name(owner, sizeof(owner));
-		if ((locked = m365_store_lock(t.redis, t.prefix, owner,
-		                              LOCK_TTL_MS, &err)) <= 0) {
-			fprintf(
-			    stderr, "m365ctl update: %s\n",
-			    locked < 0
-			        ? err.msg
-			        : "another update holds the lock; not running");
-			redisFree(t.redis);
-			return locked < 0 ? 4 : 3;
-		}
-	}
-	rc = run(&u, &t, &err);
+	publisher_name(owner, sizeof(owner));
+	if (ctl_redis_wanted(&u->ro) && (rc = lock(u, t, owner)) != 0)
+		return rc;
+	rc = run(u, t, &err);
 	if (rc != 0)
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
-	if (t.redis) {
-		m365_store_unlock(t.redis, t.prefix, owner);
-		redisFree(t.redis);
+	if (t->redis) {
+		m365_store_unlock(t->redis, t->prefix, owner);
+		redisFree(t->redis);
 	}
+	return rc;
+}
+
+int
+ctl_update(int argc, char **argv)
+{
+	struct update u = {.instance = "Worldwide",
+	                   .base = BASE_URL_DEFAULT,
+	                   .dir = STATE_DIR_DEFAULT,
+	                   .timeout = 30};
+	struct target t = {.cmd = "update",
+	                   .prefix = M365_STORE_PREFIX,
+	                   .max_growth = MAX_GROWTH_DEFAULT,
+	                   .keep = M365_STORE_KEEP};
+	struct m365_key *key = NULL;
+	int rc;
+
+	if ((rc = options(argc, argv, &u, &t)) != 0)
+		return rc < 0 ? 0 : rc;
+	if ((rc = load_key(u.sign_key, &key)) != 0)
+		return rc;
+	t.state_dir = u.dir;
+	t.key = key;
+	rc = locked_run(&u, &t);
+	m365_key_free(key);
 	return rc;
 }

@@ -10,6 +10,7 @@
  * Each command lives in its own file (ctl_*.c); this one dispatches.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
@@ -41,6 +42,41 @@ ctl_exit_status(const struct m365_err *err)
 	case M365_E_REFUSED: return 1;
 	default: return 4;
 	}
+}
+
+int
+ctl_parse_long(const char *s, long lo, long hi, long *out)
+{
+	size_t n = strspn(s, "0123456789");
+	long v;
+
+	if (n == 0 || s[n] != '\0' || n > 18)
+		return -1;
+	v = strtol(s, NULL, 10);
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+ctl_parse_factor(const char *s, double *out)
+{
+	size_t i = strspn(s, "0123456789"), f = 0;
+	double v;
+
+	if (i == 0 || i > 9)
+		return -1;
+	if (s[i] == '.') {
+		f = strspn(s + i + 1, "0123456789");
+		if (f == 0 || f > 9)
+			return -1;
+		i += 1 + f;
+	}
+	if (s[i] != '\0' || (v = strtod(s, NULL)) < 1)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 static void

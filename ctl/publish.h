@@ -1,7 +1,8 @@
 /*
- * publish.h - what m365ctl update and import share: the current version,
- * the safety checks, the change summary and the publication itself (Redis
- * and the on-disk snapshot in the state directory).
+ * publish.h - what m365ctl update and import share: the current version
+ * (and what to do when it is corrupt), the safety checks, the change
+ * summary and the publication itself (Redis and the on-disk snapshot in
+ * the state directory).
  */
 #ifndef M365CTL_PUBLISH_H
 #define M365CTL_PUBLISH_H
@@ -10,51 +11,87 @@
 #include <stdbool.h>
 
 #include "m365_endpoints.h"
+#include "m365_err.h"
+#include "m365_sign.h"
 #include "m365_store.h"
 
 #define STATE_DIR_DEFAULT "/var/lib/m365-bypass"
+/* --max-growth when not given */
+#define MAX_GROWTH_DEFAULT 2.0
 
 struct target {
+	const char *cmd;     /* "update" or "import", for messages */
 	redisContext *redis; /* or NULL: state directory only */
 	const char *prefix;
 	const char *state_dir; /* or NULL */
 	bool force;
+	double max_growth;          /* --max-growth, >= 1 */
+	const struct m365_key *key; /* --sign-key, or NULL */
 	int keep;
 };
 
-/*
- * Loads the version now in use (from Redis when there is one, else from the
- * state directory) into version (may be "") and *ep (NULL when none).
- * Returns 0, or -1 with err set when Redis fails or holds a corrupt list.
- */
-int publish_current(const struct target *t, char *version, size_t len,
-                    struct m365_endpoints **ep, struct m365_err *err);
+/* The version in use, as far as it can be read. */
+struct current {
+	char version[M365_VERSION_MAX + 1]; /* "" when none or unknown */
+	struct m365_endpoints *ep;          /* NULL when none or corrupt */
+	/* When what holds the version is corrupt: what it is ("version V",
+	 * "pointer PREFIXcurrent", "version list PREFIXversions", "list in
+	 * DIR") and why ("" when nothing is corrupt). */
+	char what[600];
+	char why[M365_ERR_MAX];
+};
 
 /*
- * Refuses (-1, err set) a list that has less than half the sets, or less
- * than half the names and addresses, of the current one, unless forced.
+ * Reads the version in use (from Redis when connected, else from the
+ * state directory) into cur.  Something corrupt, missing or of the wrong
+ * type where the version should be is no error: cur->why says what is
+ * wrong and cur->ep is NULL.  Returns 0, or -1 with err set when Redis
+ * fails (M365_E_REDIS) or memory runs out.  Free with current_free().
  */
-int publish_check_shrink(const struct m365_endpoints *old,
-                         const struct m365_endpoints *neu, bool force,
-                         struct m365_err *err);
+int publish_current(const struct target *t, struct current *cur,
+                    struct m365_err *err);
+
+void current_free(struct current *cur);
+
+/*
+ * Decides about a corrupt current version before it is replaced: the
+ * state directory's copy is always replaced (saying so on stderr); Redis's
+ * only when replace is true, else -1 with err set to "current WHAT is
+ * corrupt (WHY); --force to replace it" (M365_E_REFUSED).  0 otherwise.
+ */
+int publish_recover(const struct target *t, const struct current *cur,
+                    bool replace, struct m365_err *err);
+
+/*
+ * The safety checks of a new list against the current one (old may be
+ * NULL): the breadth of its Optimize and Allow sets (m365_breadth.h;
+ * never overridden), then, unless t->force, a list that loses more than
+ * half of the current one's sets or names and addresses, and a list whose
+ * names, address entries, IPv4 or IPv6 addresses covered or TCP ports grow
+ * by more than t->max_growth.  Returns 0, or -1 with err set to
+ * "refused: reason" (M365_E_REFUSED; M365_E_IO when no Public Suffix List
+ * can be loaded).
+ */
+int publish_check(const struct target *t, const struct m365_endpoints *old,
+                  const struct m365_endpoints *neu, struct m365_err *err);
+
+/*
+ * What the published line says about the version replaced: "was V",
+ * "was none" or "replacing corrupt WHAT: WHY".  Returns buf.
+ */
+char *publish_was(const struct current *cur, char *buf, size_t len);
 
 /* "sets 64 (+0 -8), names 204 (+5 -20), addresses 129 (+1 -3)". */
 char *publish_summary(const struct m365_endpoints *old,
                       const struct m365_endpoints *neu, char *buf, size_t len);
 
 /*
- * Publishes s to Redis (when connected) and writes endpoints.json and
- * version into the state directory atomically (when given).  0 or -1.
+ * Computes s's sha256, signs it with t->key (when set), publishes it to
+ * Redis (when connected) and writes endpoints.json and version into the
+ * state directory atomically (when given).  0, or -1 with err set.
  */
 int publish_write(const struct target *t, struct m365_snapshot *s,
                   struct m365_err *err);
-
-/*
- * Opens the Redis connection of a command's --redis URL, with the 5 s
- * timeouts of m365ctl.  On failure prints "m365ctl CMD: reason" and returns
- * 2 for a bad URL or 4 when Redis cannot be reached; 0 on success.
- */
-int ctl_redis_open(const char *cmd, const char *url, redisContext **out);
 
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);

@@ -47,7 +47,9 @@ usage(FILE *f)
 	    f,
 	    "usage: " PROG " [--list FILE] [--local FILE] [--categories LIST]\n"
 	    "       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
-	    "       [--cache FILE] [--poll SECONDS] [--no-concurrency] [-d]\n"
+	    "       [--redis-auth-file FILE] [--verify-key FILE]\n"
+	    "       [--redis-max-bytes N] [--cache FILE] [--poll SECONDS]\n"
+	    "       [--no-concurrency] [-d]\n"
 	    "\n"
 	    "Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
 	    "\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
@@ -63,6 +65,14 @@ usage(FILE *f)
 	    "                        (redis://[[user:]pass@]host[:port][/db],\n"
 	    "                        unix:///path[?db=N])\n"
 	    "  --redis-prefix P      Redis key prefix (m365:)\n"
+	    "  --redis-auth-file FILE  Redis credentials, \"USER PASSWORD\" "
+	    "or\n"
+	    "                        \"PASSWORD\" (mode 600; never in argv)\n"
+	    "  --verify-key FILE     refuse versions not signed by this "
+	    "Ed25519\n"
+	    "                        public key (PEM)\n"
+	    "  --redis-max-bytes N   refuse versions larger than N bytes "
+	    "(64 MiB)\n"
 	    "  --cache FILE          keep the last list Redis gave here\n"
 	    "  --poll SECONDS        check the version pointer this often "
 	    "(10)\n"
@@ -79,6 +89,8 @@ static const struct m365_option_names option_names = {
     .service_areas = "--service-areas",
     .redis = "--redis",
     .cache = "--cache",
+    .auth_file = "--redis-auth-file",
+    .verify_key = "--verify-key",
 };
 
 /* The library's messages go to stderr, which Squid puts in cache.log. */
@@ -105,12 +117,16 @@ parse_options(struct helper *h, int argc, char **argv)
 	    {"redis-prefix", required_argument, NULL, 'p'},
 	    {"cache", required_argument, NULL, 'C'},
 	    {"poll", required_argument, NULL, 'P'},
+	    {"redis-auth-file", required_argument, NULL, 'A'},
+	    {"verify-key", required_argument, NULL, 'K'},
+	    {"redis-max-bytes", required_argument, NULL, 'M'},
 	    {"no-concurrency", no_argument, NULL, 'n'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0}};
 	long poll_s;
+	long long max;
 	char *end;
 	int c;
 
@@ -128,12 +144,26 @@ parse_options(struct helper *h, int argc, char **argv)
 		case 'C': h->cfg.cache = optarg; break;
 		case 'P':
 			poll_s = strtol(optarg, &end, 10);
-			if (*end || poll_s < 1 || poll_s > 30) {
+			if (*end || optarg[0] < '0' || optarg[0] > '9' ||
+			    poll_s < 1 || poll_s > 30) {
 				fprintf(stderr, PROG
 				        ": --poll: expected 1 to 30 seconds\n");
 				exit(2);
 			}
 			h->cfg.poll_ms = (int)poll_s * 1000;
+			break;
+		case 'A': h->cfg.auth_file = optarg; break;
+		case 'K': h->cfg.verify_key = optarg; break;
+		case 'M':
+			max = strtoll(optarg, &end, 10);
+			if (*end || optarg[0] < '0' || optarg[0] > '9' ||
+			    max < 4096 || max > (1ll << 30)) {
+				fprintf(stderr,
+				        PROG ": --redis-max-bytes: "
+				             "expected 4096 to 1073741824\n");
+				exit(2);
+			}
+			h->cfg.max_bytes = (size_t)max;
 			break;
 		case 'n': h->concurrency = false; break;
 		case 'd': h->debug = true; break;

@@ -41,7 +41,8 @@ is_blank(char c)
 
 /*
  * Decodes the token at line[*i..len) into *out (advancing it) and returns
- * its start in out, NUL-terminated; sets *nul when it held a NUL byte.
+ * its start in out, NUL-terminated; sets *nul to 1 when it held a NUL byte,
+ * to 2 when its opening quote has no closing one.
  */
 static const char *
 next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
@@ -63,6 +64,7 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 		char c = line[*i];
 		if (quoted ? c == '"' : is_blank(c)) {
 			(*i) += quoted;
+			quoted = 0;
 			break;
 		}
 		if (c == '\\' && *i + 1 < len) {
@@ -76,6 +78,8 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 		*o++ = c;
 		(*i)++;
 	}
+	if (quoted)
+		*nul = 2;
 	*raw_len = (size_t)(line + *i - *raw);
 	*o++ = '\0';
 	*out = o;
@@ -88,6 +92,9 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 {
 	static const char *const bad[] = {"invalid destination", "invalid port",
 	                                  "invalid SNI"};
+	static const char *const unclosed[] = {
+	    "unterminated quote in destination", "unterminated quote in port",
+	    "unterminated quote in SNI"};
 	const char **field[3] = {&req->dst, &req->port, &req->sni};
 	const char *raw;
 	size_t i = 0, raw_len, f;
@@ -113,7 +120,7 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 		if (*field[f] == NULL)
 			break;
 		if (nul && req->bad == NULL)
-			req->bad = bad[f];
+			req->bad = nul == 2 ? unclosed[f] : bad[f];
 	}
 }
 

@@ -24,6 +24,7 @@
 struct bypass_config {
 	char *list, *local, *categories, *service_areas;
 	char *redis, *prefix, *cache;
+	char *auth_file, *verify_key, *max_bytes;
 	char next_services[ICAP_HEADER_MAX]; /* canonical list, or "" */
 	bool has_next_services;
 	char error[M365_ERR_MAX]; /* the first bad directive, or "" */

@@ -28,6 +28,8 @@ static const struct m365_option_names names = {
     .service_areas = DIRECTIVE("ServiceAreas"),
     .redis = DIRECTIVE("Redis"),
     .cache = DIRECTIVE("Cache"),
+    .auth_file = DIRECTIVE("RedisAuthFile"),
+    .verify_key = DIRECTIVE("VerifyKey"),
 };
 
 /* Keeps the first mistake in the directives for bypass_configure(). */
@@ -91,6 +93,12 @@ struct ci_conf_entry bypass_conf_table[] = {
      "Redis key prefix (default: m365:)"},
     {"Cache", &bypass_ctx.cfg.cache, set_value,
      "keep the last list Redis gave in this file"},
+    {"RedisAuthFile", &bypass_ctx.cfg.auth_file, set_value,
+     "Redis credentials file: USER PASSWORD or PASSWORD (mode 600)"},
+    {"VerifyKey", &bypass_ctx.cfg.verify_key, set_value,
+     "refuse versions not signed by this Ed25519 public key (PEM)"},
+    {"RedisMaxBytes", &bypass_ctx.cfg.max_bytes, set_value,
+     "refuse versions larger than this many bytes (default 64 MiB)"},
     {"NextServices", &bypass_ctx.cfg, set_services,
      "ICAP services to continue with when a request is not a bypass"},
     {NULL, NULL, NULL, NULL}};
@@ -109,6 +117,21 @@ prefix_ok(const char *p)
 	return true;
 }
 
+/* A byte count 4096..1 GiB, all digits; 0 when invalid. */
+static size_t
+max_bytes(const char *s)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 10)
+			return 0;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	return i > 0 && v >= 4096 && v <= (1ull << 30) ? (size_t)v : 0;
+}
+
 int
 bypass_configure(struct bypass *b, struct m365_err *err)
 {
@@ -122,6 +145,8 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 	    .redis = c->redis,
 	    .prefix = c->prefix,
 	    .cache = c->cache,
+	    .auth_file = c->auth_file,
+	    .verify_key = c->verify_key,
 	    .log = bypass_log,
 	    .event = bypass_stats_event,
 	    .ctx = b,
@@ -136,6 +161,10 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 		    "%s: expected 1 to 100 printable characters "
 		    "without spaces",
 		    DIRECTIVE("RedisPrefix"));
+	if (c->max_bytes && (lc.max_bytes = max_bytes(c->max_bytes)) == 0)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: expected 4096 to 1073741824 bytes",
+		                    DIRECTIVE("RedisMaxBytes"));
 	/* every value is checked, even where a cache would be used first */
 	if ((l = m365_list_load(&lc.opt, err)) == NULL)
 		return -1;
@@ -164,5 +193,8 @@ bypass_release(struct bypass *b)
 	free(c->redis);
 	free(c->prefix);
 	free(c->cache);
+	free(c->auth_file);
+	free(c->verify_key);
+	free(c->max_bytes);
 	memset(c, 0, sizeof(*c));
 }

@@ -109,7 +109,9 @@ m365_port_parse(const char *s)
 	size_t i, n = 0;
 	int v = 0;
 
-	if (s == NULL)
+	/* unknown: absent, or "-" as received ("%2d" decodes to "-" but is
+	 * not how Squid says "none": an error, as "" is) */
+	if (s == NULL || strcmp(s, "-") == 0)
 		return -1;
 	/* percent-decode (Squid escapes rfc1738-style): "%34%34%33" is 443 */
 	for (i = 0; s[i]; i++) {
@@ -124,8 +126,8 @@ m365_port_parse(const char *s)
 		buf[n++] = (char)c;
 	}
 	buf[n] = '\0';
-	if (n == 0 || (n == 1 && buf[0] == '-'))
-		return -1;
+	if (n == 0)
+		return 0;
 	for (i = 0; i < n; i++) {
 		if (buf[i] < '0' || buf[i] > '9' || i >= 5)
 			return 0;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "fileio.h"
 #include "m365_endpoints.h"
@@ -37,7 +36,7 @@ m365_category_from_name(const char *name)
 	int i;
 
 	for (i = 0; i < M365_CAT_OTHER; i++)
-		if (strcasecmp(name, category_names[i]) == 0)
+		if (strcmp(name, category_names[i]) == 0)
 			return i;
 	return -1;
 }

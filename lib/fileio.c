@@ -10,14 +10,18 @@
 #include "fileio.h"
 
 char *
-m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
+m365_read_file_st(const char *path, size_t max, size_t *len, struct stat *out,
+                  struct m365_err *err)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t off = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the check
+	 * below refuses it before anything is read */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) <
+	    0) {
 		m365_err_set(err, M365_E_IO, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
@@ -25,6 +29,8 @@ m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
 		m365_err_set(err, M365_E_INPUT, "%s: not a regular file", path);
 		goto fail;
 	}
+	if (out != NULL)
+		*out = st;
 	if ((size_t)st.st_size > max) {
 		m365_err_set(err, M365_E_INPUT, "%s: larger than %zu bytes",
 		             path, max);
@@ -55,6 +61,12 @@ fail:
 	free(buf);
 	close(fd);
 	return NULL;
+}
+
+char *
+m365_read_file(const char *path, size_t max, size_t *len, struct m365_err *err)
+{
+	return m365_read_file_st(path, max, len, NULL, err);
 }
 
 int

@@ -16,6 +16,9 @@
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
+/* An update message is a version name: a subscriber link that buffers
+ * more than this is flooded (a hostile PUBLISH) and is dropped. */
+#define SUB_BUFFER_MAX (64u << 10)
 
 /* Logs msg only when the state changes to st. */
 static void
@@ -32,13 +35,17 @@ set_state(struct m365_live *lv, enum live_state st, enum m365_log_level level,
 static void
 write_cache(struct m365_live *lv, const struct m365_snapshot *s)
 {
-	char vpath[4096];
+	char vpath[4096], spath[4096];
 	struct m365_err err;
 
 	if (lv->cfg.cache == NULL)
 		return;
+	/* the version file last: a cache is used only when its version
+	 * file names it, and (with a verify key) its signature matches */
 	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
 	if (m365_write_file_atomic(lv->cfg.cache, s->json, s->len, &err) < 0 ||
+	    m365_write_file_atomic(live_sig_path(lv, spath, sizeof(spath)),
+	                           s->sig, strlen(s->sig), &err) < 0 ||
 	    m365_write_file_atomic(vpath, s->version, strlen(s->version),
 	                           &err) < 0)
 		live_log(lv, M365_LOG_WARNING, "cannot write the cache: %s",
@@ -54,7 +61,8 @@ install(struct m365_live *lv, const char *v)
 	struct m365_list *l;
 	struct m365_err err;
 
-	if ((ep = m365_store_load(lv->cmd, lv->prefix, v, &s, &err)) == NULL)
+	if ((ep = m365_store_load(lv->cmd, lv->prefix, v, &lv->limits, &s,
+	                          &err)) == NULL)
 		goto bad;
 	if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		m365_snapshot_free(&s);
@@ -167,7 +175,8 @@ wait_message(struct m365_live *lv, int ms)
 		return -2;
 	if (n == 0)
 		return 0;
-	if (redisBufferRead(lv->sub) != REDIS_OK)
+	if (redisBufferRead(lv->sub) != REDIS_OK ||
+	    lv->sub->reader->len - lv->sub->reader->pos > SUB_BUFFER_MAX)
 		return -1;
 	while (redisGetReplyFromReader(lv->sub, &reply) == REDIS_OK && reply) {
 		freeReplyObject(reply);
@@ -202,7 +211,7 @@ void *
 live_follow_thread(void *arg)
 {
 	struct m365_live *lv = arg;
-	int backoff = BACKOFF_MIN_MS, rc;
+	int backoff = BACKOFF_MIN_MS, rc, orphan;
 	char where[300], msg[600];
 	struct m365_err err;
 
@@ -242,5 +251,11 @@ live_follow_thread(void *arg)
 			                        : "connection closed");
 	}
 	disconnect(lv);
+	pthread_mutex_lock(&lv->lock);
+	lv->done = 1;
+	orphan = lv->orphan;
+	pthread_mutex_unlock(&lv->lock);
+	if (orphan)
+		live_free(lv);
 	return NULL;
 }

@@ -195,13 +195,14 @@ static int
 match_regexes(const struct index *ix, const struct m365_host *h,
               index_hit_fn fn, void *ctx)
 {
+	pcre2_match_context *mc;
 	pcre2_match_data *md;
 	size_t i;
 	int rc, status = 0;
 
 	if (ix->n_re == 0)
 		return 0;
-	if ((md = matchdata_get()) == NULL)
+	if ((md = matchdata_get()) == NULL || (mc = matchctx_get()) == NULL)
 		return -1;
 	for (i = 0; i < ix->n_re; i++) {
 		const struct regex *r = &ix->re[i];
@@ -213,7 +214,7 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 		           r->suflen) != 0)
 			continue;
 		rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0, md,
-		                 NULL);
+		                 mc);
 		if (rc >= 0)
 			fn(ctx, &r->item, 1);
 		else if (rc != PCRE2_ERROR_NOMATCH)

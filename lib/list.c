@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "list_impl.h"
+#include "m365_breadth.h"
 
 static int
 cmp_rank(const void *a, const void *b, void *arg)
@@ -117,7 +118,8 @@ m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
 	atomic_init(&l->refs, 1);
 	l->ep = ep;
 	l->local = local;
-	if (m365_policy_check_areas(policy, ep, err) < 0)
+	if (m365_policy_check_areas(policy, ep, err) < 0 ||
+	    m365_breadth_check(ep, policy, err) < 0)
 		goto fail;
 	if (copy_policy(&l->policy, policy) < 0 ||
 	    (l->rank = calloc(ep->n_sets + 1, sizeof(*l->rank))) == NULL ||

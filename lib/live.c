@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
+#include "list_impl.h"
 #include "live_impl.h"
+
+#define STOP_WAIT_MS 100
 
 void
 live_log(struct m365_live *lv, enum m365_log_level level, const char *fmt, ...)
@@ -44,6 +48,44 @@ live_swap(struct m365_live *lv, struct m365_list *l, const char *version)
 	m365_list_unref(old);
 }
 
+char *
+live_sig_path(const struct m365_live *lv, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.sig", lv->cfg.cache);
+	return buf;
+}
+
+/* Reads the cache (bounded as a version from Redis) and, with a verify
+ * key, checks its signature.  Returns the endpoints or NULL with err. */
+static struct m365_endpoints *
+read_cache(struct m365_live *lv, const char *version, struct m365_err *err)
+{
+	char path[4096], sum[65], *sig = NULL, *json;
+	struct m365_endpoints *ep = NULL;
+	size_t len, n;
+
+	json = m365_read_file(lv->cfg.cache, lv->limits.max, &len, err);
+	if (json == NULL)
+		return NULL;
+	if (lv->verify != NULL) {
+		m365_sha256_hex(json, len, sum);
+		sig = m365_read_file(live_sig_path(lv, path, sizeof(path)),
+		                     M365_SIG_HEX + 1, &n, NULL);
+		if (sig != NULL)
+			sig[strcspn(sig, "\r\n")] = '\0';
+		if (m365_verify_version(lv->verify, version, sum,
+		                        sig ? sig : "", err) < 0) {
+			m365_err_prefix(err, "%s", lv->cfg.cache);
+			goto out;
+		}
+	}
+	ep = m365_endpoints_parse(json, len, lv->cfg.cache, err);
+out:
+	free(sig);
+	free(json);
+	return ep;
+}
+
 /*
  * Puts the cache file's version in use, unless it is the one in use
  * already.  Returns 1 when the cache's version is in use, 0 when the cache
@@ -67,8 +109,7 @@ use_cache(struct m365_live *lv)
 		         lv->cfg.cache);
 	} else if (strcmp(v, m365_live_version(lv, mine, sizeof(mine))) == 0) {
 		rc = 1;
-	} else if ((ep = m365_endpoints_load_file(lv->cfg.cache, &err)) ==
-	               NULL ||
+	} else if ((ep = read_cache(lv, v, &err)) == NULL ||
 	           (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_WARNING, "ignoring cache: %s", err.msg);
 	} else {
@@ -88,6 +129,20 @@ has_cache(const struct m365_live *lv)
 	return lv->cfg.cache != NULL && access(lv->cfg.cache, F_OK) == 0;
 }
 
+/* Warns once, at start, of local rules that backtrack badly. */
+static void
+warn_rules(struct m365_live *lv)
+{
+	const struct m365_local *loc = lv->list ? lv->list->local : NULL;
+	size_t i;
+
+	for (i = 0; loc && i < loc->n_rules; i++)
+		if (loc->rules[i].backtracks)
+			live_log(lv, M365_LOG_WARNING, "%s:%u: %s", loc->source,
+			         loc->rules[i].line,
+			         m365_rule_warning(&loc->rules[i]));
+}
+
 /* The starting list: the cache when valid, else the list file or bundled. */
 static void
 load_initial(struct m365_live *lv)
@@ -95,14 +150,25 @@ load_initial(struct m365_live *lv)
 	struct m365_list *l;
 	struct m365_err err;
 
-	if (has_cache(lv) && use_cache(lv))
-		return;
-	if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
-		live_log(lv, M365_LOG_ERROR,
-		         "%s; answering ERR until a list loads", err.msg);
-		return;
+	if (!(has_cache(lv) && use_cache(lv))) {
+		if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
+			live_log(lv, M365_LOG_ERROR,
+			         "%s; answering ERR until a list loads",
+			         err.msg);
+			return;
+		}
+		live_swap(lv, l, "");
 	}
-	live_swap(lv, l, "");
+	warn_rules(lv);
+}
+
+/* Puts the option's name in front of err's message; returns 1. */
+static int
+named(struct m365_err *err, const char *option)
+{
+	if (option != NULL)
+		m365_err_prefix(err, "%s", option);
+	return 1;
 }
 
 struct m365_live *
@@ -125,13 +191,22 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 	snprintf(lv->prefix, sizeof(lv->prefix), "%s",
 	         cfg->prefix ? cfg->prefix : M365_STORE_PREFIX);
 	pthread_mutex_init(&lv->lock, NULL);
-	if (cfg->redis &&
-	    m365_redis_url_parse(cfg->redis, &lv->url,
-	                         M365_OPTION_NAME(cfg->opt.names, redis, NULL),
-	                         err) < 0) {
-		m365_live_stop(lv);
+	lv->limits.max = cfg->max_bytes ? cfg->max_bytes : M365_STORE_DOC_MAX;
+	if ((cfg->redis &&
+	     m365_redis_url_parse(cfg->redis, &lv->url,
+	                          M365_OPTION_NAME(cfg->opt.names, redis, NULL),
+	                          err) < 0) ||
+	    (cfg->auth_file &&
+	     m365_redis_auth_file(cfg->auth_file, &lv->url, err) < 0 &&
+	     named(err, M365_OPTION_NAME(cfg->opt.names, auth_file, NULL))) ||
+	    (cfg->verify_key &&
+	     (lv->verify = m365_key_load_public(cfg->verify_key, err)) ==
+	         NULL &&
+	     named(err, M365_OPTION_NAME(cfg->opt.names, verify_key, NULL)))) {
+		live_free(lv);
 		return NULL;
 	}
+	lv->limits.verify = lv->verify;
 	load_initial(lv);
 	return lv;
 }
@@ -189,6 +264,34 @@ m365_live_version(struct m365_live *lv, char *buf, size_t len)
 }
 
 void
+live_free(struct m365_live *lv)
+{
+	if (lv->wake[0] >= 0)
+		close(lv->wake[0]);
+	if (lv->wake[1] >= 0)
+		close(lv->wake[1]);
+	m365_list_unref(lv->list);
+	m365_key_free(lv->verify);
+	pthread_mutex_destroy(&lv->lock);
+	free(lv);
+}
+
+/* Waits for the thread up to STOP_WAIT_MS; 1 when it has ended. */
+static int
+join_briefly(struct m365_live *lv)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += STOP_WAIT_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(lv->thread, NULL, &until) == 0;
+}
+
+void
 m365_live_stop(struct m365_live *lv)
 {
 	if (lv == NULL)
@@ -196,13 +299,17 @@ m365_live_stop(struct m365_live *lv)
 	if (lv->running) {
 		ssize_t n = write(lv->wake[1], "x", 1);
 		(void)n;
-		pthread_join(lv->thread, NULL);
+		if (!join_briefly(lv)) {
+			/* stuck in a Redis call: it frees lv when it ends */
+			pthread_mutex_lock(&lv->lock);
+			lv->orphan = !lv->done;
+			pthread_mutex_unlock(&lv->lock);
+			if (lv->orphan) {
+				pthread_detach(lv->thread);
+				return;
+			}
+			pthread_join(lv->thread, NULL);
+		}
 	}
-	if (lv->wake[0] >= 0)
-		close(lv->wake[0]);
-	if (lv->wake[1] >= 0)
-		close(lv->wake[1]);
-	m365_list_unref(lv->list);
-	pthread_mutex_destroy(&lv->lock);
-	free(lv);
+	live_free(lv);
 }

@@ -9,6 +9,7 @@
 
 #include "m365_live.h"
 #include "m365_redis.h"
+#include "m365_sign.h"
 #include "m365_store.h"
 
 /* The follower's view of Redis, logged once per change. */
@@ -17,6 +18,8 @@ enum live_state { ST_START, ST_UP, ST_DOWN, ST_EMPTY, ST_BAD };
 struct m365_live {
 	struct m365_live_config cfg;
 	struct m365_redis_url url;
+	struct m365_key *verify;         /* or NULL */
+	struct m365_store_limits limits; /* what a version must pass */
 	char prefix[128];
 	pthread_mutex_t lock; /* guards list and version */
 	struct m365_list *list;
@@ -25,6 +28,9 @@ struct m365_live {
 	char rejected[M365_VERSION_MAX + 1]; /* last version that failed */
 	pthread_t thread;
 	int running;
+	/* stop and the thread's end: a thread that outlives stop's wait
+	 * frees lv itself (guarded by lock) */
+	int done, orphan;
 	int wake[2]; /* stop pipe */
 	enum live_state state;
 	redisContext *cmd, *sub;
@@ -43,5 +49,11 @@ void live_swap(struct m365_live *lv, struct m365_list *l, const char *version);
 
 /* The follower thread's body (arg is the live list). */
 void *live_follow_thread(void *arg);
+
+/* Frees lv and all it holds (the thread is gone). */
+void live_free(struct m365_live *lv);
+
+/* The cache's signature file name: CACHE ".sig", into buf. */
+char *live_sig_path(const struct m365_live *lv, char *buf, size_t len);
 
 #endif

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "m365_breadth.h"
 #include "m365_host.h"
 #include "m365_local.h"
+#include "matchdata.h"
 #include "pattern.h"
 
 #define LOCAL_FILE_MAX (16u << 20)
@@ -38,6 +40,36 @@ next_token(char **p)
 	return tok;
 }
 
+/*
+ * True when a regex hits the backtracking limits on a test name: names
+ * such as 250 'a's then '!' make nested quantifiers ("(a+)+") explode.
+ * Such a pattern fails closed on them, but the admin should know.
+ */
+static bool
+backtracks(pcre2_code *re)
+{
+	static const char *const units[] = {"a", "a.", "0", "a-", "ab"};
+	pcre2_match_context *mc = matchctx_get();
+	pcre2_match_data *md = matchdata_get();
+	char name[M365_HOST_MAX + 1];
+	size_t i, n;
+
+	if (mc == NULL || md == NULL)
+		return false;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t u = strlen(units[i]);
+		int rc;
+		for (n = 0; n + u < M365_HOST_MAX; n += u)
+			memcpy(name + n, units[i], u);
+		name[n++] = '!';
+		rc = pcre2_match(re, (PCRE2_SPTR)name, n, 0, 0, md, mc);
+		if (rc == PCRE2_ERROR_MATCHLIMIT ||
+		    rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+			return true;
+	}
+	return false;
+}
+
 static int
 compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
 {
@@ -56,6 +88,7 @@ compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
 		                    "bad regular expression at offset %zu: %s",
 		                    (size_t)off, (char *)msg);
 	}
+	r->backtracks = backtracks(r->re);
 	return 0;
 }
 
@@ -182,6 +215,8 @@ m365_local_parse(const char *buf, size_t len, const char *source,
 		}
 		l->rules[l->n_rules++] = r;
 	}
+	if (m365_breadth_check_local(l, err) < 0)
+		goto fail;
 	return l;
 fail:
 	m365_local_free(l);
@@ -200,6 +235,16 @@ m365_local_load_file(const char *path, struct m365_err *err)
 	l = m365_local_parse(buf, len, path, err);
 	free(buf);
 	return l;
+}
+
+const char *
+m365_rule_warning(const struct m365_rule *r)
+{
+	if (!r->backtracks)
+		return NULL;
+	return "the regular expression backtracks badly (it hits the match "
+	       "limit on some names, which then never match: no bypass); "
+	       "avoid nested quantifiers such as (a+)+";
 }
 
 void

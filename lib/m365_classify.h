@@ -79,8 +79,10 @@ size_t m365_verdict_notes(const struct m365_verdict *v, const char *message,
                           struct m365_note notes[M365_NOTES_MAX]);
 
 /*
- * Parses a port as the front ends receive it: returns -1 for none (NULL, ""
- * or "-"), 0 for anything but a decimal 1..65535, else the port.
+ * Parses a port as the front ends receive it: returns -1 for none (NULL, or
+ * exactly "-" as received), 0 for anything else that does not
+ * percent-decode to a decimal 1..65535 ("", "%2d", "+443", "0443x"), else
+ * the port.
  */
 int m365_port_parse(const char *s);
 

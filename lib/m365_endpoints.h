@@ -86,7 +86,8 @@ void m365_endpoints_free(struct m365_endpoints *ep);
 const char *m365_category_name(enum m365_category c);
 
 /*
- * Maps a name to its category, case-insensitively.  Returns -1 for a name
+ * Maps a name to its category, exactly as Microsoft spells it ("Allow",
+ * not "allow").  Returns -1 for a name
  * that is not one of the three Microsoft defines.
  */
 int m365_category_from_name(const char *name);

@@ -22,9 +22,10 @@ struct m365_list;
 /*
  * Builds a list from its parts and takes ownership of ep and local (local
  * may be NULL) whether it succeeds or not; the policy is copied.  Fails when
- * the policy names a service area ep does not have, when it selects no set
- * and the local list has no bypass rule (messages name the policy's
- * options), or when a pattern cannot be compiled.  Returns the list with one
+ * the policy names a service area ep does not have, when a set it selects
+ * is broader than m365_breadth.h allows, when it selects no set and the
+ * local list has no bypass rule (messages name the policy's options), or
+ * when a pattern cannot be compiled.  Returns the list with one
  * reference, or NULL with err set.
  */
 struct m365_list *m365_list_build(struct m365_endpoints *ep,

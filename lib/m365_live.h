@@ -37,6 +37,10 @@ struct m365_live_config {
 	const char *redis;        /* Redis URL, or NULL */
 	const char *prefix;       /* key prefix, NULL for "m365:" */
 	const char *cache;        /* cache file, or NULL */
+	const char *auth_file;    /* Redis credentials file, or NULL */
+	const char *verify_key;   /* Ed25519 public key (PEM) every version
+	                             must be signed by, or NULL */
+	size_t max_bytes;         /* largest version read, 0 for 64 MiB */
 	int poll_ms;              /* pointer poll period, 0 for 10 s; <= 30 s */
 	int timeout_ms;           /* Redis timeouts, 0 for 2 s */
 	m365_log_fn log;          /* where messages go, or NULL for nowhere */
@@ -49,9 +53,11 @@ struct m365_live;
 /*
  * Loads the starting list; starts no thread.  Fails (NULL, err set,
  * M365_E_INPUT) only for a bad configuration, such as an unparsable Redis
- * URL; a list that does not load is logged and leaves the live list empty
- * (readers then answer ERR).  The configuration's strings must outlive
- * the returned object.
+ * URL, an unreadable or exposed credentials file or a verify key that does
+ * not load; a list that does not load is logged and leaves the live list
+ * empty (readers then answer ERR).  With a verify key, the cache file is
+ * used only when its signature (FILE.sig, written beside it) verifies.  The
+ * configuration's strings must outlive the returned object.
  */
 struct m365_live *m365_live_new(const struct m365_live_config *cfg,
                                 struct m365_err *err);
@@ -80,7 +86,14 @@ struct m365_list *m365_live_acquire(struct m365_live *lv);
 /* The version in use ("" before Redis gave one), copied into buf. */
 char *m365_live_version(struct m365_live *lv, char *buf, size_t len);
 
-/* Stops the thread (if any) and frees everything; NULL is a no-op. */
+/*
+ * Stops the thread (if any) and frees everything; NULL is a no-op.  Waits
+ * at most about 100 ms: a thread stuck in a Redis call (a connect or a
+ * command to an unresponsive server, bounded by the timeouts) is left to
+ * finish on its own with what it uses, so a front end whose input ended
+ * exits at once.  Call it only when the process is about to exit or no
+ * longer needs lv's memory back.
+ */
 void m365_live_stop(struct m365_live *lv);
 
 #endif

@@ -7,11 +7,14 @@
  *     never   teams.microsoft.com     # never a bypass
  *
  * One rule a line; '#' starts a comment; blank lines are ignored.  Any bad
- * line refuses the whole file, so the list in use stays in use.
+ * line refuses the whole file, so the list in use stays in use.  A bypass
+ * rule broader than m365_breadth.h allows ("*.com", "0.0.0.0/0", "re:.*")
+ * is a bad line.
  */
 #ifndef M365_LOCAL_H
 #define M365_LOCAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -31,6 +34,9 @@ struct m365_rule {
 	char *glob;            /* GLOB: lowercase pattern */
 	struct m365_cidr cidr; /* CIDR */
 	pcre2_code *re;        /* REGEX: compiled (not yet JIT-compiled) */
+	bool backtracks;       /* REGEX: hits the backtracking limits on some
+	                          names (which then never match); worth a
+	                          warning at load */
 };
 
 struct m365_local {
@@ -40,8 +46,9 @@ struct m365_local {
 };
 
 /*
- * Parses a local list held in buf[0..len).  Returns a new list owned by the
- * caller, or NULL with err set to "SOURCE:LINE: reason".  An empty file (or
+ * Parses a local list held in buf[0..len) and checks its breadth
+ * (m365_breadth_check_local()).  Returns a new list owned by the caller,
+ * or NULL with err set to "SOURCE:LINE: reason".  An empty file (or
  * one of comments only) is a valid list with no rules.
  */
 struct m365_local *m365_local_parse(const char *buf, size_t len,
@@ -49,6 +56,14 @@ struct m365_local *m365_local_parse(const char *buf, size_t len,
 
 /* Reads and parses the file at path (at most 16 MiB); see _parse(). */
 struct m365_local *m365_local_load_file(const char *path, struct m365_err *err);
+
+/*
+ * What to tell the admin about a rule, or NULL when nothing: for a regex
+ * that backtracks badly, "the regular expression backtracks badly (it hits
+ * the match limit on some names, which then never match: no bypass); ...".
+ * Static text; the caller adds the file and line.
+ */
+const char *m365_rule_warning(const struct m365_rule *r);
 
 /* Frees the list; NULL is a no-op. */
 void m365_local_free(struct m365_local *l);

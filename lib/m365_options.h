@@ -19,6 +19,8 @@ struct m365_option_names {
 	const char *service_areas; /* "--service-areas", ... */
 	const char *redis;         /* "--redis", "m365_bypass.Redis" */
 	const char *cache;         /* "--cache", "m365_bypass.Cache" */
+	const char *auth_file;     /* "--redis-auth-file", ... */
+	const char *verify_key;    /* "--verify-key", "m365_bypass.VerifyKey" */
 };
 
 /* What the options say to load (contract.md, options table). */

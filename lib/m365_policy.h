@@ -27,7 +27,7 @@ struct m365_policy {
 
 /*
  * Fills p from the option values; NULL means the default.  categories is a
- * comma list of Optimize, Allow, Default (case-insensitive); service_areas a
+ * comma list of Optimize, Allow, Default (exactly so spelled); service_areas a
  * comma list of names ("all" or NULL for every area).  Returns 0, or -1 with
  * err set to "OPTION: reason" (M365_E_INPUT), OPTION being the front end's
  * name for the option in names (NULL: "categories", "service areas"); p
@@ -48,7 +48,8 @@ int m365_policy_check_areas(const struct m365_policy *p,
                             const struct m365_endpoints *ep,
                             struct m365_err *err);
 
-/* True when the policy selects the set (service areas match any case). */
+/* True when the policy selects the set (names compare exactly, case included).
+ */
 bool m365_policy_selects(const struct m365_policy *p, const struct m365_set *s);
 
 /*

@@ -21,13 +21,24 @@ struct m365_redis_url {
 };
 
 /*
- * Parses url into out.  Returns 0, or -1 with err set to "NAME: reason"
- * (M365_E_INPUT; the password is never echoed), NAME being the front end's
- * name for the option ("--redis", "m365_bypass.Redis"), or "Redis URL"
- * when name is NULL.
+ * Parses url into out.  The user and password are percent-decoded
+ * ("p%40ss" is "p@ss"; a decoded NUL is refused).  Returns 0, or -1 with
+ * err set to "NAME: reason" (M365_E_INPUT; the password is never echoed),
+ * NAME being the front end's name for the option ("--redis",
+ * "m365_bypass.Redis"), or "Redis URL" when name is NULL.
  */
 int m365_redis_url_parse(const char *url, struct m365_redis_url *out,
                          const char *name, struct m365_err *err);
+
+/*
+ * Reads Redis credentials from a file into u, replacing any the URL gave:
+ * one line "USER PASSWORD" (an ACL user) or "PASSWORD" (the default user),
+ * '#' comments and blank lines ignored.  The file must be a regular file
+ * that group and others cannot read.  Returns 0, or -1 with err set to
+ * "PATH: reason" (M365_E_INPUT; the password is never echoed).
+ */
+int m365_redis_auth_file(const char *path, struct m365_redis_url *u,
+                         struct m365_err *err);
 
 /*
  * Connects, authenticates and selects the database, with timeout_ms for the

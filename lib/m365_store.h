@@ -3,7 +3,7 @@
  *
  *   PREFIX "current"         string: the version in use
  *   PREFIX "v:" VERSION      hash: json, sha256, version, published_at,
- *                            published_by, source
+ *                            published_by, source, and sig when signed
  *   PREFIX "versions"        list: newest first, at most `keep`
  *   PREFIX "lock"            string: the updater's lock (SET NX PX)
  *   PREFIX "updates"         pub/sub channel: VERSION on every switch
@@ -20,10 +20,14 @@
 
 #include "m365_endpoints.h"
 #include "m365_err.h"
+#include "m365_sign.h"
 
 #define M365_STORE_PREFIX "m365:"
 #define M365_STORE_KEEP 5
 #define M365_VERSION_MAX 64
+/* The largest document read from Redis unless the reader says otherwise
+ * (the same bound as a list file or a download). */
+#define M365_STORE_DOC_MAX (64u << 20)
 
 struct m365_snapshot {
 	char version[M365_VERSION_MAX + 1];
@@ -33,6 +37,7 @@ struct m365_snapshot {
 	long long published_at; /* unix time */
 	char published_by[128];
 	char source[256];
+	char sig[129]; /* hex Ed25519 signature (m365_sign.h), or "" */
 };
 
 /* Writes the hex SHA-256 of data[0..len) into out[65]. */
@@ -52,12 +57,23 @@ int m365_version_valid(const char *v);
 int m365_store_current(redisContext *c, const char *prefix, char *out,
                        struct m365_err *err);
 
+/* What a reader accepts from Redis; a NULL limits pointer means defaults. */
+struct m365_store_limits {
+	size_t max;                    /* largest document; 0: the default */
+	const struct m365_key *verify; /* required signer, or NULL for none */
+};
+
 /*
- * Fetches one version and verifies its checksum.  Returns 0 and fills out
- * (free with m365_snapshot_free()), or -1 with err set (missing, corrupt,
- * checksum mismatch).
+ * Fetches one version, reading no document larger than lim->max (its size
+ * is asked first, with HSTRLEN), and verifies its checksum and, when
+ * lim->verify is set, its signature.  Returns 0 and fills out (free with
+ * m365_snapshot_free()), or -1 with err set: M365_E_INPUT for a missing,
+ * corrupt or mistyped version or a checksum mismatch, M365_E_REFUSED for a
+ * document over the limit or a missing or bad signature, M365_E_REDIS when
+ * the link fails.
  */
 int m365_store_get(redisContext *c, const char *prefix, const char *version,
+                   const struct m365_store_limits *lim,
                    struct m365_snapshot *out, struct m365_err *err);
 
 /*
@@ -68,12 +84,16 @@ int m365_store_get(redisContext *c, const char *prefix, const char *version,
  */
 struct m365_endpoints *m365_store_load(redisContext *c, const char *prefix,
                                        const char *version,
+                                       const struct m365_store_limits *lim,
                                        struct m365_snapshot *s,
                                        struct m365_err *err);
 
 /*
- * Publishes s (its sha256 is computed here) as the current version, keeps
- * the `keep` newest versions and announces the switch.  0, or -1 with err.
+ * Publishes s (its sha256 is computed here; s->sig, when not "", is stored
+ * as the version's signature and must have been made over that sha256) as
+ * the current version, keeps the `keep` newest versions and announces the
+ * switch.  Whatever the keys hold before (a corrupt pointer, a version list
+ * or version hash of the wrong type) is replaced.  0, or -1 with err.
  */
 int m365_store_publish(redisContext *c, const char *prefix,
                        struct m365_snapshot *s, int keep, struct m365_err *err);

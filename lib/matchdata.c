@@ -38,6 +38,25 @@ matchdata_get(void)
 	return md;
 }
 
+static pcre2_match_context *mctx;
+static pthread_once_t mctx_once = PTHREAD_ONCE_INIT;
+
+static void
+make_mctx(void)
+{
+	if ((mctx = pcre2_match_context_create(NULL)) == NULL)
+		return;
+	pcre2_set_match_limit(mctx, MATCH_LIMIT);
+	pcre2_set_depth_limit(mctx, MATCH_DEPTH_LIMIT);
+}
+
+pcre2_match_context *
+matchctx_get(void)
+{
+	pthread_once(&mctx_once, make_mctx);
+	return mctx;
+}
+
 /*
  * At exit, or when a front end that loaded the library as a module unloads
  * it: free the calling thread's block and delete the key, so that no thread
@@ -52,4 +71,6 @@ drop_key(void)
 	pthread_setspecific(key, NULL);
 	pthread_key_delete(key);
 	key_ok = 0;
+	pcre2_match_context_free(mctx);
+	mctx = NULL;
 }

@@ -19,4 +19,17 @@
  */
 pcre2_match_data *matchdata_get(void);
 
+/* Backtracking bounds of every match: a pathological pattern fails
+ * closed (no match) within microseconds instead of running for ms. */
+#define MATCH_LIMIT 50000
+#define MATCH_DEPTH_LIMIT 500
+
+/*
+ * The match context every pcre2_match() call passes: MATCH_LIMIT and
+ * MATCH_DEPTH_LIMIT.  Created once, read-only afterwards, shared by every
+ * thread.  NULL when out of memory: callers then treat the match as failed
+ * (closed).
+ */
+pcre2_match_context *matchctx_get(void);
+
 #endif

@@ -96,7 +96,10 @@ cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err)
 	plen = max;
 	if (slash != NULL) {
 		const char *p = slash + 1;
-		if (*p < '0' || *p > '9' || strlen(p) > 3)
+		/* decimal without leading zeros: "/008" and "/0024" are both
+		 * refused (inet_net_pton and humans disagree on them) */
+		if (*p < '0' || *p > '9' || strlen(p) > 3 ||
+		    (*p == '0' && p[1] != '\0'))
 			return m365_err_set(
 			    err, M365_E_INPUT,
 			    "invalid prefix length in \"%.64s\"", text);

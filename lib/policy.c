@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "m365_policy.h"
 #include "m365_text.h"
@@ -64,7 +63,7 @@ m365_policy_init(struct m365_policy *p, const char *categories,
 	if (m365_split_commas(categories, cat.opt, POLICY_ITEMS_MAX,
 	                      add_category, &cat, err) < 0)
 		goto fail;
-	if (service_areas == NULL || strcasecmp(service_areas, "all") == 0)
+	if (service_areas == NULL || strcmp(service_areas, "all") == 0)
 		return 0;
 	if ((p->areas = calloc(POLICY_ITEMS_MAX, sizeof(char *))) == NULL) {
 		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", area.opt);
@@ -106,8 +105,7 @@ m365_policy_check_areas(const struct m365_policy *p,
 
 	for (i = 0; p->areas != NULL && i < p->n_areas; i++) {
 		for (j = 0; j < ep->n_sets; j++)
-			if (strcasecmp(p->areas[i], ep->sets[j].service_area) ==
-			    0)
+			if (strcmp(p->areas[i], ep->sets[j].service_area) == 0)
 				break;
 		if (j < ep->n_sets)
 			continue;
@@ -132,7 +130,7 @@ m365_policy_selects(const struct m365_policy *p, const struct m365_set *s)
 	if (p->areas == NULL)
 		return true;
 	for (i = 0; i < p->n_areas; i++)
-		if (strcasecmp(p->areas[i], s->service_area) == 0)
+		if (strcmp(p->areas[i], s->service_area) == 0)
 			return true;
 	return false;
 }

@@ -4,7 +4,11 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "fileio.h"
+#include "hex.h"
 #include "m365_redis.h"
+
+#define AUTH_FILE_MAX 4096
 
 /* Reads a decimal in [lo, hi] from s[0..n); -1 on error. */
 static long
@@ -30,6 +34,28 @@ copy(char *dst, size_t cap, const char *s, size_t n)
 		return -1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
+	return 0;
+}
+
+/* Copies s[0..n) into dst percent-decoded; -1 when it does not fit or
+ * decodes to a NUL. */
+static int
+copy_decoded(char *dst, size_t cap, const char *s, size_t n)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i], hi, lo;
+		if (c == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+		    (lo = hex_value(s[i + 2])) >= 0) {
+			c = hi * 16 + lo;
+			i += 2;
+		}
+		if (c == 0 || o + 1 >= cap)
+			return -1;
+		dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
 	return 0;
 }
 
@@ -71,12 +97,13 @@ parse_tcp(const char *rest, struct m365_redis_url *out, const char *name,
 			    "%s: expected [user]:password@ before "
 			    "the host",
 			    name);
-		if (copy(out->user, sizeof(out->user), rest,
-		         (size_t)(c - rest)) < 0 ||
-		    copy(out->password, sizeof(out->password), c + 1,
-		         (size_t)(at - c - 1)) < 0)
+		if (copy_decoded(out->user, sizeof(out->user), rest,
+		                 (size_t)(c - rest)) < 0 ||
+		    copy_decoded(out->password, sizeof(out->password), c + 1,
+		                 (size_t)(at - c - 1)) < 0)
 			return m365_err_set(err, M365_E_INPUT,
-			                    "%s: user or password too long",
+			                    "%s: user or password too long or "
+			                    "badly encoded",
 			                    name);
 	}
 	colon = memchr(hp, ':', hlen);
@@ -125,6 +152,71 @@ m365_redis_url_parse(const char *url, struct m365_redis_url *out,
 	return m365_err_set(
 	    err, M365_E_INPUT,
 	    "%s: expected redis://host[:port][/db] or unix:///path", name);
+}
+
+/* Splits the credentials line of an auth file into u; -1 if malformed. */
+static int
+auth_line(char *line, struct m365_redis_url *u)
+{
+	char *a, *b, *c, *save = NULL;
+
+	a = strtok_r(line, " \t\r", &save);
+	b = strtok_r(NULL, " \t\r", &save);
+	c = strtok_r(NULL, " \t\r", &save);
+	if (a == NULL || c != NULL)
+		return -1;
+	u->user[0] = u->password[0] = '\0';
+	if (b == NULL)
+		return copy(u->password, sizeof(u->password), a, strlen(a));
+	if (copy(u->user, sizeof(u->user), a, strlen(a)) < 0)
+		return -1;
+	return copy(u->password, sizeof(u->password), b, strlen(b));
+}
+
+int
+m365_redis_auth_file(const char *path, struct m365_redis_url *u,
+                     struct m365_err *err)
+{
+	char *buf, *line, *save = NULL;
+	struct m365_redis_url creds;
+	struct stat st;
+	size_t len;
+	int found = 0, rc = 0;
+
+	if ((buf = m365_read_file_st(path, AUTH_FILE_MAX, &len, &st, err)) ==
+	    NULL)
+		return -1;
+	if ((st.st_mode & 077) != 0) {
+		free(buf);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: readable by group or others; a "
+		                    "password file must be mode 600 or 400",
+		                    path);
+	}
+	if (memchr(buf, '\0', len) != NULL)
+		rc = -1;
+	for (line = strtok_r(buf, "\n", &save); rc == 0 && line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		line += strspn(line, " \t\r");
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (found++ || auth_line(line, &creds) < 0)
+			rc = -1;
+	}
+	memset(buf, 0, len);
+	free(buf);
+	if (rc == 0 && found) {
+		memcpy(u->user, creds.user, sizeof(u->user));
+		memcpy(u->password, creds.password, sizeof(u->password));
+	}
+	memset(&creds, 0, sizeof(creds));
+	if (rc < 0 || !found)
+		return m365_err_set(
+		    err, M365_E_INPUT,
+		    "%s: expected one line \"USER PASSWORD\" or "
+		    "\"PASSWORD\"",
+		    path);
+	return 0;
 }
 
 char *

@@ -4,18 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "m365_store.h"
 #include "m365_text.h"
+#include "store_impl.h"
 
 #define KEY_MAX 512
+#define STORE_FMT "json sha256 sig published_at published_by source"
 
 /* Stores a version, moves the pointer, trims, publishes: all or nothing.
+ * Whatever the keys held (a version of the same name, a key of the wrong
+ * type) is replaced, so that a publish can always repair a broken store.
  * KEYS: current, versions, the version's hash.  ARGV: version, json,
- * sha256, published_at, published_by, source, keep, prefix, channel. */
+ * sha256, published_at, published_by, source, keep, prefix, channel,
+ * signature ("" for none). */
 static const char publish_lua[] =
+    "redis.call('DEL', KEYS[3])\n"
+    "local t = redis.call('TYPE', KEYS[2]).ok\n"
+    "if t ~= 'list' and t ~= 'none' then redis.call('DEL', KEYS[2]) end\n"
     "redis.call('HSET', KEYS[3], 'json', ARGV[2], 'sha256', ARGV[3],"
     " 'version', ARGV[1], 'published_at', ARGV[4], 'published_by', ARGV[5],"
     " 'source', ARGV[6])\n"
+    "if ARGV[10] ~= '' then redis.call('HSET', KEYS[3], 'sig', ARGV[10]) "
+    "end\n"
     "redis.call('SET', KEYS[1], ARGV[1])\n"
     "redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
     "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
@@ -94,6 +103,16 @@ m365_store_current(redisContext *c, const char *prefix, char *out,
 	redisReply *r;
 
 	key(k, prefix, "current", NULL);
+	/* never read a pointer larger than a version name */
+	r = redisCommand(c, "STRLEN %s", k);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		return redis_fail(c, r, "STRLEN current", err);
+	if (r->integer > M365_VERSION_MAX) {
+		freeReplyObject(r);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s holds no valid version", k);
+	}
+	freeReplyObject(r);
 	r = redisCommand(c, "GET %s", k);
 	if (r == NULL ||
 	    (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING))
@@ -113,83 +132,177 @@ m365_store_current(redisContext *c, const char *prefix, char *out,
 	return 1;
 }
 
-/* Copies the field named f of an HGETALL reply into dst (cap bytes). */
+/* A string element of an HMGET reply, or NULL for nil; -1 in *bad for
+ * any other type. */
 static const redisReply *
-field(const redisReply *r, const char *f)
+elem(const redisReply *r, size_t i, int *bad)
 {
-	size_t i;
+	const redisReply *e = r->element[i];
 
-	for (i = 0; i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(r->element[i]->str, f) == 0 &&
-		    r->element[i + 1]->type == REDIS_REPLY_STRING)
-			return r->element[i + 1];
+	if (e->type == REDIS_REPLY_STRING)
+		return e;
+	if (e->type != REDIS_REPLY_NIL)
+		*bad = 1;
 	return NULL;
 }
 
+/* Copies a short field into dst (cap bytes), "" when missing. */
 static void
-copy_field(const redisReply *r, const char *f, char *dst, size_t cap)
+copy_short(const redisReply *v, char *dst, size_t cap)
 {
-	const redisReply *v = field(r, f);
+	size_t n = v ? v->len : 0;
 
-	snprintf(dst, cap, "%s", v ? v->str : "");
+	if (n >= cap)
+		n = cap - 1;
+	if (n > 0)
+		memcpy(dst, v->str, n);
+	dst[n] = '\0';
+	dst[strcspn(dst, "\r\n")] = '\0';
+}
+
+static size_t
+limit_of(const struct m365_store_limits *lim)
+{
+	return lim && lim->max ? lim->max : M365_STORE_DOC_MAX;
+}
+
+int
+store_snapshot_from_reply(const redisReply *r, const char *k,
+                          const char *version,
+                          const struct m365_store_limits *lim,
+                          struct m365_snapshot *out, struct m365_err *err)
+{
+	const redisReply *json, *sum, *sig, *at;
+	char got[65];
+	int bad = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+	    r->elements != STORE_N_FIELDS)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s: unexpected reply", k);
+	json = elem(r, 0, &bad);
+	sum = elem(r, 1, &bad);
+	sig = elem(r, 2, &bad);
+	at = elem(r, 3, &bad);
+	if (bad || json == NULL || sum == NULL)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s is missing or incomplete", k);
+	if (json->len > limit_of(lim))
+		return m365_err_set(
+		    err, M365_E_REFUSED,
+		    "redis: %s: document of %zu bytes is larger "
+		    "than %zu",
+		    k, (size_t)json->len, limit_of(lim));
+	m365_sha256_hex(json->str, json->len, got);
+	if (sum->len != 64 || memcmp(sum->str, got, 64) != 0)
+		return m365_err_set(
+		    err, M365_E_INPUT,
+		    "redis: %s: checksum mismatch (stored %.64s, computed %s)",
+		    k, sum->len <= 64 ? sum->str : "(too long)", got);
+	copy_short(sig, out->sig, sizeof(out->sig));
+	if (sig != NULL && sig->len != strlen(out->sig))
+		out->sig[0] = '?'; /* a signature that does not fit is bad */
+	if (lim && lim->verify &&
+	    m365_verify_version(lim->verify, version, got, out->sig, err) < 0)
+		return m365_err_prefix(err, "redis: %s", k);
+	if ((out->json = malloc(json->len + 1)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "redis: out of memory");
+	memcpy(out->json, json->str, json->len);
+	out->json[json->len] = '\0';
+	out->len = json->len;
+	memcpy(out->sha256, got, sizeof(got));
+	snprintf(out->version, sizeof(out->version), "%s", version);
+	if (at != NULL) {
+		char num[32];
+		copy_short(at, num, sizeof(num));
+		out->published_at = strtoll(num, NULL, 10);
+	}
+	copy_short(elem(r, 4, &bad), out->published_by,
+	           sizeof(out->published_by));
+	copy_short(elem(r, 5, &bad), out->source, sizeof(out->source));
+	if (bad) {
+		m365_snapshot_free(out);
+		return m365_err_set(err, M365_E_INPUT,
+		                    "redis: %s: a field of the wrong type", k);
+	}
+	return 0;
+}
+
+/* Asks the sizes of the hash's fields; refuses any over its bound before
+ * a byte of them is read. */
+static int
+check_sizes(redisContext *c, const char *k, const struct m365_store_limits *lim,
+            struct m365_err *err)
+{
+	static const char *const fields[] = {STORE_FIELDS};
+	redisReply *r;
+	size_t i;
+
+	for (i = 0; i < STORE_N_FIELDS; i++)
+		if (redisAppendCommand(c, "HSTRLEN %s %s", k, fields[i]) !=
+		    REDIS_OK)
+			return m365_err_set(err, M365_E_NOMEM,
+			                    "redis: out of memory");
+	for (i = 0; i < STORE_N_FIELDS; i++) {
+		long long cap = i == 0 ? (long long)limit_of(lim) : 4096;
+		if (redisGetReply(c, (void **)&r) != REDIS_OK || r == NULL ||
+		    r->type != REDIS_REPLY_INTEGER) {
+			/* the rest of the pipeline is lost with the link or
+			 * drained: an error reply does not break it */
+			int rc = redis_fail(c, r, "HSTRLEN", err);
+			while (++i < STORE_N_FIELDS && !c->err &&
+			       redisGetReply(c, (void **)&r) == REDIS_OK)
+				freeReplyObject(r);
+			return rc;
+		}
+		if (r->integer > cap) {
+			m365_err_set(err, M365_E_REFUSED,
+			             "redis: %s: field %s of %lld bytes is "
+			             "larger than %lld",
+			             k, fields[i], r->integer, cap);
+			freeReplyObject(r);
+			while (++i < STORE_N_FIELDS &&
+			       redisGetReply(c, (void **)&r) == REDIS_OK)
+				freeReplyObject(r);
+			return -1;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
 }
 
 int
 m365_store_get(redisContext *c, const char *prefix, const char *version,
-               struct m365_snapshot *out, struct m365_err *err)
+               const struct m365_store_limits *lim, struct m365_snapshot *out,
+               struct m365_err *err)
 {
-	const redisReply *json, *sum, *at;
-	char k[KEY_MAX], got[65];
+	char k[KEY_MAX];
 	redisReply *r;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	key(k, prefix, "v:", version);
-	r = redisCommand(c, "HGETALL %s", k);
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
-		return redis_fail(c, r, "HGETALL", err);
-	json = field(r, "json");
-	sum = field(r, "sha256");
-	if (json == NULL || sum == NULL) {
-		freeReplyObject(r);
-		return m365_err_set(err, M365_E_INPUT,
-		                    "redis: %s is missing or incomplete", k);
-	}
-	m365_sha256_hex(json->str, json->len, got);
-	if (sum->len != 64 || strcmp(sum->str, got) != 0) {
-		m365_err_set(
-		    err, M365_E_INPUT,
-		    "redis: %s: checksum mismatch (stored %.64s, computed %s)",
-		    k, sum->str, got);
-		freeReplyObject(r);
+	if (check_sizes(c, k, lim, err) < 0)
 		return -1;
-	}
-	if ((out->json = malloc(json->len + 1)) == NULL) {
-		freeReplyObject(r);
-		return m365_err_set(err, M365_E_NOMEM, "redis: out of memory");
-	}
-	memcpy(out->json, json->str, json->len + 1);
-	out->len = json->len;
-	memcpy(out->sha256, got, sizeof(got));
-	snprintf(out->version, sizeof(out->version), "%s", version);
-	at = field(r, "published_at");
-	out->published_at = at ? strtoll(at->str, NULL, 10) : 0;
-	copy_field(r, "published_by", out->published_by,
-	           sizeof(out->published_by));
-	copy_field(r, "source", out->source, sizeof(out->source));
+	r = redisCommand(c, "HMGET %s " STORE_FMT, k);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		return redis_fail(c, r, "HMGET", err);
+	rc = store_snapshot_from_reply(r, k, version, lim, out, err);
 	freeReplyObject(r);
-	return 0;
+	return rc;
 }
 
 struct m365_endpoints *
 m365_store_load(redisContext *c, const char *prefix, const char *version,
-                struct m365_snapshot *s, struct m365_err *err)
+                const struct m365_store_limits *lim, struct m365_snapshot *s,
+                struct m365_err *err)
 {
 	struct m365_endpoints *ep;
 	struct m365_snapshot snap;
 	char src[KEY_MAX + 64];
 
-	if (m365_store_get(c, prefix, version, &snap, err) < 0)
+	if (m365_store_get(c, prefix, version, lim, &snap, err) < 0)
 		return NULL;
 	snprintf(src, sizeof(src), "redis %s version %s", prefix, version);
 	ep = m365_endpoints_parse(snap.json, snap.len, src, err);
@@ -206,8 +319,8 @@ m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
 {
 	char kcur[KEY_MAX], kvers[KEY_MAX], kver[KEY_MAX], chan[KEY_MAX];
 	char at[32], keeps[16];
-	const char *argv[15];
-	size_t lens[15];
+	const char *argv[16];
+	size_t lens[16];
 	redisReply *r;
 	int i;
 
@@ -236,9 +349,10 @@ m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
 	argv[12] = keeps;
 	argv[13] = prefix;
 	argv[14] = chan;
-	for (i = 0; i < 15; i++)
+	argv[15] = s->sig;
+	for (i = 0; i < 16; i++)
 		lens[i] = i == 7 ? s->len : strlen(argv[i]);
-	r = redisCommandArgv(c, 15, argv, lens);
+	r = redisCommandArgv(c, 16, argv, lens);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		return redis_fail(c, r, "publish script", err);
 	freeReplyObject(r);

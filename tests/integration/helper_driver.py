@@ -37,7 +37,7 @@ Commands (QUERY is "DST [PORT [SNI]]"; answers are printed without channel):
   proxy --target PORT --port-file F --flag FLAG [--drop-on WORD] [--log L]
       A TCP proxy from 127.0.0.1 (a free port, written to F) to
       127.0.0.1:PORT.  While the file FLAG exists, the first client data
-      that contains WORD (default HGETALL) is not forwarded: FLAG is removed,
+      that contains WORD (default HMGET) is not forwarded: FLAG is removed,
       both sides of that connection are closed and "dropped" is logged.
 """
 import argparse
@@ -282,7 +282,7 @@ def main():
     p.add_argument("--target", type=int, required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--flag", required=True)
-    p.add_argument("--drop-on", default="HGETALL")
+    p.add_argument("--drop-on", default="HMGET")
     p.add_argument("--log")
     a = ap.parse_args(argv)
     a.cmd = cmd

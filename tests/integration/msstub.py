@@ -13,20 +13,28 @@ stdout and, with --port-file, written to FILE once the socket listens).
         -> the bytes of the control "endpoints" file
 
 A request without a ClientRequestId GUID is answered 400; any other path 404.
+A path under /moved/ is answered as the same path without "/moved" and is
+never redirected: the target of a same-host redirect.
 
 CONTROL.json is read again on every request:
 
     {"version": "2025120100",
      "endpoints": "tests/fixtures/worldwide-2025-12-01.json",
-     "mode": "ok" | "truncated" | "empty" | "429" | "500",
-     "version_mode": "ok" | "truncated" | "empty" | "429" | "500",
-     "retry_after": 120}
+     "mode": "ok" | "truncated" | "empty" | "429" | "500" | "redirect",
+     "version_mode": "ok" | "truncated" | "empty" | "429" | "500" |
+                     "redirect",
+     "retry_after": 120,
+     "location": "http://127.0.0.1:N/moved/endpoints/Worldwide?...",
+     "delay": 0}
 
 "mode" applies to /endpoints, "version_mode" (default "ok") to /version:
 "truncated" serves the first half of the body, "empty" serves "[]", "429"
 answers 429 Too Many Requests with Retry-After (omitted when retry_after is
-null), "500" answers 500.  A relative "endpoints" path is taken from --root
-(default: the current directory).
+null; any value, such as an HTTP-date, is sent as it is), "500" answers
+500, "redirect" answers 302 Found with Location: the control "location".
+"delay" (seconds, default 0) holds every /endpoints answer back that long.
+A relative "endpoints" path is taken from --root (default: the current
+directory).
 
 Every request appends one line "METHOD PATH" (the path with its query
 string) to REQUESTS.log before it is answered, so a test can tell whether
@@ -38,6 +46,7 @@ import os
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -84,8 +93,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send(429, b'{"error":"Too Many Requests"}', headers=hdr)
         elif mode == "500":
             self.send(500, b'{"error":"Internal Server Error"}')
+        elif mode == "redirect":
+            self.send(302, b'{"moved":true}',
+                      headers=(("Location", ctl.get("location", "")),))
         else:
             self.send(200, body)
+
+    @staticmethod
+    def mode(ctl, key, moved):
+        """The control's mode; a moved request is never redirected again."""
+        m = ctl.get(key, "ok")
+        return "ok" if moved and m == "redirect" else m
 
     def do_GET(self):
         self.record()
@@ -95,6 +113,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(500, ("bad control file: %s\n" % e).encode(), "text/plain")
             return
         url = urllib.parse.urlsplit(self.path)
+        moved = url.path.startswith("/moved/")
+        if moved:
+            url = url._replace(path=url.path[len("/moved"):])
         query = urllib.parse.parse_qs(url.query)
         parts = url.path.strip("/").split("/")
         if len(parts) != 2 or parts[0] not in ("version", "endpoints") or not parts[1]:
@@ -108,7 +129,7 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "version":
             body = json.dumps({"instance": instance,
                                "latest": ctl.get("version", "")}).encode()
-            self.apply(ctl.get("version_mode", "ok"), ctl, body)
+            self.apply(self.mode(ctl, "version_mode", moved), ctl, body)
             return
         path = ctl.get("endpoints", "")
         if not os.path.isabs(path):
@@ -119,7 +140,8 @@ class Handler(BaseHTTPRequestHandler):
         except OSError as e:
             self.send(500, ("cannot read %s: %s\n" % (path, e)).encode(), "text/plain")
             return
-        self.apply(ctl.get("mode", "ok"), ctl, body)
+        time.sleep(float(ctl.get("delay", 0)))
+        self.apply(self.mode(ctl, "mode", moved), ctl, body)
 
     do_HEAD = do_GET
 

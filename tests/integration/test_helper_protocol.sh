@@ -180,9 +180,15 @@ ask "percent-encoded input" "$(printf '%s\n' \
 	"16 teams%2Emicrosoft%2Ecom 443 teams%2emicrosoft%2ecom" \
 	"17 www%2eexample%2ecom 443 -" "17 teams.microsoft.com 443 %2d")" \
 	"$(printf '%s\n' "15 $T12" "16 $T12" "17 ERR" "17 $T12")"
-ask "percent-encoded port" "$(printf '%s\n' \
-	"17 teams.microsoft.com %34%343 -" "17 teams.microsoft.com %2d -")" \
-	"$(printf '%s\n' "17 $T12" "17 $T12")"
+ask "percent-encoded port; only a literal - is unknown" "$(printf '%s\n' \
+	"17 teams.microsoft.com %34%343 -" "17 teams.microsoft.com %2d -" \
+	'17 teams.microsoft.com "" -' "17 teams.microsoft.com - -")" \
+	"$(printf '%s\n' "17 $T12" '17 ERR message="invalid port"' \
+	'17 ERR message="invalid port"' "17 $T12")"
+ask "unterminated quote" "$(printf '%s\n' \
+	'17 "teams.microsoft.com 443 -' '17 teams.microsoft.com "443 -')" \
+	"$(printf '%s\n' '17 ERR message="unterminated quote in destination"' \
+	'17 ERR message="unterminated quote in port"')"
 ask "shell-quoted input" "$(printf '%s\n' \
 	'18 "teams.microsoft.com" 443 -' \
 	'19 "teams.microsoft.com" "443" "teams.microsoft.com" "-"' \
@@ -468,6 +474,12 @@ ask "--list with the 2021 fixture: contoso-files.sharepoint.com is set 31" \
 ask "--list 2021 --categories Default: *-files.sharepoint.com is set 39" \
 	"81 contoso-files.sharepoint.com 443 -" \
 	"81 OK m365_category=Default m365_service=SharePoint m365_set=39" \
+	--list "$FIXTURES/worldwide-2021-10-11.json" --categories Default \
+	--service-areas SharePoint
+# the 2021 list's Default set 72 has *.cloudapp.net, a public suffix:
+# refused wherever Default is selected with it
+bad_list "--list 2021 --categories Default (set 72: *.cloudapp.net)" \
+	'set 72: urls\[0\] "\*\.cloudapp\.net": the pattern covers a public suffix' \
 	--list "$FIXTURES/worldwide-2021-10-11.json" --categories Default
 ask "--categories Default: irregular globs, lowest id wins" "$(printf '%s\n' \
 	"83 autodiscover.contoso.onmicrosoft.com 443 -" \

@@ -424,7 +424,7 @@ asks "h: ha (other prefix) unaffected" ha "$QW" "$A_W25"
 
 # --- j. the link lost while a new version is being fetched -------------------------
 # hj reaches Redis through a proxy that drops the connection on the first
-# HGETALL after $T/drop appears.  Once reconnected (200 ms backoff) it must
+# HMGET after $T/drop appears.  Once reconnected (200 ms backoff) it must
 # fetch the version again: a broken link is not a bad version.
 
 touch "$T/drop"
@@ -432,7 +432,7 @@ out=$(drv watch --query "$QW2" --from "$A2_W25" --timeout 5 \
 	--cmd-out "$T/j.out" --cmd-err "$T/j.err" "$T/hj" -- \
 	"$CTL" import "$WW24" --redis "$REDIS" --redis-prefix j: --version j1)
 check_eq "j: import exits 0 (stderr: $(head -c 200 "$T/j.err"))" 0 "$(watch_rc "$out")"
-check_eq "j: the proxy dropped the link during HGETALL" "1 absent" \
+check_eq "j: the proxy dropped the link during HMGET" "1 absent" \
 	"$(grep -c dropped "$T/proxy.log") $([ -e "$T/drop" ] && echo present || echo absent)"
 waitlog "j: hj logs the lost link" hj 'lost Redis' 1
 switched "j: hj fetches the version again after the reconnect (--poll 2)" "$out" hj "$A2_W24" 5000

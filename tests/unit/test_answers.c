@@ -109,6 +109,15 @@ TEST(test_squid_answer_lines_are_byte_exact)
 	                    "ERR message=\"missing destination\"");
 	assert_string_equal(squid("a", "0443x", NULL, buf, sizeof(buf)),
 	                    "ERR message=\"invalid port\"");
+	assert_string_equal(squid("a", "", NULL, buf, sizeof(buf)),
+	                    "ERR message=\"invalid port\"");
+	assert_string_equal(squid("a", "%2d", NULL, buf, sizeof(buf)),
+	                    "ERR message=\"invalid port\"");
+	assert_string_equal(squid("a", "+443", NULL, buf, sizeof(buf)),
+	                    "ERR message=\"invalid port\"");
+	assert_string_equal(
+	    squid("teams.microsoft.com", "-", NULL, buf, sizeof(buf)),
+	    "OK m365_category=Allow m365_service=Skype m365_set=12");
 }
 
 TEST(test_squid_answer_refuses_a_buffer_too_small)

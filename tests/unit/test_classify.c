@@ -237,8 +237,10 @@ TEST(test_leading_star_without_dot_matches_any_prefix)
 
 TEST(test_tenant_star_in_sharepoint_patterns)
 {
-	struct m365_list *l = build(W21, "Default", NULL, NULL);
-	struct m365_list *a = build(W21, ALL, NULL, NULL);
+	/* (the 2021 list's Common set 72, "*.cloudapp.net", is too broad to
+	 * select: SharePoint only) */
+	struct m365_list *l = build(W21, "Default", "SharePoint", NULL);
+	struct m365_list *a = build(W21, ALL, "SharePoint", NULL);
 	struct m365_explanation ex;
 
 	/* set 39 (Default) has *-files and *-myfiles.sharepoint.com */
@@ -333,7 +335,6 @@ TEST(test_known_port_must_be_in_tcp_ports)
 TEST(test_unknown_port_matches_any_set)
 {
 	OK_SET(ww, "outlook.office365.com", "-", NULL, 1, "Optimize");
-	OK_SET(ww, "outlook.office365.com", "", NULL, 1, "Optimize");
 	OK_SET(ww, "outlook.office365.com", NULL, "-", 1, "Optimize");
 	OK_SET(ww, "smtp.office365.com", "-", NULL, 2, "Allow");
 }
@@ -367,6 +368,35 @@ TEST(test_invalid_port_is_refused)
 	REFUSED("teams.microsoft.com", "-1", NULL, BAD_PORT, "invalid port");
 	REFUSED("teams.microsoft.com", "99999999999999999999", NULL, BAD_PORT,
 	        "invalid port");
+	/* only "-" as received, or no port, is unknown */
+	REFUSED("teams.microsoft.com", "", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", "%2d", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", "%2D", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", "+443", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", "0443x", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", " 443", NULL, BAD_PORT, "invalid port");
+	REFUSED("teams.microsoft.com", "--", NULL, BAD_PORT, "invalid port");
+}
+
+TEST(test_port_parse)
+{
+	assert_int_equal(m365_port_parse(NULL), -1);
+	assert_int_equal(m365_port_parse("-"), -1);
+	assert_int_equal(m365_port_parse(""), 0);
+	assert_int_equal(m365_port_parse("%2d"), 0);
+	assert_int_equal(m365_port_parse("%2D"), 0);
+	assert_int_equal(m365_port_parse("+443"), 0);
+	assert_int_equal(m365_port_parse("0443x"), 0);
+	assert_int_equal(m365_port_parse("443 "), 0);
+	assert_int_equal(m365_port_parse("0"), 0);
+	assert_int_equal(m365_port_parse("65536"), 0);
+	assert_int_equal(m365_port_parse("-1"), 0);
+	assert_int_equal(m365_port_parse("%"), 0);
+	assert_int_equal(m365_port_parse("%4"), 0);
+	assert_int_equal(m365_port_parse("443"), 443);
+	assert_int_equal(m365_port_parse("1"), 1);
+	assert_int_equal(m365_port_parse("65535"), 65535);
+	assert_int_equal(m365_port_parse("%34%34%33"), 443);
 }
 
 TEST(test_default_only_match_is_err_with_category_default)
@@ -448,7 +478,7 @@ TEST(test_local_bypass_rules_answer_local)
 	                            "bypass *.zoom.us\n"
 	                            "bypass 203.0.113.0/24\n"
 	                            "bypass re:^meet[0-9]+\\.example\\.net$\n"
-	                            "bypass *.cdn.*.example\n"
+	                            "bypass *.cdn.*.example.org\n"
 	                            "bypass 2001:db8::/32\n");
 	struct m365_verdict v;
 
@@ -466,8 +496,8 @@ TEST(test_local_bypass_rules_answer_local)
 	LOCAL(l, "MEET12.Example.NET.", "443", NULL);
 	NO_MATCH(l, "meetx.example.net", "443", NULL);
 	NO_MATCH(l, "ameet1.example.net", "443", NULL);
-	LOCAL(l, "x.cdn.y.example", "443", NULL); /* two stars */
-	NO_MATCH(l, "cdn.y.example", "443", NULL);
+	LOCAL(l, "x.cdn.y.example.org", "443", NULL); /* two stars */
+	NO_MATCH(l, "cdn.y.example.org", "443", NULL);
 	LOCAL(l, "2001:db8::5", NULL, NULL);
 	m365_list_unref(l);
 }
@@ -636,6 +666,26 @@ TEST(test_china_port_change_between_snapshots)
 	m365_list_unref(b);
 }
 
+TEST(test_build_refuses_a_broad_selected_set)
+{
+	struct m365_err err;
+	struct m365_policy p;
+	struct m365_endpoints *ep = m365_endpoints_load_file(W21, &err);
+	struct m365_list *l;
+
+	assert_non_null(ep);
+	assert_int_equal(m365_policy_init(&p, ALL, NULL, NULL, &err), 0);
+	memset(&err, 0, sizeof(err));
+	assert_null(m365_list_build(ep, NULL, &p, &err)); /* takes ep */
+	m365_policy_free(&p);
+	assert_int_equal(err.code, M365_E_REFUSED);
+	assert_non_null(strstr(err.msg, "set 72: urls[0] \"*.cloudapp.net\""));
+	/* the same list loads where Default is not selected */
+	l = build(W21, NULL, NULL, NULL);
+	UNSEL(l, "x.cloudapp.net", "443", NULL, 72, "Default");
+	m365_list_unref(l);
+}
+
 TEST(test_build_fails_when_policy_selects_nothing)
 {
 	struct m365_err err;
@@ -760,6 +810,7 @@ main(void)
 	    cmocka_unit_test(test_unknown_port_matches_any_set),
 	    cmocka_unit_test(test_udp_only_set_matches_only_unknown_port),
 	    cmocka_unit_test(test_invalid_port_is_refused),
+	    cmocka_unit_test(test_port_parse),
 	    cmocka_unit_test(
 	        test_default_only_match_is_err_with_category_default),
 	    cmocka_unit_test(test_service_area_filter_leaves_other_areas_out),
@@ -777,6 +828,7 @@ main(void)
 	        test_explain_lists_every_hit_with_port_and_policy_flags),
 	    cmocka_unit_test(test_explain_reports_local_rule_hits),
 	    cmocka_unit_test(test_china_port_change_between_snapshots),
+	    cmocka_unit_test(test_build_refuses_a_broad_selected_set),
 	    cmocka_unit_test(test_build_fails_when_policy_selects_nothing),
 	    cmocka_unit_test(test_list_load_follows_the_options),
 	    cmocka_unit_test(

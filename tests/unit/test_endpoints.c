@@ -276,6 +276,20 @@ TEST(test_unknown_category_name_is_other)
 	m365_endpoints_free(ep);
 }
 
+TEST(test_category_in_another_case_is_other)
+{
+	struct m365_endpoints *ep =
+	    parse_ok("[{'id': 5, " HEAD
+	             ", 'category': 'allow', 'urls': ['a.example.com']},"
+	             " {'id': 6, " HEAD
+	             ", 'category': 'OPTIMIZE', 'urls': ['b.example']}]");
+
+	assert_int_equal(ep->sets[0].category, M365_CAT_OTHER);
+	assert_string_equal(ep->sets[0].category_name, "allow");
+	assert_int_equal(ep->sets[1].category, M365_CAT_OTHER);
+	m365_endpoints_free(ep);
+}
+
 TEST(test_uppercase_url_is_lowercased)
 {
 	struct m365_endpoints *ep =
@@ -427,6 +441,13 @@ TEST(test_invalid_or_too_broad_cidrs_are_refused)
 	assert_refused(DOC("'ips': ['2600::/15']"), "$[0].ips[0]");
 	assert_refused(DOC("'ips': ['not-an-ip/24']"), "$[0].ips[0]");
 	assert_refused(DOC("'ips': ['1.2.3.0/x']"), "$[0].ips[0]");
+	/* leading zeros in the prefix length */
+	assert_refused(DOC("'ips': ['10.0.0.0/008']"), "$[0].ips[0]");
+	assert_refused(DOC("'ips': ['10.0.0.0/0024']"), "$[0].ips[0]");
+	assert_refused(DOC("'ips': ['10.0.0.0/024']"), "$[0].ips[0]");
+	assert_refused(DOC("'ips': ['2603::/032']"), "$[0].ips[0]");
+	assert_refused(DOC("'ips': ['10.0.0.0/+24']"), "$[0].ips[0]");
+	assert_refused(DOC("'ips': ['10.0.0.0/ 24']"), "$[0].ips[0]");
 }
 
 TEST(test_bad_port_lists_are_refused)
@@ -474,8 +495,13 @@ TEST(test_category_names_round_trip)
 	assert_string_equal(m365_category_name(M365_CAT_OTHER), "Other");
 	assert_int_equal(m365_category_from_name("Optimize"),
 	                 M365_CAT_OPTIMIZE);
-	assert_int_equal(m365_category_from_name("allow"), M365_CAT_ALLOW);
-	assert_int_equal(m365_category_from_name("DEFAULT"), M365_CAT_DEFAULT);
+	assert_int_equal(m365_category_from_name("Allow"), M365_CAT_ALLOW);
+	assert_int_equal(m365_category_from_name("Default"), M365_CAT_DEFAULT);
+	/* exactly as Microsoft spells them, case included */
+	assert_int_equal(m365_category_from_name("allow"), -1);
+	assert_int_equal(m365_category_from_name("DEFAULT"), -1);
+	assert_int_equal(m365_category_from_name("optimize"), -1);
+	assert_int_equal(m365_category_from_name("Allow "), -1);
 	assert_int_equal(m365_category_from_name("Other"), -1);
 	assert_int_equal(m365_category_from_name(""), -1);
 	assert_int_equal(m365_category_from_name("Optimized"), -1);
@@ -501,6 +527,7 @@ main(void)
 	    cmocka_unit_test(test_mem_set_165_is_udp_only),
 	    cmocka_unit_test(test_unknown_fields_are_ignored),
 	    cmocka_unit_test(test_unknown_category_name_is_other),
+	    cmocka_unit_test(test_category_in_another_case_is_other),
 	    cmocka_unit_test(test_uppercase_url_is_lowercased),
 	    cmocka_unit_test(test_cidr_host_bits_are_cleared),
 	    cmocka_unit_test(test_broadest_allowed_prefixes_are_accepted),

@@ -209,6 +209,45 @@ TEST(test_invalid_cidr_is_refused)
 	assert_refused("bypass 203.0.113.0/\n", 1);
 }
 
+TEST(test_prefix_length_with_leading_zero_is_refused)
+{
+	/* never rules: pure CIDR syntax, whatever the breadth */
+	assert_refused("never 10.0.0.0/008\n", 1);
+	assert_refused("never 10.0.0.0/0024\n", 1);
+	assert_refused("never a.example.org\nnever 10.0.0.0/08\n", 2);
+	assert_refused("never 2001:db8::/032\n", 1);
+	assert_refused("never 10.0.0.0/-8\n", 1);
+	assert_refused("never 10.0.0.0/+8\n", 1);
+	assert_refused("bypass 203.0.113.0/024\n", 1);
+}
+
+TEST(test_prefix_lengths_without_leading_zero_are_accepted)
+{
+	struct m365_local *l = parse_ok("never 10.0.0.0/8\n"
+	                                "never 0.0.0.0/0\n"
+	                                "never 2001:db8::/32\n"
+	                                "never 192.0.2.1\n"
+	                                "bypass 203.0.113.0/24\n");
+
+	assert_int_equal(l->n_rules, 5);
+	assert_int_equal(l->rules[0].cidr.plen, 8);
+	assert_int_equal(l->rules[1].cidr.plen, 0);
+	assert_int_equal(l->rules[2].cidr.plen, 32);
+	assert_int_equal(l->rules[3].cidr.plen, 32);
+	assert_int_equal(l->rules[4].cidr.plen, 24);
+	m365_local_free(l);
+}
+
+TEST(test_broad_bypass_rule_is_refused_but_never_rule_is_not)
+{
+	struct m365_local *l = parse_ok("never 10.0.0.0/8\nnever *.com\n");
+
+	m365_local_free(l);
+	assert_refused("bypass 10.0.0.0/8\n", 1);
+	assert_refused("never 10.0.0.0/8\nbypass *.com\n", 2);
+	assert_refused("bypass a.example.org\n\nbypass re:.*\n", 3);
+}
+
 TEST(test_regex_pcre2_rejects_is_refused)
 {
 	assert_refused("bypass a.example.com\nbypass re:([\n", 2);
@@ -266,6 +305,11 @@ main(void)
 	    cmocka_unit_test(test_missing_pattern_is_refused),
 	    cmocka_unit_test(test_extra_token_is_refused),
 	    cmocka_unit_test(test_invalid_cidr_is_refused),
+	    cmocka_unit_test(test_prefix_length_with_leading_zero_is_refused),
+	    cmocka_unit_test(
+	        test_prefix_lengths_without_leading_zero_are_accepted),
+	    cmocka_unit_test(
+	        test_broad_bypass_rule_is_refused_but_never_rule_is_not),
 	    cmocka_unit_test(test_regex_pcre2_rejects_is_refused),
 	    cmocka_unit_test(test_empty_regex_is_refused),
 	    cmocka_unit_test(test_nul_byte_in_line_is_refused),

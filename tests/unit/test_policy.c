@@ -130,11 +130,11 @@ TEST(test_optimize_only_selects_optimize_sets)
 	m365_policy_free(&p);
 }
 
-TEST(test_categories_are_case_insensitive_and_include_default)
+TEST(test_all_three_categories_include_default)
 {
 	struct m365_policy p;
 
-	init_ok(&p, "optimize,allow,default", NULL);
+	init_ok(&p, "Optimize,Allow,Default", NULL);
 	assert_int_equal(p.categories, CAT(M365_CAT_OPTIMIZE) |
 	                                   CAT(M365_CAT_ALLOW) |
 	                                   CAT(M365_CAT_DEFAULT));
@@ -143,11 +143,32 @@ TEST(test_categories_are_case_insensitive_and_include_default)
 	m365_policy_free(&p);
 }
 
+TEST(test_categories_compare_exactly_case_included)
+{
+	assert_refused("optimize", NULL, "--categories");
+	assert_refused("Optimize,allow", NULL, "--categories");
+	assert_refused("DEFAULT", NULL, "--categories");
+	assert_refused("default", NULL, "--categories");
+	assert_refused("ALLOW", NULL, "--categories");
+	/* the message names the value as given */
+	{
+		struct m365_policy p;
+		struct m365_err err;
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(m365_policy_init(&p, "Optimize,allow", NULL,
+		                                  &helper_names, &err),
+		                 -1);
+		assert_non_null(strstr(err.msg, "unknown category \"allow\""));
+	}
+	assert_int_equal(m365_category_from_name("allow"), -1);
+	assert_int_equal(m365_category_from_name("Allow"), M365_CAT_ALLOW);
+}
+
 TEST(test_default_alone_selects_only_default_sets)
 {
 	struct m365_policy p;
 
-	init_ok(&p, "DEFAULT", NULL);
+	init_ok(&p, "Default", NULL);
 	assert_false(m365_policy_selects(&p, find_set(ww, 1)));
 	assert_true(m365_policy_selects(&p, find_set(ww, 50)));
 	assert_int_equal(count_selected(&p, ww), 54);
@@ -191,14 +212,53 @@ TEST(test_service_areas_restrict_selection)
 	m365_policy_free(&p);
 }
 
-TEST(test_service_areas_match_any_case)
+TEST(test_service_areas_compare_exactly_case_included)
 {
 	struct m365_policy p;
+	struct m365_err err;
 
-	init_ok(&p, NULL, "skype");
+	init_ok(&p, NULL, "Skype");
+	assert_int_equal(m365_policy_check_areas(&p, ww, NULL), 0);
 	assert_true(m365_policy_selects(&p, find_set(ww, 12)));
 	assert_false(m365_policy_selects(&p, find_set(ww, 2)));
 	assert_int_equal(count_selected(&p, ww), 2);
+	m365_policy_free(&p);
+
+	/* "skype" is no area of the list: it selects nothing, and checking
+	 * it against the list names the known areas */
+	init_ok(&p, NULL, "skype");
+	assert_false(m365_policy_selects(&p, find_set(ww, 12)));
+	assert_int_equal(count_selected(&p, ww), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(m365_policy_check_areas(&p, ww, &err), -1);
+	assert_int_equal(err.code, M365_E_INPUT);
+	assert_non_null(strstr(err.msg, "--service-areas: unknown service "
+	                                "area \"skype\""));
+	assert_non_null(strstr(err.msg, "Skype"));
+	assert_non_null(strstr(err.msg, "Exchange"));
+	assert_non_null(strstr(err.msg, "SharePoint"));
+	assert_non_null(strstr(err.msg, "Common"));
+	m365_policy_free(&p);
+
+	init_ok(&p, NULL, "Common,exchange");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(m365_policy_check_areas(&p, ww, &err), -1);
+	assert_non_null(strstr(err.msg, "\"exchange\""));
+	m365_policy_free(&p);
+}
+
+TEST(test_all_is_exact_too)
+{
+	struct m365_policy p;
+	struct m365_err err;
+
+	/* "ALL" is a service area name, which the list does not have */
+	init_ok(&p, NULL, "ALL");
+	assert_non_null(p.areas);
+	assert_int_equal(count_selected(&p, ww), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(m365_policy_check_areas(&p, ww, &err), -1);
+	assert_non_null(strstr(err.msg, "\"ALL\""));
 	m365_policy_free(&p);
 }
 
@@ -255,14 +315,15 @@ main(void)
 	        test_default_policy_selects_the_ten_optimize_and_allow_sets),
 	    cmocka_unit_test(test_categories_constant_equals_the_default),
 	    cmocka_unit_test(test_optimize_only_selects_optimize_sets),
-	    cmocka_unit_test(
-	        test_categories_are_case_insensitive_and_include_default),
+	    cmocka_unit_test(test_all_three_categories_include_default),
+	    cmocka_unit_test(test_categories_compare_exactly_case_included),
 	    cmocka_unit_test(test_default_alone_selects_only_default_sets),
 	    cmocka_unit_test(
 	        test_unknown_category_is_refused_naming_the_option),
 	    cmocka_unit_test(test_empty_categories_is_refused),
 	    cmocka_unit_test(test_service_areas_restrict_selection),
-	    cmocka_unit_test(test_service_areas_match_any_case),
+	    cmocka_unit_test(test_service_areas_compare_exactly_case_included),
+	    cmocka_unit_test(test_all_is_exact_too),
 	    cmocka_unit_test(test_all_service_areas_means_every_area),
 	    cmocka_unit_test(
 	        test_mem_area_with_default_category_selects_set_165),

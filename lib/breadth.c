@@ -98,10 +98,66 @@ struct totals {
 	unsigned long long v6_64; /* IPv6 /64s */
 };
 
+/* IPv6 prefixes whose addresses carry an IPv4 address in their last 32
+ * bits: a range there is IPv4 space. */
+static const struct {
+	const char *name;
+	unsigned char addr[12];
+} v4_in_v6[] = {
+    {"IPv4-mapped ::ffff:0:0/96", {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}},
+    {"NAT64 64:ff9b::/96", {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}},
+};
+
+/* True when the first bits of a and b agree. */
+static bool
+same_bits(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned i;
+
+	for (i = 0; i < bits / 8; i++)
+		if (a[i] != b[i])
+			return false;
+	return bits % 8 == 0 ||
+	       ((a[i] ^ b[i]) & (0xff << (8 - bits % 8)) & 0xff) == 0;
+}
+
+/*
+ * An IPv6 range inside a prefix that embeds IPv4 counts as IPv4 space (and
+ * must be no wider than /12 of it); one that holds such a prefix whole
+ * holds all of IPv4.  Returns 1 when counted, 0 when not such a range, -1
+ * with why set.
+ */
+static int
+embedded_v4(const struct m365_cidr *c, struct totals *t, char *why, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(v4_in_v6) / sizeof(v4_in_v6[0]); i++) {
+		const unsigned char *p = v4_in_v6[i].addr;
+		if (c->plen < 96 && same_bits(c->addr, p, c->plen)) {
+			snprintf(why, len, "holds the %s prefix: all of IPv4",
+			         v4_in_v6[i].name);
+			return -1;
+		}
+		if (c->plen < 96 || !same_bits(c->addr, p, 96))
+			continue;
+		if (c->plen < 96 + M365_BREADTH_V4_MIN_PLEN) {
+			snprintf(why, len, "%s range wider than /%d of IPv4",
+			         v4_in_v6[i].name, M365_BREADTH_V4_MIN_PLEN);
+			return -1;
+		}
+		t->v4 += 1ull << (128 - c->plen);
+		return 1;
+	}
+	return 0;
+}
+
 /* Checks one range and adds it to the totals; -1 with the reason in why. */
 static int
 check_cidr(const struct m365_cidr *c, struct totals *t, char *why, size_t len)
 {
+	int rc;
+
 	if (c->family == AF_INET) {
 		if (c->plen < M365_BREADTH_V4_MIN_PLEN) {
 			snprintf(why, len, "IPv4 range wider than /%d",
@@ -116,18 +172,8 @@ check_cidr(const struct m365_cidr *c, struct totals *t, char *why, size_t len)
 		         M365_BREADTH_V6_MIN_PLEN);
 		return -1;
 	}
-	/* an IPv4-mapped range (::ffff:0:0/96) is IPv4 space */
-	if (c->plen >= 96 &&
-	    memcmp(c->addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		if (c->plen < 96 + M365_BREADTH_V4_MIN_PLEN) {
-			snprintf(why, len,
-			         "IPv4-mapped range wider than /%d of IPv4",
-			         M365_BREADTH_V4_MIN_PLEN);
-			return -1;
-		}
-		t->v4 += 1ull << (128 - c->plen);
-		return 0;
-	}
+	if ((rc = embedded_v4(c, t, why, len)) != 0)
+		return rc < 0 ? -1 : 0;
 	t->v6_64 += c->plen >= 64 ? 1 : 1ull << (64 - c->plen);
 	return 0;
 }
@@ -159,7 +205,7 @@ static int
 check_set(const struct m365_endpoints *ep, const struct m365_set *s,
           struct totals *t, struct m365_err *err)
 {
-	char why[128];
+	char why[256];
 	size_t j;
 
 	for (j = 0; j < s->n_urls; j++)
@@ -239,11 +285,31 @@ regex_canary(pcre2_code *re)
 	return NULL;
 }
 
+/* Why a bypass regex's domain does not bound it, or NULL when it does. */
+static const char *
+regex_domain_why(const struct m365_rule *r, char *buf, size_t len)
+{
+	char glob[M365_HOST_MAX + 3];
+
+	if (r->domain == NULL) {
+		snprintf(buf, len,
+		         "a bypass expression must end with a literal domain, "
+		         "as in re:^meet[0-9]+\\.example\\.net$");
+		return buf;
+	}
+	snprintf(glob, sizeof(glob), "*.%s", r->domain);
+	if (!m365_glob_is_public(glob))
+		return NULL;
+	snprintf(buf, len, "the expression's domain \"%s\" is a public suffix",
+	         r->domain);
+	return buf;
+}
+
 int
 m365_breadth_check_local(const struct m365_local *l, struct m365_err *err)
 {
 	struct totals t = {0, 0};
-	char why[128];
+	char why[256];
 	size_t i;
 
 	for (i = 0; i < l->n_rules; i++) {
@@ -255,6 +321,11 @@ m365_breadth_check_local(const struct m365_local *l, struct m365_err *err)
 			    err, M365_E_REFUSED, "%s:%u: bypass %s: %s",
 			    l->source, r->line, r->text,
 			    public_why(r->glob, why, sizeof(why)));
+		if (r->kind == M365_RULE_REGEX &&
+		    regex_domain_why(r, why, sizeof(why)) != NULL)
+			return m365_err_set(err, M365_E_REFUSED,
+			                    "%s:%u: bypass %s: %s", l->source,
+			                    r->line, r->text, why);
 		if (r->kind == M365_RULE_REGEX && regex_canary(r->re) != NULL)
 			return m365_err_set(
 			    err, M365_E_REFUSED,

@@ -17,6 +17,7 @@ struct regex { /* an irregular glob or a regex rule */
 	const char *suffix; /* literal tail of a glob, or "" */
 	size_t suflen;
 	char *glob; /* owned copy backing prefix/suffix */
+	int domain; /* suffix is a domain: the name is it or ends in ".it" */
 	struct idx_item item;
 };
 
@@ -123,7 +124,7 @@ index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
 
 int
 index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
-                const char *pattern)
+                const char *pattern, const char *domain)
 {
 	struct regex *r = new_regex(ix);
 
@@ -132,6 +133,11 @@ index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
 	ix->n_patterns++;
 	r->code = re;
 	r->prefix = r->suffix = "";
+	if (domain != NULL) {
+		r->suffix = domain;
+		r->suflen = strlen(domain);
+		r->domain = 1;
+	}
 	r->item.value = value;
 	r->item.pattern = pattern;
 	return 0;
@@ -211,7 +217,9 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 		if (h->len < r->prelen + r->suflen ||
 		    memcmp(h->name, r->prefix, r->prelen) != 0 ||
 		    memcmp(h->name + h->len - r->suflen, r->suffix,
-		           r->suflen) != 0)
+		           r->suflen) != 0 ||
+		    (r->domain && h->len > r->suflen &&
+		     h->name[h->len - r->suflen - 1] != '.'))
 			continue;
 		rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0, md,
 		                 mc);

@@ -38,9 +38,13 @@ int index_add_glob(struct index *ix, const char *glob, uint32_t value,
 int index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
                    const char *pattern);
 
-/* Adds a regex rule; re stays the caller's and is JIT-compiled here. */
+/*
+ * Adds a regex rule; re stays the caller's and is JIT-compiled here.  With
+ * a domain (lowercase, kept by the caller) the rule matches only names that
+ * are that domain or end in "." domain, whatever the regex says.  0 or -1.
+ */
 int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
-                    const char *pattern);
+                    const char *pattern, const char *domain);
 
 /* Freezes the index.  0, or -1 with err set (out of memory). */
 int index_finish(struct index *ix, struct m365_err *err);

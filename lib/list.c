@@ -88,7 +88,9 @@ index_local(struct m365_list *l, struct m365_err *err)
 		else if (r->kind == M365_RULE_CIDR)
 			rc = index_add_cidr(ix, &r->cidr, (uint32_t)i, r->text);
 		else
-			rc = index_add_regex(ix, r->re, (uint32_t)i, r->text);
+			rc = index_add_regex(
+			    ix, r->re, (uint32_t)i, r->text,
+			    r->verb == M365_VERB_BYPASS ? r->domain : NULL);
 		if (rc < 0)
 			return m365_err_set(err, M365_E_NOMEM,
 			                    "%s:%u: cannot index rule: out of "

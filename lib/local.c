@@ -42,11 +42,12 @@ next_token(char **p)
 
 /*
  * True when a regex hits the backtracking limits on a test name: names
- * such as 250 'a's then '!' make nested quantifiers ("(a+)+") explode.
+ * such as 250 'a's then '!' (then its domain, when it has one) make nested
+ * quantifiers ("(a+)+") explode.
  * Such a pattern fails closed on them, but the admin should know.
  */
 static bool
-backtracks(pcre2_code *re)
+backtracks(pcre2_code *re, const char *domain)
 {
 	static const char *const units[] = {"a", "a.", "0", "a-", "ab"};
 	pcre2_match_context *mc = matchctx_get();
@@ -59,15 +60,72 @@ backtracks(pcre2_code *re)
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		size_t u = strlen(units[i]);
 		int rc;
-		for (n = 0; n + u < M365_HOST_MAX; n += u)
+		size_t tail = domain ? strlen(domain) + 1 : 0;
+		for (n = 0; n + u + tail < M365_HOST_MAX; n += u)
 			memcpy(name + n, units[i], u);
 		name[n++] = '!';
+		if (domain != NULL) /* so that a required literal is there */
+			n += (size_t)snprintf(name + n, sizeof(name) - n, ".%s",
+			                      domain);
 		rc = pcre2_match(re, (PCRE2_SPTR)name, n, 0, 0, md, mc);
 		if (rc == PCRE2_ERROR_MATCHLIMIT ||
 		    rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
 			return true;
 	}
 	return false;
+}
+
+/* True when text[i] is escaped by an odd run of backslashes. */
+static bool
+escaped(const char *text, size_t i)
+{
+	size_t n = 0;
+
+	while (i > n && text[i - n - 1] == '\\')
+		n++;
+	return n % 2 == 1;
+}
+
+/*
+ * The literal domain a regex ends with: "\.example\.net$" or
+ * "^example\.net$" give "example.net" (lowercase) in *out; none gives
+ * NULL.  Only letters, digits, '-' and escaped dots count as literal.
+ */
+static int
+regex_domain(const char *text, char **out, struct m365_err *err)
+{
+	char buf[M365_HOST_MAX + 1];
+	size_t end = strlen(text), i, n = 0;
+
+	*out = NULL;
+	if (end < 2 || text[end - 1] != '$' || escaped(text, end - 1))
+		return 0;
+	for (i = end - 1; i > 0 && n < M365_HOST_MAX; i--) {
+		char c = text[i - 1];
+		if (c == '.' && i >= 2 && escaped(text, i - 1))
+			i--; /* "\." is a literal dot */
+		else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		           (c >= '0' && c <= '9') || c == '-') ||
+		         escaped(text, i - 1))
+			break;
+		buf[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	}
+	/* the domain starts after a literal dot, or at "^" */
+	if (n > 0 && buf[n - 1] == '.')
+		n--;
+	else if (!(i == 1 && text[0] == '^'))
+		return 0;
+	buf[n] = '\0';
+	for (i = 0; i < n / 2; i++) { /* it was read backwards */
+		char t = buf[i];
+		buf[i] = buf[n - 1 - i];
+		buf[n - 1 - i] = t;
+	}
+	if (n == 0 || buf[0] == '.' || strstr(buf, "..") != NULL)
+		return 0;
+	if ((*out = strdup(buf)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
+	return 0;
 }
 
 static int
@@ -88,7 +146,9 @@ compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
 		                    "bad regular expression at offset %zu: %s",
 		                    (size_t)off, (char *)msg);
 	}
-	r->backtracks = backtracks(r->re);
+	if (regex_domain(re, &r->domain, err) < 0)
+		return -1;
+	r->backtracks = backtracks(r->re, r->domain);
 	return 0;
 }
 
@@ -153,6 +213,7 @@ free_rule(struct m365_rule *r)
 {
 	free(r->text);
 	free(r->glob);
+	free(r->domain);
 	pcre2_code_free(r->re);
 	memset(r, 0, sizeof(*r));
 }

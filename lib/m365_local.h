@@ -9,7 +9,8 @@
  * One rule a line; '#' starts a comment; blank lines are ignored.  Any bad
  * line refuses the whole file, so the list in use stays in use.  A bypass
  * rule broader than m365_breadth.h allows ("*.com", "0.0.0.0/0", "re:.*")
- * is a bad line.
+ * is a bad line; a bypass regex must end with a literal domain that is not
+ * a public suffix ("\.example\.net$"), and only ever matches names in it.
  */
 #ifndef M365_LOCAL_H
 #define M365_LOCAL_H
@@ -34,6 +35,9 @@ struct m365_rule {
 	char *glob;            /* GLOB: lowercase pattern */
 	struct m365_cidr cidr; /* CIDR */
 	pcre2_code *re;        /* REGEX: compiled (not yet JIT-compiled) */
+	char *domain;          /* REGEX: the literal domain its text ends with
+	                          ("example.net" for re:^a\.example\.net$), or
+	                          NULL; a bypass regex matches only in it */
 	bool backtracks;       /* REGEX: hits the backtracking limits on some
 	                          names (which then never match); worth a
 	                          warning at load */

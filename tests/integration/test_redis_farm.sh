@@ -147,8 +147,9 @@ for f in primary replica; do
 done
 
 PPID_=""
-RPID_="" # shellcheck disable=SC2034 # killed by the on_exit below
+RPID_=""
 SPID_=""
+# shellcheck disable=SC2016 # expanded at exit, with the pids of then
 on_exit 'for _p in $SPID_ $RPID_ $PPID_; do kill -9 $_p 2>/dev/null; done'
 
 # start_primary: false when it does not listen within 10 s.
@@ -161,6 +162,7 @@ start_primary ||
 	abort "the primary did not start: $(tail -n 5 "$T/primary.log" "$T/primary.out" 2>/dev/null)"
 ok "contrib/redis/primary.conf and users.acl: redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') starts with them"
 redis-server "$T/replica.conf" >"$T/replica.out" 2>&1 &
+# shellcheck disable=SC2034 # killed by the on_exit above
 RPID_=$!
 wait_port "$RPORT" 10 ||
 	abort "the replica did not start: $(tail -n 5 "$T/replica.log" "$T/replica.out" 2>/dev/null)"
@@ -518,6 +520,10 @@ _o=$(rlookup "$QOLD")
 check_eq "g: lookup --verify-key exits 2 while a forged version is current" 2 $?
 check_match "g: ... and says why" 'forged3.*bad signature' "$(cat "$T/g.err")"
 check_eq "g: ... and prints no answer" "" "$(printf '%s\n' "$_o" | grep -E '^(OK|ERR)( |$)')"
+check_match "g: status --verify-key does not call the forged version's signature valid" \
+	'^signature: +(bad|none|invalid)' \
+	"$(timeout 20 "$CTL" status --redis "$REPLICA_TCP" --redis-auth-file "$T/reader.auth" \
+		--verify-key "$T/sign.pub" 2>&1 | grep '^signature:')"
 
 # --- i. the primary restarted: the versions survive ----------------------------------
 # (primary.conf keeps them in an RDB snapshot; Redis 7.0 would drop the

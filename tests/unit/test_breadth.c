@@ -561,11 +561,19 @@ TEST(test_broad_local_bypass_rules_are_refused_with_line)
 	local_refused("bypass 10.0.0.0/11", NULL);
 	local_refused("bypass ::/0", "/29");
 	local_refused("bypass ::ffff:0:0/96", NULL);
-	local_refused("bypass re:.*", "names at large");
-	local_refused("bypass re:\\.com$", "names at large");
-	local_refused("bypass re:^[0-9.]+$", "names at large");
+	local_refused("bypass re:.*", "literal domain");
+	local_refused("bypass re:\\.com$", "public suffix");
+	local_refused("bypass re:\\.co\\.uk$", "public suffix");
+	local_refused("bypass re:^[0-9.]+$", "literal domain");
 	local_refused("bypass re:^.*$", NULL);
 	local_refused("bypass re:(?i)COM$", NULL);
+	local_refused("bypass re:(?i)BB", "literal domain");
+	local_refused("bypass re:\\\\.example\\.net$", "literal domain");
+	/* ends in a domain, but matches names at large: the canaries */
+	local_refused("bypass re:.*|\\.example\\.net$", "names at large");
+	local_refused("bypass 64:ff9b::/96", "NAT64");
+	local_refused("bypass 64:ff9b::/64", "all of IPv4");
+	local_refused("bypass ::/29", "all of IPv4");
 }
 
 TEST(test_never_rules_may_be_broad)
@@ -639,7 +647,7 @@ TEST(test_check_local_refuses_a_broad_rule_turned_bypass)
 TEST(test_backtracking_regex_is_accepted_with_a_warning)
 {
 	struct m365_local *l =
-	    local_ok("bypass re:^(a+)+$\n"
+	    local_ok("bypass re:^(a+)+\\.example\\.net$\n"
 	             "bypass re:^meet[0-9]+\\.example\\.net$\n");
 	const char *w;
 
@@ -682,7 +690,8 @@ TEST(test_backtracking_regex_fails_closed_quickly)
 {
 	struct m365_err err;
 	struct m365_endpoints *ep = load(WW);
-	struct m365_local *loc = local_ok("bypass re:^(a+)+$\n");
+	struct m365_local *loc =
+	    local_ok("bypass re:^(a+)+\\.example\\.net$\n");
 	struct m365_policy p;
 	struct m365_list *l;
 	struct m365_verdict v;
@@ -696,9 +705,14 @@ TEST(test_backtracking_regex_fails_closed_quickly)
 	if (l == NULL)
 		fail_msg("build: %s", err.msg);
 	/* the rule works on a name it can judge */
-	m365_classify(l, "aaaa", "443", NULL, &v);
+	m365_classify(l, "aaaa.example.net", "443", NULL, &v);
 	assert_int_equal(v.result, M365_OK);
 	assert_int_equal(v.why, M365_WHY_LOCAL);
+	/* and only ever in its domain */
+	m365_classify(l, "aaaa.example.net.evil.test", "443", NULL, &v);
+	assert_int_equal(v.result, M365_ERR);
+	m365_classify(l, "xexample.net", "443", NULL, &v);
+	assert_int_equal(v.result, M365_ERR);
 
 	/* 250 'a's then ".b" */
 	memset(one_label, 'a', 250);
@@ -709,10 +723,10 @@ TEST(test_backtracking_regex_fails_closed_quickly)
 
 	/* the same as a valid host name (labels of at most 63), which the
 	 * regex is run on: it hits the match limit, so no match */
-	memset(labels, 'a', 249);
+	memset(labels, 'a', 236);
 	labels[63] = labels[127] = labels[191] = '.';
-	strcpy(labels + 249, ".b");
-	assert_int_equal(strlen(labels), 251);
+	strcpy(labels + 236, "b.example.net");
+	assert_int_equal(strlen(labels), 249);
 	m365_classify(l, labels, "443", NULL, &v);
 	assert_int_equal(v.result, M365_ERR);
 	assert_int_equal(v.why, M365_WHY_NO_MATCH);

@@ -53,8 +53,8 @@ print_signature(const struct m365_key *key, const struct m365_snapshot *s)
 		what = "none";
 	else if (key == NULL)
 		what = "present (not checked: no --verify-key)";
-	else if (m365_verify_version(key, s->version, s->sha256, s->sig,
-	                             NULL) == 0)
+	else if (m365_verify_version(key, s->version, s->sha256,
+	                             s->published_at, s->sig, NULL) == 0)
 		what = "valid";
 	else
 		what = "bad";

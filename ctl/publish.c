@@ -209,8 +209,8 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 {
 	m365_sha256_hex(s->json, s->len, s->sha256);
 	s->sig[0] = '\0';
-	if (t->key &&
-	    m365_sign_version(t->key, s->version, s->sha256, s->sig, err) < 0)
+	if (t->key && m365_sign_version(t->key, s->version, s->sha256,
+	                                s->published_at, s->sig, err) < 0)
 		return -1;
 	if (t->redis &&
 	    m365_store_publish(t->redis, t->prefix, s, t->keep, err) < 0)

@@ -35,17 +35,19 @@ set_state(struct m365_live *lv, enum live_state st, enum m365_log_level level,
 static void
 write_cache(struct m365_live *lv, const struct m365_snapshot *s)
 {
-	char vpath[4096], spath[4096];
+	char vpath[4096], spath[4096], sig[M365_SIG_HEX + 40];
 	struct m365_err err;
 
 	if (lv->cfg.cache == NULL)
 		return;
+	snprintf(sig, sizeof(sig), "%s %lld\n", s->sig[0] ? s->sig : "-",
+	         s->published_at);
 	/* the version file last: a cache is used only when its version
 	 * file names it, and (with a verify key) its signature matches */
 	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
 	if (m365_write_file_atomic(lv->cfg.cache, s->json, s->len, &err) < 0 ||
-	    m365_write_file_atomic(live_sig_path(lv, spath, sizeof(spath)),
-	                           s->sig, strlen(s->sig), &err) < 0 ||
+	    m365_write_file_atomic(live_sig_path(lv, spath, sizeof(spath)), sig,
+	                           strlen(sig), &err) < 0 ||
 	    m365_write_file_atomic(vpath, s->version, strlen(s->version),
 	                           &err) < 0)
 		live_log(lv, M365_LOG_WARNING, "cannot write the cache: %s",
@@ -64,11 +66,24 @@ install(struct m365_live *lv, const char *v)
 	if ((ep = m365_store_load(lv->cmd, lv->prefix, v, &lv->limits, &s,
 	                          &err)) == NULL)
 		goto bad;
+	if (lv->verify != NULL && s.published_at < lv->in_use_at) {
+		/* a signed, older version put back by someone with write
+		 * access: a replay, never a rollback (which publishes anew) */
+		m365_err_set(&err, M365_E_REFUSED,
+		             "published at %lld, before the version in use "
+		             "(%lld): a replay (roll back with m365ctl "
+		             "import, which publishes anew)",
+		             s.published_at, lv->in_use_at);
+		m365_endpoints_free(ep);
+		m365_snapshot_free(&s);
+		goto bad;
+	}
 	if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		m365_snapshot_free(&s);
 		goto bad;
 	}
 	live_swap(lv, l, v);
+	lv->in_use_at = s.published_at;
 	lv->rejected[0] = '\0';
 	live_log(lv, M365_LOG_INFO,
 	         "switched to version %s (%zu sets, %zu selected)", v,

@@ -55,33 +55,55 @@ live_sig_path(const struct m365_live *lv, char *buf, size_t len)
 	return buf;
 }
 
-/* Reads the cache (bounded as a version from Redis) and, with a verify
- * key, checks its signature.  Returns the endpoints or NULL with err. */
-static struct m365_endpoints *
-read_cache(struct m365_live *lv, const char *version, struct m365_err *err)
+/* Reads the cache's signature file, "SIG PUBLISHED_AT" ("-" for no
+ * signature), into sig (M365_SIG_HEX + 1 bytes) and *at. */
+static void
+read_sig(struct m365_live *lv, char *sig, long long *at)
 {
-	char path[4096], sum[65], *sig = NULL, *json;
+	char path[4096], *text, *end;
+	size_t n;
+
+	sig[0] = '\0';
+	*at = 0;
+	text = m365_read_file(live_sig_path(lv, path, sizeof(path)),
+	                      M365_SIG_HEX + 32, &n, NULL);
+	if (text == NULL)
+		return;
+	n = strcspn(text, " \r\n");
+	if (n <= M365_SIG_HEX && !(n == 1 && text[0] == '-')) {
+		memcpy(sig, text, n);
+		sig[n] = '\0';
+	}
+	if (text[n] == ' ')
+		*at = strtoll(text + n + 1, &end, 10);
+	free(text);
+}
+
+/* Reads the cache (bounded as a version from Redis) and, with a verify
+ * key, checks its signature.  Returns the endpoints or NULL with err; the
+ * publication time goes to *at. */
+static struct m365_endpoints *
+read_cache(struct m365_live *lv, const char *version, long long *at,
+           struct m365_err *err)
+{
+	char sum[65], sig[M365_SIG_HEX + 1], *json;
 	struct m365_endpoints *ep = NULL;
-	size_t len, n;
+	size_t len;
 
 	json = m365_read_file(lv->cfg.cache, lv->limits.max, &len, err);
 	if (json == NULL)
 		return NULL;
+	read_sig(lv, sig, at);
 	if (lv->verify != NULL) {
 		m365_sha256_hex(json, len, sum);
-		sig = m365_read_file(live_sig_path(lv, path, sizeof(path)),
-		                     M365_SIG_HEX + 1, &n, NULL);
-		if (sig != NULL)
-			sig[strcspn(sig, "\r\n")] = '\0';
-		if (m365_verify_version(lv->verify, version, sum,
-		                        sig ? sig : "", err) < 0) {
+		if (m365_verify_version(lv->verify, version, sum, *at, sig,
+		                        err) < 0) {
 			m365_err_prefix(err, "%s", lv->cfg.cache);
 			goto out;
 		}
 	}
 	ep = m365_endpoints_parse(json, len, lv->cfg.cache, err);
 out:
-	free(sig);
 	free(json);
 	return ep;
 }
@@ -98,6 +120,7 @@ use_cache(struct m365_live *lv)
 	struct m365_endpoints *ep;
 	struct m365_list *l;
 	struct m365_err err;
+	long long at = 0;
 	size_t n;
 	int rc = 0;
 
@@ -109,13 +132,14 @@ use_cache(struct m365_live *lv)
 		         lv->cfg.cache);
 	} else if (strcmp(v, m365_live_version(lv, mine, sizeof(mine))) == 0) {
 		rc = 1;
-	} else if ((ep = read_cache(lv, v, &err)) == NULL ||
+	} else if ((ep = read_cache(lv, v, &at, &err)) == NULL ||
 	           (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_WARNING, "ignoring cache: %s", err.msg);
 	} else {
 		live_log(lv, M365_LOG_INFO, "loaded version %s from cache %s",
 		         v, lv->cfg.cache);
 		live_swap(lv, l, v);
+		lv->in_use_at = at;
 		rc = 1;
 	}
 	free(v);

@@ -24,6 +24,10 @@ struct m365_live {
 	pthread_mutex_t lock; /* guards list and version */
 	struct m365_list *list;
 	char version[M365_VERSION_MAX + 1];
+	long long
+	    in_use_at; /* when the version in use was published (0: a
+	                  list file); the follower refuses older signed
+	                  versions (replays).  Loader and follower only. */
 	/* the follower thread's own state */
 	char rejected[M365_VERSION_MAX + 1]; /* last version that failed */
 	pthread_t thread;

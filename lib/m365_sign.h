@@ -5,12 +5,16 @@
  * `openssl genpkey -algorithm ed25519` writes it) signs every version it
  * publishes; a reader with `--verify-key FILE` (the public key in PEM, as
  * `openssl pkey -pubout` writes it) refuses any version without a valid
- * signature.  What is signed binds the document to its version name:
+ * signature.  What is signed binds the document to its version name and
+ * its publication time:
  *
- *     "m365-bypass signed version 1\n" VERSION "\n" SHA256-HEX-OF-JSON "\n"
+ *     "m365-bypass signed version 2\n" VERSION "\n" SHA256-HEX-OF-JSON "\n"
+ *     PUBLISHED_AT "\n"
  *
- * so a signed document cannot be replayed under another version name, and
- * a forged document (even with a correct checksum) has no valid signature.
+ * (PUBLISHED_AT in decimal unix seconds), so a signed document cannot be
+ * replayed under another version name or as newer than it is (readers
+ * refuse a version published before the one they use), and a forged
+ * document (even with a correct checksum) has no valid signature.
  * Signatures travel as 128 lowercase hex digits.
  */
 #ifndef M365_SIGN_H
@@ -43,21 +47,22 @@ struct m365_key *m365_key_load_public(const char *path, struct m365_err *err);
 void m365_key_free(struct m365_key *k);
 
 /*
- * Signs version (with sha256, the hex SHA-256 of its document) with a
- * private key into out (M365_SIG_HEX + 1 bytes).  Returns 0, or -1 with
- * err set.
+ * Signs version (with sha256, the hex SHA-256 of its document, and
+ * published_at, its publication time) with a private key into out
+ * (M365_SIG_HEX + 1 bytes).  Returns 0, or -1 with err set.
  */
 int m365_sign_version(const struct m365_key *k, const char *version,
-                      const char *sha256, char *out, struct m365_err *err);
+                      const char *sha256, long long published_at, char *out,
+                      struct m365_err *err);
 
 /*
  * Verifies sig (hex, as m365_sign_version() writes it; "" or NULL for
- * none) over version and sha256.  Returns 0 when it is valid, or -1 with
- * err set to "version V: no signature" or "version V: bad signature"
+ * none) over version, sha256 and published_at.  Returns 0 when it is valid, or
+ * -1 with err set to "version V: no signature" or "version V: bad signature"
  * (M365_E_REFUSED).  Thread-safe: k is only read.
  */
 int m365_verify_version(const struct m365_key *k, const char *version,
-                        const char *sha256, const char *sig,
-                        struct m365_err *err);
+                        const char *sha256, long long published_at,
+                        const char *sig, struct m365_err *err);
 
 #endif

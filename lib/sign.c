@@ -121,19 +121,23 @@ m365_key_free(struct m365_key *k)
 	free(k);
 }
 
-/* What is signed: the version name and its document's checksum. */
+/* What is signed: the version name, its document's checksum and its
+ * publication time. */
 static size_t
-message(char *buf, size_t cap, const char *version, const char *sha256)
+message(char *buf, size_t cap, const char *version, const char *sha256,
+        long long at)
 {
-	int n = snprintf(buf, cap, "m365-bypass signed version 1\n%s\n%s\n",
-	                 version, sha256);
+	int n =
+	    snprintf(buf, cap, "m365-bypass signed version 2\n%s\n%s\n%lld\n",
+	             version, sha256, at);
 
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
 int
 m365_sign_version(const struct m365_key *k, const char *version,
-                  const char *sha256, char *out, struct m365_err *err)
+                  const char *sha256, long long published_at, char *out,
+                  struct m365_err *err)
 {
 	unsigned char sig[SIG_LEN];
 	size_t n, siglen = sizeof(sig), i;
@@ -141,7 +145,7 @@ m365_sign_version(const struct m365_key *k, const char *version,
 	char msg[256];
 	int ok;
 
-	n = message(msg, sizeof(msg), version, sha256);
+	n = message(msg, sizeof(msg), version, sha256, published_at);
 	ok = ctx != NULL && n > 0 &&
 	     EVP_DigestSignInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
 	     EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)msg, n) ==
@@ -160,7 +164,8 @@ m365_sign_version(const struct m365_key *k, const char *version,
 
 int
 m365_verify_version(const struct m365_key *k, const char *version,
-                    const char *sha256, const char *sig, struct m365_err *err)
+                    const char *sha256, long long published_at, const char *sig,
+                    struct m365_err *err)
 {
 	unsigned char raw[SIG_LEN];
 	EVP_MD_CTX *ctx;
@@ -181,7 +186,8 @@ m365_verify_version(const struct m365_key *k, const char *version,
 			goto bad;
 		raw[i] = (unsigned char)(hi * 16 + lo);
 	}
-	if ((n = message(msg, sizeof(msg), version, sha256)) == 0 ||
+	if ((n = message(msg, sizeof(msg), version, sha256, published_at)) ==
+	        0 ||
 	    (ctx = EVP_MD_CTX_new()) == NULL)
 		goto bad;
 	ok = EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&

@@ -203,8 +203,14 @@ store_snapshot_from_reply(const redisReply *r, const char *k,
 	copy_short(sig, out->sig, sizeof(out->sig));
 	if (sig != NULL && sig->len != strlen(out->sig))
 		out->sig[0] = '?'; /* a signature that does not fit is bad */
+	if (at != NULL) {
+		char num[32];
+		copy_short(at, num, sizeof(num));
+		out->published_at = strtoll(num, NULL, 10);
+	}
 	if (lim && lim->verify &&
-	    m365_verify_version(lim->verify, version, got, out->sig, err) < 0)
+	    m365_verify_version(lim->verify, version, got, out->published_at,
+	                        out->sig, err) < 0)
 		return m365_err_prefix(err, "redis: %s", k);
 	if ((out->json = malloc(json->len + 1)) == NULL)
 		return m365_err_set(err, M365_E_NOMEM, "redis: out of memory");
@@ -213,11 +219,6 @@ store_snapshot_from_reply(const redisReply *r, const char *k,
 	out->len = json->len;
 	memcpy(out->sha256, got, sizeof(got));
 	snprintf(out->version, sizeof(out->version), "%s", version);
-	if (at != NULL) {
-		char num[32];
-		copy_short(at, num, sizeof(num));
-		out->published_at = strtoll(num, NULL, 10);
-	}
 	copy_short(elem(r, 4, &bad), out->published_by,
 	           sizeof(out->published_by));
 	copy_short(elem(r, 5, &bad), out->source, sizeof(out->source));

@@ -268,9 +268,9 @@ check_eq "b: no ACL denial on the primary (m365-writer's commands suffice)" "" "
 
 # hex2bin: hex on stdin to bytes on stdout.
 hex2bin() { python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))'; }
-# signed_msg VERSION SHA256: what m365_sign.h says is signed.
-signed_msg() { printf 'm365-bypass signed version 1\n%s\n%s\n' "$1" "$2"; }
-signed_msg 2024041700 "$SHA24" >"$T/msg24"
+# signed_msg VERSION SHA256 PUBLISHED_AT: what m365_sign.h says is signed.
+signed_msg() { printf 'm365-bypass signed version 2\n%s\n%s\n%s\n' "$1" "$2" "$3"; }
+signed_msg 2024041700 "$SHA24" "$(padmin HGET m365:v:2024041700 published_at)" >"$T/msg24"
 printf '%s' "$SIG24" | hex2bin >"$T/sig24.bin"
 if openssl pkeyutl -verify -pubin -inkey "$T/sign.pub" -rawin -in "$T/msg24" \
 	-sigfile "$T/sig24.bin" >"$T/verify.out" 2>&1; then
@@ -493,7 +493,7 @@ for h in h1 h2; do
 	waitlog "e: $h refuses a version without signature" $h 'version forged1 rejected: .*no signature' 5
 	asks "e: $h keeps its answer for $QOLD" $h "$QOLD" "$A_OLD25"
 done
-signed_msg forged2 "$SHA24" >"$T/msg2"
+signed_msg forged2 "$SHA24" "$(date +%s)" >"$T/msg2"
 openssl pkeyutl -sign -inkey "$T/other.key" -rawin -in "$T/msg2" -out "$T/sig2.bin" 2>"$T/sign2.err" ||
 	not_ok "e: openssl signs with a foreign key" "$(cat "$T/sign2.err")"
 SIG2=$(od -An -v -tx1 "$T/sig2.bin" | tr -d ' \n')
@@ -513,6 +513,15 @@ if grep -q 'switched to version forged' "$T/h1/err" "$T/h2/err"; then
 else
 	ok "e: no helper switched to a forged version"
 fi
+# a genuine, older signed version put back as current: a replay
+padmin SET m365:current 2024041700 >/dev/null
+padmin PUBLISH m365:updates 2024041700 >/dev/null
+for h in h1 h2; do
+	waitlog "e: $h refuses an older signed version put back (a replay)" $h \
+		'version 2024041700 rejected: .*a replay' 5
+	asks "e: $h keeps its answer for $QNEW" $h "$QNEW" "$A_NEW25"
+done
+padmin SET m365:current forged3 >/dev/null
 
 # --- g. lookup --verify-key with a forged version current ------------------------------
 

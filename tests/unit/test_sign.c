@@ -195,7 +195,7 @@ sign_ok(const struct m365_key *k, const char *version, const char *sum,
 	struct m365_err err;
 
 	memset(&err, 0, sizeof(err));
-	if (m365_sign_version(k, version, sum, sig, &err) != 0)
+	if (m365_sign_version(k, version, sum, 1764547200LL, sig, &err) != 0)
 		fail_msg("sign: %s", err.msg);
 }
 
@@ -208,7 +208,7 @@ verify_refused(const struct m365_key *k, const char *version, const char *sum,
 	char prefix[80];
 
 	memset(&err, 0, sizeof(err));
-	if (m365_verify_version(k, version, sum, sig, &err) != -1)
+	if (m365_verify_version(k, version, sum, 1764547200LL, sig, &err) != -1)
 		fail_msg("signature \"%.20s...\" accepted for %s",
 		         sig ? sig : "NULL", version);
 	assert_int_equal(err.code, M365_E_REFUSED);
@@ -240,7 +240,9 @@ TEST(test_public_half_of_a_private_key_file_is_used)
 
 	sha("[]", sum);
 	sign_ok(priv, VERSION, sum, sig);
-	assert_int_equal(m365_verify_version(half, VERSION, sum, sig, NULL), 0);
+	assert_int_equal(
+	    m365_verify_version(half, VERSION, sum, 1764547200LL, sig, NULL),
+	    0);
 	m365_key_free(priv);
 	m365_key_free(half);
 	load_refused(0, "rsa.pem", M365_E_INPUT, "not an Ed25519 key");
@@ -310,8 +312,11 @@ TEST(test_sign_then_verify)
 		      (sig[i] >= 'a' && sig[i] <= 'f')))
 			fail_msg("signature \"%s\" is not lowercase hex", sig);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(m365_verify_version(pub, VERSION, sum, sig, &err), 0);
-	assert_int_equal(m365_verify_version(priv, VERSION, sum, sig, &err), 0);
+	assert_int_equal(
+	    m365_verify_version(pub, VERSION, sum, 1764547200LL, sig, &err), 0);
+	assert_int_equal(
+	    m365_verify_version(priv, VERSION, sum, 1764547200LL, sig, &err),
+	    0);
 	assert_int_equal(err.code, M365_E_NONE);
 	/* Ed25519 is deterministic */
 	sign_ok(priv, VERSION, sum, again);
@@ -335,6 +340,12 @@ TEST(test_verify_refuses_anything_else)
 	verify_refused(pub, "2025120101", sum, sig, "bad signature");
 	/* another document under the same name */
 	verify_refused(pub, VERSION, other, sig, "bad signature");
+	/* the same version claiming another publication time */
+	assert_int_equal(
+	    m365_verify_version(pub, VERSION, sum, 1764547201LL, sig, NULL),
+	    -1);
+	assert_int_equal(m365_verify_version(pub, VERSION, sum, 0, sig, NULL),
+	                 -1);
 	/* one hex digit changed */
 	strcpy(bad, sig);
 	bad[10] = bad[10] == '0' ? '1' : '0';
@@ -370,8 +381,9 @@ TEST(test_verify_refuses_anything_else)
 	/* made by another key */
 	sign_ok(priv2, VERSION, sum, bad);
 	verify_refused(pub, VERSION, sum, bad, "bad signature");
-	assert_int_equal(m365_verify_version(priv2, VERSION, sum, bad, NULL),
-	                 0);
+	assert_int_equal(
+	    m365_verify_version(priv2, VERSION, sum, 1764547200LL, bad, NULL),
+	    0);
 	m365_key_free(priv);
 	m365_key_free(pub);
 	m365_key_free(priv2);
@@ -385,7 +397,8 @@ TEST(test_a_public_key_cannot_sign)
 
 	sha("x", sum);
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(m365_sign_version(pub, VERSION, sum, sig, &err), -1);
+	assert_int_equal(
+	    m365_sign_version(pub, VERSION, sum, 1764547200LL, sig, &err), -1);
 	assert_int_not_equal(err.code, M365_E_NONE);
 	assert_non_null(strstr(err.msg, VERSION));
 	m365_key_free(pub);

@@ -257,7 +257,8 @@ TEST(test_signature_and_missing_optional_fields)
 	struct m365_snapshot s;
 	char sig[M365_SIG_HEX + 1];
 
-	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum, sig, NULL),
+	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum,
+	                                   1764547200LL, sig, NULL),
 	                 0);
 	good_fields(f, sig);
 	f[3] = f[4] = f[5] = NIL_F;
@@ -407,30 +408,35 @@ TEST(test_verify_key_requires_a_valid_signature)
 	good_fields(f, "");
 	refused(f, 6, &lim, M365_E_REFUSED, "no signature");
 	/* signed by the verify key */
-	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum, sig, NULL),
+	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum,
+	                                   1764547200LL, sig, NULL),
 	                 0);
 	good_fields(f, sig);
 	accepted(f, 6, &lim, &s);
 	assert_string_equal(s.sig, sig);
 	m365_snapshot_free(&s);
 	/* signed for another version name: a replay */
-	assert_int_equal(
-	    m365_sign_version(signer, "2025120099", doc_sum, sig, NULL), 0);
+	assert_int_equal(m365_sign_version(signer, "2025120099", doc_sum,
+	                                   1764547200LL, sig, NULL),
+	                 0);
 	good_fields(f, sig);
 	refused(f, 6, &lim, M365_E_REFUSED, "bad signature");
 	/* signed over another document */
 	m365_sha256_hex("[]", 2, other);
-	assert_int_equal(m365_sign_version(signer, VERSION, other, sig, NULL),
-	                 0);
+	assert_int_equal(
+	    m365_sign_version(signer, VERSION, other, 1764547200LL, sig, NULL),
+	    0);
 	good_fields(f, sig);
 	refused(f, 6, &lim, M365_E_REFUSED, "bad signature");
 	/* signed by another key */
-	assert_int_equal(
-	    m365_sign_version(stranger, VERSION, doc_sum, sig, NULL), 0);
+	assert_int_equal(m365_sign_version(stranger, VERSION, doc_sum,
+	                                   1764547200LL, sig, NULL),
+	                 0);
 	good_fields(f, sig);
 	refused(f, 6, &lim, M365_E_REFUSED, "bad signature");
 	/* a valid signature with junk after it does not fit: bad */
-	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum, sig, NULL),
+	assert_int_equal(m365_sign_version(signer, VERSION, doc_sum,
+	                                   1764547200LL, sig, NULL),
 	                 0);
 	snprintf(bad, sizeof(bad), "%s0", sig);
 	good_fields(f, bad);

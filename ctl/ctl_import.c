@@ -156,20 +156,6 @@ options(int argc, char **argv, struct target *t, struct ctl_redis *ro,
 	return ctl_redis_check("import", ro);
 }
 
-/* Loads --sign-key; 0, or 2 after a message. */
-static int
-load_key(const char *path, struct m365_key **key)
-{
-	struct m365_err err;
-
-	if (path == NULL)
-		return 0;
-	if ((*key = m365_key_load_private(path, &err)) != NULL)
-		return 0;
-	fprintf(stderr, "m365ctl import: %s\n", err.msg);
-	return 2;
-}
-
 int
 ctl_import(int argc, char **argv)
 {
@@ -185,7 +171,7 @@ ctl_import(int argc, char **argv)
 
 	if ((rc = options(argc, argv, &t, &ro, &version, &sign_key)) != 0)
 		return rc < 0 ? 0 : rc;
-	if ((rc = load_key(sign_key, &key)) != 0)
+	if ((rc = ctl_sign_key("import", sign_key, &key)) != 0)
 		return rc;
 	t.key = key;
 	if (ctl_redis_wanted(&ro) &&

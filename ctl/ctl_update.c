@@ -475,20 +475,6 @@ prepare(struct update *u, struct m365_err *err)
 	return 0;
 }
 
-/* Loads --sign-key; 0, or 2 after a message. */
-static int
-load_key(const char *path, struct m365_key **key)
-{
-	struct m365_err err;
-
-	if (path == NULL)
-		return 0;
-	if ((*key = m365_key_load_private(path, &err)) != NULL)
-		return 0;
-	fprintf(stderr, "m365ctl update: %s\n", err.msg);
-	return 2;
-}
-
 /* Takes the lock (with Redis), runs, releases. */
 static int
 locked_run(struct update *u, struct target *t)
@@ -530,7 +516,7 @@ ctl_update(int argc, char **argv)
 
 	if ((rc = options(argc, argv, &u, &t)) != 0)
 		return rc < 0 ? 0 : rc;
-	if ((rc = load_key(u.sign_key, &key)) != 0)
+	if ((rc = ctl_sign_key("update", u.sign_key, &key)) != 0)
 		return rc;
 	t.state_dir = u.dir;
 	t.key = key;

@@ -13,6 +13,20 @@
 /* The largest version file read from the state directory. */
 #define VERSION_FILE_MAX 256
 
+int
+ctl_sign_key(const char *cmd, const char *path, struct m365_key **key)
+{
+	struct m365_err err;
+
+	*key = NULL;
+	if (path == NULL)
+		return 0;
+	if ((*key = m365_key_load_private(path, &err)) != NULL)
+		return 0;
+	fprintf(stderr, "m365ctl %s: %s\n", cmd, err.msg);
+	return 2;
+}
+
 char *
 publisher_name(char *buf, size_t len)
 {

@@ -93,6 +93,12 @@ char *publish_summary(const struct m365_endpoints *old,
 int publish_write(const struct target *t, struct m365_snapshot *s,
                   struct m365_err *err);
 
+/*
+ * Loads the --sign-key of command cmd into *key (left NULL without path).
+ * Returns 0, or 2 after printing "m365ctl CMD: reason".
+ */
+int ctl_sign_key(const char *cmd, const char *path, struct m365_key **key);
+
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);
 

@@ -109,3 +109,24 @@ demo_passwd() {
 		printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" >"$1"
 	fi
 }
+
+# msstub_start: starts the stand-in of Microsoft's web service
+# (tests/integration/msstub.py) on $T/control.json, which the caller writes
+# first, logging requests to $T/requests.log; sets STUBPID, SPORT and BASE.
+# The caller defines abort().
+msstub_start() {
+	: >"$T/requests.log"
+	python3 "$ROOT/tests/integration/msstub.py" --control "$T/control.json" \
+		--log "$T/requests.log" --port-file "$T/stub.port" --root "$ROOT" \
+		>/dev/null 2>"$T/stub.err" &
+	STUBPID=$!
+	on_exit "kill $STUBPID 2>/dev/null"
+	_i=0
+	while [ ! -s "$T/stub.port" ] && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -s "$T/stub.port" ] || abort "msstub did not start: $(cat "$T/stub.err")"
+	SPORT=$(cat "$T/stub.port")
+	BASE="http://127.0.0.1:$SPORT"
+}

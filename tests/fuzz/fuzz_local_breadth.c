@@ -12,9 +12,11 @@
  *   - an address range within the limits: an IPv4 range no wider than
  *     /12, an IPv6 range that holds an IPv4 address (IPv4-mapped, or
  *     NAT64's 64:ff9b::/96, RFC 6052) no wider than a /108;
- *   - a regular expression that names the probe's registered domain
- *     ("re:^www\.bbc\.co\.uk$", "re:bbc"): one that does not ("re:^e",
- *     "re:\.fr$") matches names at large.
+ *   - a regular expression whose literal domain (m365_rule.domain, what
+ *     its text ends with) holds the probe and is inside the probe's
+ *     registered domain ("re:^www\.bbc\.co\.uk$", "re:\.bbc\.co\.uk$");
+ *     no expression may match an address.  ("re:^e" and "re:\.fr$" match
+ *     names at large.)
  * Anything else aborts.  Two probes are outside what the breadth check's
  * own canaries cover: www.service-public.fr and 8.8.8.8 through NAT64. */
 #include <arpa/inet.h>
@@ -31,15 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 struct probe {
 	const char *host, *port;
 	const char *domain; /* registered domain; NULL for an address */
-	const char *label;  /* its distinctive label */
 };
 
 static const struct probe probes[] = {
-    {"www.bbc.co.uk", "443", "bbc.co.uk", "bbc"},
-    {"8.8.8.8", "22", NULL, NULL},
-    {"[64:ff9b::808:808]", "22", NULL, NULL}, /* 8.8.8.8 through NAT64 */
-    {"example.com", "443", "example.com", "example"},
-    {"www.service-public.fr", "443", "service-public.fr", "service-public"},
+    {"www.bbc.co.uk", "443", "bbc.co.uk"},
+    {"8.8.8.8", "22", NULL},
+    {"[64:ff9b::808:808]", "22", NULL}, /* 8.8.8.8 through NAT64 */
+    {"example.com", "443", "example.com"},
+    {"www.service-public.fr", "443", "service-public.fr"},
 };
 
 /* True when domain ends s at a label boundary (or is all of it). */
@@ -73,8 +74,10 @@ rule_is_about(const struct m365_rule *r, const struct probe *p)
 		 * holds IPv4 space: no more than a /12's worth */
 		return r->cidr.plen >= 96 + M365_BREADTH_V4_MIN_PLEN;
 	case M365_RULE_REGEX:
-		return p->label != NULL &&
-		       strcasestr(r->text, p->label) != NULL;
+		/* its literal domain bounds it, and is inside the probe's */
+		return p->domain != NULL && r->domain != NULL &&
+		       ends_with_domain(p->host, r->domain) &&
+		       ends_with_domain(r->domain, p->domain);
 	}
 	return 0;
 }

@@ -76,18 +76,7 @@ stub() {
 		mv "$T/control.json.tmp" "$T/control.json"
 }
 stub 2025120100 "$WW25"
-: >"$T/requests.log"
-python3 "$ROOT/tests/integration/msstub.py" --control "$T/control.json" \
-	--log "$T/requests.log" --port-file "$T/stub.port" --root "$ROOT" \
-	>/dev/null 2>"$T/stub.err" &
-on_exit "kill $! 2>/dev/null"
-_i=0
-while [ ! -s "$T/stub.port" ] && [ $_i -lt 50 ]; do
-	sleep 0.1
-	_i=$((_i + 1))
-done
-[ -s "$T/stub.port" ] || abort "msstub did not start: $(cat "$T/stub.err")"
-SPORT=$(cat "$T/stub.port")
+msstub_start
 BASE="http://127.0.0.1:$SPORT"
 nreq() { grep -c "^GET /$1" "$T/requests.log"; }
 

@@ -480,6 +480,14 @@ done
 run "$CTL" import "$WW25" --redis-sentinel "127.0.0.1:$SS" --redis-master m --version s2
 expect "j: import through the sentinel after the failover exits 0" 0 '^published s2 \(was s1\)' "$out"
 check_eq "j: the new primary holds s2" s2 "$(timeout 5 redis-cli -p "$P2" GET m365:current)"
+stub 2025120100 "$WW25"
+S=$(state sentinel-update)
+run "$CTL" update --base-url "$BASE" --state-dir "$S" --timeout 10 \
+	--redis-sentinel "127.0.0.1:$DEAD" --redis-sentinel "127.0.0.1:$SS" --redis-master m
+expect "j: update through the sentinels after the failover exits 0" 0 \
+	'^published 2025120100 \(was s2\)' "$out"
+check_eq "j: update published to the new primary" 2025120100 \
+	"$(timeout 5 redis-cli -p "$P2" GET m365:current)"
 
 # --- k. --redis-auth-file --------------------------------------------------------------
 

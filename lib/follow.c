@@ -115,9 +115,10 @@ check(struct m365_live *lv)
 	if (rc < 0 && lv->cmd->err)
 		return -1;
 	if (rc < 0) {
-		set_state(lv, ST_BAD, M365_LOG_ERROR,
-		          "Redis holds a bad version pointer; keeping the list "
-		          "in use");
+		char msg[M365_ERR_MAX + 64];
+		snprintf(msg, sizeof(msg), "%s; keeping the list in use",
+		         err.msg);
+		set_state(lv, ST_BAD, M365_LOG_ERROR, msg);
 		return 0;
 	}
 	if (rc == 0) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -125,11 +126,11 @@ use_cache(struct m365_live *lv)
 	int rc = 0;
 
 	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
-	v = m365_read_file(vpath, M365_VERSION_MAX, &n, NULL);
+	v = m365_read_file(vpath, M365_VERSION_MAX, &n, &err);
 	if (v == NULL || !m365_version_valid(v)) {
 		live_log(lv, M365_LOG_WARNING,
-		         "cache %s has no valid version file; ignoring it",
-		         lv->cfg.cache);
+		         "cache %s has no valid version file (%s); ignoring it",
+		         lv->cfg.cache, v ? "not a version name" : err.msg);
 	} else if (strcmp(v, m365_live_version(lv, mine, sizeof(mine))) == 0) {
 		rc = 1;
 	} else if ((ep = read_cache(lv, v, &at, &err)) == NULL ||
@@ -144,6 +145,27 @@ use_cache(struct m365_live *lv)
 	}
 	free(v);
 	return rc;
+}
+
+/* True when the cache's version file changed since the cache was last
+ * looked at (by this process or before the fork); remembers it. */
+static int
+cache_changed(struct m365_live *lv)
+{
+	char vpath[4096];
+	struct stat st;
+
+	snprintf(vpath, sizeof(vpath), "%s.version", lv->cfg.cache);
+	if (stat(vpath, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (lv->cache_seen && st.st_mtim.tv_sec == lv->cache_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == lv->cache_mtime.tv_nsec &&
+	    st.st_ino == lv->cache_ino)
+		return 0;
+	lv->cache_seen = 1;
+	lv->cache_mtime = st.st_mtim;
+	lv->cache_ino = st.st_ino;
+	return 1;
 }
 
 /* True when a cache file is configured and there. */
@@ -174,7 +196,7 @@ load_initial(struct m365_live *lv)
 	struct m365_list *l;
 	struct m365_err err;
 
-	if (!(has_cache(lv) && use_cache(lv))) {
+	if (!(has_cache(lv) && cache_changed(lv) && use_cache(lv))) {
 		if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
 			live_log(lv, M365_LOG_ERROR,
 			         "%s; answering ERR until a list loads",
@@ -242,7 +264,7 @@ m365_live_follow(struct m365_live *lv, struct m365_err *err)
 		return 0;
 	/* a process forked long after the list was loaded (a c-icap child
 	 * that replaces one) starts from what its siblings switched to */
-	if (has_cache(lv))
+	if (has_cache(lv) && cache_changed(lv))
 		(void)use_cache(lv);
 	if (pipe2(lv->wake, O_CLOEXEC) < 0)
 		return m365_err_set(err, M365_E_IO, "cannot make a pipe: %s",

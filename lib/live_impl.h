@@ -6,6 +6,8 @@
 #define M365_LIVE_IMPL_H
 
 #include <pthread.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "m365_live.h"
 #include "m365_redis.h"
@@ -24,10 +26,14 @@ struct m365_live {
 	pthread_mutex_t lock; /* guards list and version */
 	struct m365_list *list;
 	char version[M365_VERSION_MAX + 1];
-	long long
-	    in_use_at; /* when the version in use was published (0: a
-	                  list file); the follower refuses older signed
-	                  versions (replays).  Loader and follower only. */
+	/* when the version in use was published (0: a list file): the
+	 * follower refuses older signed versions (replays).  Loader and
+	 * follower only. */
+	long long in_use_at;
+	/* the cache's version file as last looked at (loader, follow) */
+	int cache_seen;
+	struct timespec cache_mtime;
+	ino_t cache_ino;
 	/* the follower thread's own state */
 	char rejected[M365_VERSION_MAX + 1]; /* last version that failed */
 	pthread_t thread;

@@ -242,6 +242,19 @@ options(int argc, char **argv, struct m365_options *opt, struct source *src)
 	return ctl_redis_check("lookup", &src->ro);
 }
 
+/* Warns of local rules that backtrack badly, as the helper does at start. */
+static void
+warn_rules(const struct m365_local *loc)
+{
+	size_t i;
+
+	for (i = 0; loc && i < loc->n_rules; i++)
+		if (m365_rule_warning(&loc->rules[i]) != NULL)
+			fprintf(stderr, "m365ctl lookup: warning: %s:%u: %s\n",
+			        loc->source, loc->rules[i].line,
+			        m365_rule_warning(&loc->rules[i]));
+}
+
 /* The list to answer from; NULL after a message on stderr. */
 static struct m365_list *
 load(struct source *src, const struct m365_options *opt)
@@ -260,6 +273,8 @@ load(struct source *src, const struct m365_options *opt)
 		return NULL; /* load_redis said why */
 	if (l == NULL)
 		fprintf(stderr, "m365ctl lookup: %s\n", err.msg);
+	else
+		warn_rules(m365_list_local(l));
 	return l;
 }
 

@@ -510,6 +510,14 @@ import au: "$WW25" --version a3 --redis-auth-file "$T/auth"
 expect "k: an auth file readable by others is a usage error" 2 "$T/auth: "
 timeout 10 redis-cli -p "$RPORT" -a 's3cr3t-p@ss' --no-auth-warning CONFIG SET requirepass '' >/dev/null
 
+# --- l. lookup warns of a local regex that backtracks badly ---------------------------
+
+printf 'bypass re:^(a+)+\\.example\\.net$\n' >"$T/backtrack.list"
+run "$CTL" lookup --local "$T/backtrack.list" aaa.example.net 443
+expect "l: lookup answers from a backtracking regex" 0 '^OK m365_category=Local' "$out"
+check_match "l: lookup warns of it with file and line" \
+	"warning: $T/backtrack.list:1: the regular expression backtracks badly" "$err"
+
 # --- no sanitizer report ----------------------------------------------------------------
 
 if grep -Eq 'Sanitizer|runtime error:' "$T/all.err"; then

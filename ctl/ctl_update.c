@@ -10,11 +10,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,26 +23,12 @@
 #include "fileio.h"
 #include "m365_text.h"
 #include "publish.h"
+#include "update.h"
 
 #define BASE_URL_DEFAULT "https://endpoints.office.com"
-#define BODY_MAX (64u << 20)
 /* The lock outlives the longest run: two downloads and Redis's share. */
 #define LOCK_TTL_MIN_S 300
 #define LOCK_MARGIN_S 60
-/* Retry-After: when Microsoft gives none we can use, and the most we
- * wait whatever it asks. */
-#define RETRY_DEFAULT_S 3600
-#define RETRY_MAX_S 86400
-/* The state files read back: client-id and retry-after. */
-#define STATE_FILE_MAX 64
-
-struct update {
-	const char *instance, *areas, *tenant, *base, *dir, *sign_key;
-	struct ctl_redis ro;
-	bool no_ipv6, force;
-	long timeout;
-	char guid[37];
-};
 
 static void
 usage(FILE *f)
@@ -71,197 +55,6 @@ static int
 query_safe(const char *s)
 {
 	return m365_token(s, strlen(s), 1024, ",._-");
-}
-
-/* Reads a small state file (NULL when missing, unreadable or odd). */
-static char *
-read_state(const struct update *u, const char *name)
-{
-	char path[4096];
-	size_t len;
-
-	snprintf(path, sizeof(path), "%s/%s", u->dir, name);
-	return m365_read_file(path, STATE_FILE_MAX, &len, NULL);
-}
-
-/* The ClientRequestId: a random UUID made once and kept in the state dir. */
-static int
-client_id(struct update *u, struct m365_err *err)
-{
-	char path[4096], buf[64], *kept = read_state(u, "client-id");
-	unsigned char r[16];
-	int i;
-
-	if (kept && strlen(kept) == 36 &&
-	    strspn(kept, "0123456789abcdef-") == 36) {
-		memcpy(u->guid, kept, 37);
-		free(kept);
-		return 0;
-	}
-	free(kept);
-	if (getrandom(r, sizeof(r), 0) != sizeof(r))
-		return m365_err_set(err, M365_E_IO, "getrandom: %s",
-		                    strerror(errno));
-	r[6] = (r[6] & 0x0f) | 0x40;
-	r[8] = (r[8] & 0x3f) | 0x80;
-	for (i = 0; i < 16; i++)
-		snprintf(buf + 2 * i, 3, "%02x", r[i]);
-	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
-	         buf + 8, buf + 12, buf + 16, buf + 20);
-	snprintf(path, sizeof(path), "%s/client-id", u->dir);
-	return m365_write_file_atomic(path, u->guid, 36, err);
-}
-
-/* Refuses to call Microsoft again before a Retry-After it gave expires. */
-static int
-check_retry_after(const struct update *u, struct m365_err *err)
-{
-	char *buf = read_state(u, "retry-after"), *end;
-	long long until = 0, now = (long long)time(NULL);
-
-	if (buf != NULL) {
-		until = strtoll(buf, &end, 10);
-		if (end == buf || (*end != '\0' && *end != '\n'))
-			until = 0;
-		free(buf);
-	}
-	if (until > now)
-		return m365_err_set(
-		    err, M365_E_REFUSED,
-		    "refused: Microsoft asked us to wait (HTTP 429) "
-		    "for %lld more seconds",
-		    until - now);
-	return 0;
-}
-
-/* How long to wait after a 429, and the words for it. */
-static long long
-retry_wait(const struct fetch_result *r, char *note, size_t len)
-{
-	if (r->retry_after < 0) {
-		snprintf(note, len, "no usable Retry-After; waiting %d seconds",
-		         RETRY_DEFAULT_S);
-		return RETRY_DEFAULT_S;
-	}
-	if (r->retry_after > RETRY_MAX_S) {
-		snprintf(note, len,
-		         "retry after %d seconds (Microsoft asked for %lld; "
-		         "capped)",
-		         RETRY_MAX_S, r->retry_after);
-		return RETRY_MAX_S;
-	}
-	snprintf(note, len, "retry after %lld seconds", r->retry_after);
-	return r->retry_after;
-}
-
-/* A 429: records when we may ask again, and refuses. */
-static int
-too_many(const struct update *u, const char *url, const struct fetch_result *r,
-         struct m365_err *err)
-{
-	char path[4096], until[32], note[128];
-	long long wait = retry_wait(r, note, sizeof(note));
-
-	snprintf(path, sizeof(path), "%s/retry-after", u->dir);
-	snprintf(until, sizeof(until), "%lld", (long long)time(NULL) + wait);
-	(void)m365_write_file_atomic(path, until, strlen(until), NULL);
-	return m365_err_set(err, M365_E_REFUSED,
-	                    "refused: %s answered 429 Too Many Requests; %s",
-	                    url, note);
-}
-
-/* GETs url and refuses any answer but 200 (recording Retry-After). */
-static int
-get_ok(const struct update *u, const char *url, struct fetch_result *r,
-       struct m365_err *err)
-{
-	if (fetch_get(url, u->timeout, BODY_MAX, r, err) < 0)
-		return -1;
-	if (r->status == 200)
-		return 0;
-	if (r->status == 429)
-		too_many(u, url, r, err);
-	else
-		m365_err_set(err, M365_E_REFUSED,
-		             "refused: %s answered HTTP %ld", url, r->status);
-	fetch_free(r);
-	return -1;
-}
-
-/* Reads {"instance": .., "latest": "YYYYMMDDNN"}. */
-static int
-parse_version(const struct update *u, const struct fetch_result *r,
-              char *latest, struct m365_err *err)
-{
-	json_error_t je;
-	json_t *root = json_loadb(r->body, r->len, 0, &je), *v;
-	int rc = -1;
-
-	if (root == NULL) {
-		m365_err_set(err, M365_E_REFUSED,
-		             "refused: version answer: line %d: %s", je.line,
-		             je.text);
-		return -1;
-	}
-	v = json_object_get(root, "latest");
-	if (!json_is_string(v) || strlen(json_string_value(v)) != 10 ||
-	    strspn(json_string_value(v), "0123456789") != 10)
-		m365_err_set(
-		    err, M365_E_REFUSED,
-		    "refused: version answer has no 10-digit \"latest\"");
-	else if (json_is_string(json_object_get(root, "instance")) &&
-	         strcasecmp(
-	             json_string_value(json_object_get(root, "instance")),
-	             u->instance) != 0)
-		m365_err_set(
-		    err, M365_E_REFUSED,
-		    "refused: version answer is for instance %s",
-		    json_string_value(json_object_get(root, "instance")));
-	else {
-		memcpy(latest, json_string_value(v), 11);
-		rc = 0;
-	}
-	json_decref(root);
-	return rc;
-}
-
-/* Asks /version; 0 with latest[11] set, or the exit status. */
-static int
-latest_version(const struct update *u, char *latest, struct m365_err *err)
-{
-	struct fetch_result r;
-	char url[2048];
-	int rc;
-
-	snprintf(url, sizeof(url), "%s/version/%s?ClientRequestId=%s", u->base,
-	         u->instance, u->guid);
-	if (get_ok(u, url, &r, err) < 0)
-		return ctl_exit_status(err);
-	rc = parse_version(u, &r, latest, err);
-	fetch_free(&r);
-	return rc < 0 ? 1 : 0;
-}
-
-/* Microsoft's versions (10 digits) compare as numbers; anything else
- * (an imported version) counts as older than any of Microsoft's. */
-static int
-is_newer(const char *latest, const char *current)
-{
-	if (current[0] == '\0')
-		return 1;
-	if (strlen(current) != 10 || strspn(current, "0123456789") != 10)
-		return strcmp(latest, current) != 0;
-	return strcmp(latest, current) > 0;
-}
-
-static void
-endpoints_url(const struct update *u, char *url, size_t len)
-{
-	snprintf(url, len, "%s/endpoints/%s?ClientRequestId=%s%s%s%s%s%s",
-	         u->base, u->instance, u->guid,
-	         u->areas ? "&ServiceAreas=" : "", u->areas ? u->areas : "",
-	         u->tenant ? "&TenantName=" : "", u->tenant ? u->tenant : "",
-	         u->no_ipv6 ? "&NoIPv6=true" : "");
 }
 
 /* The downloaded list as the snapshot to publish. */

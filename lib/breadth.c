@@ -290,11 +290,21 @@ static const char *
 regex_domain_why(const struct m365_rule *r, char *buf, size_t len)
 {
 	char glob[M365_HOST_MAX + 3];
+	const char *tld;
 
 	if (r->domain == NULL) {
 		snprintf(buf, len,
 		         "a bypass expression must end with a literal domain, "
 		         "as in re:^meet[0-9]+\\.example\\.net$");
+		return buf;
+	}
+	tld = strrchr(r->domain, '.');
+	tld = tld ? tld + 1 : r->domain;
+	if (strspn(tld, "0123456789") == strlen(tld)) {
+		snprintf(buf, len,
+		         "the expression ends with numbers (\"%s\"), not a "
+		         "domain; use address ranges for addresses",
+		         r->domain);
 		return buf;
 	}
 	snprintf(glob, sizeof(glob), "*.%s", r->domain);

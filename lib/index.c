@@ -212,8 +212,8 @@ match_regexes(const struct index *ix, const struct m365_host *h,
 		return -1;
 	for (i = 0; i < ix->n_re; i++) {
 		const struct regex *r = &ix->re[i];
-		if (r->owned && h->kind != M365_HOST_NAME)
-			continue; /* globs never match IP literals */
+		if ((r->owned || r->domain) && h->kind != M365_HOST_NAME)
+			continue; /* globs and domains never hold IP literals */
 		if (h->len < r->prelen + r->suflen ||
 		    memcmp(h->name, r->prefix, r->prelen) != 0 ||
 		    memcmp(h->name + h->len - r->suflen, r->suffix,

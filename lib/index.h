@@ -41,7 +41,8 @@ int index_add_cidr(struct index *ix, const struct m365_cidr *c, uint32_t value,
 /*
  * Adds a regex rule; re stays the caller's and is JIT-compiled here.  With
  * a domain (lowercase, kept by the caller) the rule matches only names that
- * are that domain or end in "." domain, whatever the regex says.  0 or -1.
+ * are that domain or end in "." domain, whatever the regex says, and never
+ * an IP literal.  0 or -1.
  */
 int index_add_regex(struct index *ix, pcre2_code *re, uint32_t value,
                     const char *pattern, const char *domain);

@@ -571,6 +571,8 @@ TEST(test_broad_local_bypass_rules_are_refused_with_line)
 	local_refused("bypass re:\\\\.example\\.net$", "literal domain");
 	/* ends in a domain, but matches names at large: the canaries */
 	local_refused("bypass re:.*|\\.example\\.net$", "names at large");
+	local_refused("bypass re:\\.0\\.0$", "numbers");
+	local_refused("bypass re:^10\\.1$", "numbers");
 	local_refused("bypass 64:ff9b::/96", "NAT64");
 	local_refused("bypass 64:ff9b::/64", "all of IPv4");
 	local_refused("bypass ::/29", "all of IPv4");

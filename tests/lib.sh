@@ -130,3 +130,26 @@ msstub_start() {
 	SPORT=$(cat "$T/stub.port")
 	BASE="http://127.0.0.1:$SPORT"
 }
+
+# abort REASON: a setup step failed: one FAIL line and the end of the test.
+# A test may define its own.
+abort() {
+	not_ok "setup" "$1"
+	finish
+}
+
+# helper_setup PROG...: for the tests that run $HELPER and $CTL: aborts
+# unless every PROG is installed and both are built (building them when
+# missing), then makes the temporary directory $T, removed at exit.
+helper_setup() {
+	for prog in "$@"; do
+		command -v "$prog" >/dev/null 2>&1 || abort "$prog is not installed"
+	done
+	if [ ! -x "$HELPER" ] || [ ! -x "$CTL" ]; then
+		make -s -C "$ROOT" build/m365ctl build/san/ext_m365_acl >/dev/null 2>&1
+	fi
+	[ -x "$HELPER" ] || abort "$HELPER is missing"
+	[ -x "$CTL" ] || abort "$CTL is missing"
+	T=$(mktemp -d) || abort "mktemp failed"
+	on_exit "rm -rf '$T'"
+}

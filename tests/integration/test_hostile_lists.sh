@@ -40,22 +40,7 @@ ok() {
 	_passed=$((_passed + 1))
 }
 
-abort() {
-	not_ok "setup" "$1"
-	finish
-}
-
-for prog in redis-server redis-cli python3 sha256sum cmp mkfifo; do
-	command -v $prog >/dev/null 2>&1 || abort "$prog is not installed"
-done
-if [ ! -x "$HELPER" ] || [ ! -x "$CTL" ]; then
-	make -s -C "$ROOT" build/m365ctl build/san/ext_m365_acl >/dev/null 2>&1
-fi
-[ -x "$HELPER" ] || abort "$HELPER is missing"
-[ -x "$CTL" ] || abort "$CTL is missing"
-
-T=$(mktemp -d) || abort "mktemp failed"
-on_exit "rm -rf '$T'"
+helper_setup redis-server redis-cli python3 sha256sum cmp mkfifo
 C=$T/cases
 python3 "$ROOT/tests/integration/hostile_lists.py" "$C" "$GOOD" "$OLD" 2>"$T/gen.err" ||
 	abort "hostile_lists.py failed: $(cat "$T/gen.err")"

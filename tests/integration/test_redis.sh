@@ -36,22 +36,7 @@ CNB=$FIX/china-2025-12-01b.json
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-abort() {
-	not_ok "setup" "$1"
-	finish
-}
-
-for prog in redis-server redis-cli python3 sha256sum; do
-	command -v $prog >/dev/null 2>&1 || abort "$prog is not installed"
-done
-if [ ! -x "$HELPER" ] || [ ! -x "$CTL" ]; then
-	make -s -C "$ROOT" build/m365ctl build/san/ext_m365_acl >/dev/null 2>&1
-fi
-[ -x "$HELPER" ] || abort "$HELPER is missing"
-[ -x "$CTL" ] || abort "$CTL is missing"
-
-T=$(mktemp -d) || abort "mktemp failed"
-on_exit "rm -rf '$T'"
+helper_setup redis-server redis-cli python3 sha256sum
 : >"$T/times"
 HELPERS=""
 

@@ -36,13 +36,6 @@ extern const struct m365_option_names ctl_option_names;
 int ctl_exit_status(const struct m365_err *err);
 
 /*
- * Parses s as a whole number between lo and hi (0 <= lo): decimal digits
- * only, no sign, no spaces, nothing after them.  Returns 0 and sets *out,
- * or -1 ("", "5abc", "-1", "0x10" and numbers out of range).
- */
-int ctl_parse_long(const char *s, long lo, long hi, long *out);
-
-/*
  * Parses s as a factor of at least 1 written "DIGITS" or "DIGITS.DIGITS"
  * ("2", "1.5"; at most 9 digits either side).  Returns 0 and sets *out,
  * or -1 ("", ".5", "1.", "1e3", "inf", "0.5").

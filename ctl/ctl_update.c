@@ -169,7 +169,7 @@ option(int c, struct update *u, struct target *t)
 	case 'd': u->dir = optarg; break;
 	case 'k': u->sign_key = optarg; break;
 	case 'T':
-		if (ctl_parse_long(optarg, 1, 600, &u->timeout) < 0)
+		if (m365_parse_long(optarg, 1, 600, &u->timeout) < 0)
 			return bad_number("--timeout",
 			                  "whole seconds from 1 to 600");
 		break;

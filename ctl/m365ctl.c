@@ -45,21 +45,6 @@ ctl_exit_status(const struct m365_err *err)
 }
 
 int
-ctl_parse_long(const char *s, long lo, long hi, long *out)
-{
-	size_t n = strspn(s, "0123456789");
-	long v;
-
-	if (n == 0 || s[n] != '\0' || n > 18)
-		return -1;
-	v = strtol(s, NULL, 10);
-	if (v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int
 ctl_parse_factor(const char *s, double *out)
 {
 	size_t i = strspn(s, "0123456789"), f = 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "m365_text.h"
 #include "sentinel.h"
 
 #define SENTINEL_TIMEOUT_MS 2000
@@ -35,7 +36,7 @@ sentinel_parse(const char *arg, struct sentinel_addr *out, struct m365_err *err)
 		n = (size_t)(colon - arg);
 	}
 	if (n == 0 || n >= sizeof(out->host) ||
-	    ctl_parse_long(colon + 1, 1, 65535, &port) < 0)
+	    m365_parse_long(colon + 1, 1, 65535, &port) < 0)
 		return bad_addr(arg, err);
 	memcpy(out->host, host, n);
 	out->host[n] = '\0';
@@ -62,7 +63,7 @@ master_addr(const redisContext *c, const redisReply *r, const char *name,
 	         r->element[1]->type != REDIS_REPLY_STRING ||
 	         r->element[0]->len == 0 ||
 	         r->element[0]->len >= sizeof(pu->host) ||
-	         ctl_parse_long(r->element[1]->str, 1, 65535, &port) < 0)
+	         m365_parse_long(r->element[1]->str, 1, 65535, &port) < 0)
 		snprintf(why, len, "unexpected answer");
 	else {
 		memcpy(pu->host, r->element[0]->str, r->element[0]->len + 1);

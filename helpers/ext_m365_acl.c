@@ -18,6 +18,7 @@
 
 #include "m365_classify.h"
 #include "m365_live.h"
+#include "m365_text.h"
 #include "proto.h"
 
 #define PROG "ext_m365_acl"
@@ -125,9 +126,7 @@ parse_options(struct helper *h, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0}};
-	long poll_s;
-	long long max;
-	char *end;
+	long num;
 	int c;
 
 	h->concurrency = true;
@@ -143,27 +142,24 @@ parse_options(struct helper *h, int argc, char **argv)
 		case 'p': h->cfg.prefix = optarg; break;
 		case 'C': h->cfg.cache = optarg; break;
 		case 'P':
-			poll_s = strtol(optarg, &end, 10);
-			if (*end || optarg[0] < '0' || optarg[0] > '9' ||
-			    poll_s < 1 || poll_s > 30) {
+			if (m365_parse_long(optarg, 1, 30, &num) < 0) {
 				fprintf(stderr, PROG
 				        ": --poll: expected 1 to 30 seconds\n");
 				exit(2);
 			}
-			h->cfg.poll_ms = (int)poll_s * 1000;
+			h->cfg.poll_ms = (int)num * 1000;
 			break;
 		case 'A': h->cfg.auth_file = optarg; break;
 		case 'K': h->cfg.verify_key = optarg; break;
 		case 'M':
-			max = strtoll(optarg, &end, 10);
-			if (*end || optarg[0] < '0' || optarg[0] > '9' ||
-			    max < 4096 || max > (1ll << 30)) {
+			if (m365_parse_long(optarg, M365_MAX_BYTES_MIN,
+			                    M365_MAX_BYTES_MAX, &num) < 0) {
 				fprintf(stderr,
 				        PROG ": --redis-max-bytes: "
 				             "expected 4096 to 1073741824\n");
 				exit(2);
 			}
-			h->cfg.max_bytes = (size_t)max;
+			h->cfg.max_bytes = (size_t)num;
 			break;
 		case 'n': h->concurrency = false; break;
 		case 'd': h->debug = true; break;

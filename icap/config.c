@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "bypass.h"
+#include "m365_text.h"
 
 #define DIRECTIVE(name) BYPASS_SERVICE "." name
 
@@ -117,21 +118,6 @@ prefix_ok(const char *p)
 	return true;
 }
 
-/* A byte count 4096..1 GiB, all digits; 0 when invalid. */
-static size_t
-max_bytes(const char *s)
-{
-	unsigned long long v = 0;
-	size_t i;
-
-	for (i = 0; s[i]; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 10)
-			return 0;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	return i > 0 && v >= 4096 && v <= (1ull << 30) ? (size_t)v : 0;
-}
-
 int
 bypass_configure(struct bypass *b, struct m365_err *err)
 {
@@ -152,6 +138,7 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 	    .ctx = b,
 	};
 	struct m365_list *l;
+	long max = 0;
 
 	if (c->error[0] != '\0')
 		return m365_err_set(err, M365_E_INPUT, "%s", c->error);
@@ -161,10 +148,12 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 		    "%s: expected 1 to 100 printable characters "
 		    "without spaces",
 		    DIRECTIVE("RedisPrefix"));
-	if (c->max_bytes && (lc.max_bytes = max_bytes(c->max_bytes)) == 0)
+	if (c->max_bytes && m365_parse_long(c->max_bytes, M365_MAX_BYTES_MIN,
+	                                    M365_MAX_BYTES_MAX, &max) < 0)
 		return m365_err_set(err, M365_E_INPUT,
 		                    "%s: expected 4096 to 1073741824 bytes",
 		                    DIRECTIVE("RedisMaxBytes"));
+	lc.max_bytes = c->max_bytes ? (size_t)max : 0;
 	/* every value is checked, even where a cache would be used first */
 	if ((l = m365_list_load(&lc.opt, err)) == NULL)
 		return -1;

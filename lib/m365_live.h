@@ -32,6 +32,10 @@ enum m365_live_event {
 typedef void (*m365_live_event_fn)(void *ctx, enum m365_live_event ev,
                                    const char *version);
 
+/* The range a front end accepts for max_bytes (--redis-max-bytes). */
+#define M365_MAX_BYTES_MIN 4096L
+#define M365_MAX_BYTES_MAX (1L << 30)
+
 struct m365_live_config {
 	struct m365_options opt;  /* the list file is the fallback of Redis */
 	const char *redis;        /* Redis URL, or NULL */

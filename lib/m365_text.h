@@ -31,4 +31,11 @@ int m365_split_commas(const char *list, const char *name, size_t max_items,
                                 struct m365_err *err),
                       void *arg, struct m365_err *err);
 
+/*
+ * Parses s as a whole number between lo and hi (0 <= lo): decimal digits
+ * only, no sign, no spaces, nothing after them.  Returns 0 and sets *out,
+ * or -1 ("", "5abc", "-1", "0x10" and numbers out of range).
+ */
+int m365_parse_long(const char *s, long lo, long hi, long *out);
+
 #endif

@@ -1,4 +1,5 @@
 /* text.c - token names and comma lists (see m365_text.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "m365_text.h"
@@ -52,4 +53,19 @@ m365_split_commas(const char *list, const char *name, size_t max_items,
 			return 0;
 		p = end + 1;
 	}
+}
+
+int
+m365_parse_long(const char *s, long lo, long hi, long *out)
+{
+	size_t n = strspn(s, "0123456789");
+	long v;
+
+	if (n == 0 || s[n] != '\0' || n > 18)
+		return -1;
+	v = strtol(s, NULL, 10);
+	if (v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
 }

@@ -32,6 +32,10 @@ struct helper {
 	bool concurrency;
 	bool debug;
 	struct m365_live *live;
+	const char *metrics_dir;      /* --metrics, NULL for the default */
+	struct m365_metrics *metrics; /* this process's counters, or NULL */
+	uint64_t clock;               /* when the current line began (ns) */
+	bool said_concurrency;  /* warned that lines carry no channel ID */
 	struct m365_list *list; /* in use for the current batch, or NULL */
 	struct outbuf out;
 	char *in; /* READ_CHUNK + LINE_MAX_BYTES + 1 */
@@ -50,7 +54,7 @@ usage(FILE *f)
 	    "       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
 	    "       [--redis-auth-file FILE] [--verify-key FILE]\n"
 	    "       [--redis-max-bytes N] [--cache FILE] [--poll SECONDS]\n"
-	    "       [--no-concurrency] [-d]\n"
+	    "       [--metrics DIR|off] [--no-concurrency] [-d]\n"
 	    "\n"
 	    "Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
 	    "\"CHANNEL OK m365_category=.. m365_service=.. m365_set=..\" for\n"
@@ -77,6 +81,9 @@ usage(FILE *f)
 	    "  --cache FILE          keep the last list Redis gave here\n"
 	    "  --poll SECONDS        check the version pointer this often "
 	    "(10)\n"
+	    "  --metrics DIR|off     count into DIR/counters, shared by the\n"
+	    "                        host's processes "
+	    "(" M365_METRICS_DIR_DEFAULT ")\n"
 	    "  --no-concurrency      lines carry no channel ID "
 	    "(concurrency=0)\n"
 	    "  -d, --debug           log every request and answer to stderr\n");
@@ -121,6 +128,7 @@ parse_options(struct helper *h, int argc, char **argv)
 	    {"redis-auth-file", required_argument, NULL, 'A'},
 	    {"verify-key", required_argument, NULL, 'K'},
 	    {"redis-max-bytes", required_argument, NULL, 'M'},
+	    {"metrics", required_argument, NULL, 'm'},
 	    {"no-concurrency", no_argument, NULL, 'n'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
@@ -161,6 +169,7 @@ parse_options(struct helper *h, int argc, char **argv)
 			}
 			h->cfg.max_bytes = (size_t)num;
 			break;
+		case 'm': h->metrics_dir = optarg; break;
 		case 'n': h->concurrency = false; break;
 		case 'd': h->debug = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -184,6 +193,10 @@ start(struct helper *h)
 	struct m365_list *l;
 	char desc[1024];
 
+	h->metrics =
+	    m365_metrics_open(h->metrics_dir, M365_FE_SQUID, log_stderr, NULL);
+	h->cfg.metrics = h->metrics;
+	h->cfg.frontend = M365_FE_SQUID;
 	if ((h->live = m365_live_start(&h->cfg, &err)) == NULL) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		exit(2);
@@ -214,7 +227,8 @@ flush(struct helper *h)
 }
 
 static void
-answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg)
+answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg,
+             enum m365_invalid reason)
 {
 	struct m365_verdict v = {
 	    .result = M365_ERR, .why = M365_WHY_NO_MATCH, .message = msg};
@@ -223,6 +237,44 @@ answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg)
 		fprintf(stderr, PROG ": out of memory\n");
 		exit(1);
 	}
+	m365_metrics_invalid(h->metrics, reason);
+}
+
+/*
+ * Warns once when a channel ID is not a number: Squid then sends no
+ * channel IDs (concurrency=0), and the helper reads the destination as
+ * one.  The answers stay as the contract says.
+ */
+static void
+check_channel(struct helper *h, const struct request *req)
+{
+	size_t i;
+
+	if (h->said_concurrency || req->channel == NULL)
+		return;
+	for (i = 0; i < req->channel_len; i++)
+		if (req->channel[i] < '0' || req->channel[i] > '9')
+			break;
+	if (i == req->channel_len)
+		return;
+	h->said_concurrency = true;
+	fprintf(stderr,
+	        PROG ": WARNING: a request's first field \"%.*s\" is not a "
+	             "channel ID: squid.conf probably says concurrency=0 (or "
+	             "nothing) for this helper; give it concurrency=N, or "
+	             "start the helper with --no-concurrency\n",
+	        (int)(req->channel_len > 80 ? 80 : req->channel_len),
+	        req->channel);
+}
+
+/* The time since the last line (or batch) began, and a new beginning. */
+static uint64_t
+lap(struct helper *h)
+{
+	uint64_t now = m365_metrics_now_ns(), t = now - h->clock;
+
+	h->clock = now;
+	return t;
 }
 
 /* Answers one complete line (without its newline). */
@@ -236,8 +288,11 @@ handle_line(struct helper *h, const char *line, size_t len)
 	proto_parse(line, len, h->concurrency, &req, h->scratch);
 	if (h->concurrency && req.channel == NULL)
 		return; /* a blank line: no channel to answer on */
+	if (h->concurrency)
+		check_channel(h, &req);
 	if (req.bad != NULL) {
-		answer_error(h, req.channel, req.channel_len, req.bad);
+		answer_error(h, req.channel, req.channel_len, req.bad,
+		             M365_INV_SYNTAX);
 	} else {
 		m365_classify(h->list, req.dst, req.port, req.sni, &v);
 		if (proto_answer(&h->out, req.channel, req.channel_len, &v,
@@ -245,6 +300,8 @@ handle_line(struct helper *h, const char *line, size_t len)
 			fprintf(stderr, PROG ": out of memory\n");
 			exit(1);
 		}
+		if (h->metrics != NULL)
+			m365_metrics_lookup(h->metrics, &v, lap(h));
 	}
 	if (h->debug)
 		fprintf(stderr, PROG ": %.*s -> %.*s", (int)len, line,
@@ -265,7 +322,7 @@ too_long(struct helper *h, const char *line, size_t len)
 	        LINE_MAX_BYTES);
 	if (h->concurrency && (ch = proto_channel(line, len, &ch_len)) == NULL)
 		return; /* the channel ID itself was unreadable */
-	answer_error(h, ch, ch_len, "line too long");
+	answer_error(h, ch, ch_len, "line too long", M365_INV_LINE_TOO_LONG);
 }
 
 /* Uses up every complete line in the input buffer. */
@@ -317,6 +374,8 @@ main(int argc, char **argv)
 		if (n <= 0)
 			break;
 		h.in_len += (size_t)n;
+		if (h.metrics != NULL)
+			h.clock = m365_metrics_now_ns();
 		/* one list for the whole batch: a swap never splits a batch */
 		h.list = m365_live_acquire(h.live);
 		consume(&h);
@@ -330,7 +389,8 @@ main(int argc, char **argv)
 		handle_line(&h, h.in, h.in_len);
 	flush(&h);
 	m365_list_unref(h.list);
-	m365_live_stop(h.live);
+	if (m365_live_stop(h.live) == 0)
+		m365_metrics_close(h.metrics);
 	outbuf_free(&h.out);
 	free(h.in);
 	free(h.scratch);

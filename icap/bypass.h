@@ -25,6 +25,7 @@ struct bypass_config {
 	char *list, *local, *categories, *service_areas;
 	char *redis, *prefix, *cache;
 	char *auth_file, *verify_key, *max_bytes;
+	char *metrics_dir; /* MetricsDir: NULL default, "off" */
 	char next_services[ICAP_HEADER_MAX]; /* canonical list, or "" */
 	bool has_next_services;
 	char error[M365_ERR_MAX]; /* the first bad directive, or "" */
@@ -52,6 +53,7 @@ struct bypass {
 	struct bypass_config cfg;
 	struct bypass_stats stats;
 	struct m365_live *live;            /* NULL until configured */
+	struct m365_metrics *metrics;      /* a child's counters, or NULL */
 	char next_header[ICAP_HEADER_MAX]; /* for an inspected request */
 };
 

@@ -100,6 +100,9 @@ struct ci_conf_entry bypass_conf_table[] = {
      "refuse versions not signed by this Ed25519 public key (PEM)"},
     {"RedisMaxBytes", &bypass_ctx.cfg.max_bytes, set_value,
      "refuse versions larger than this many bytes (default 64 MiB)"},
+    {"MetricsDir", &bypass_ctx.cfg.metrics_dir, set_value,
+     "count into DIR/counters, shared by the host's processes "
+     "(" M365_METRICS_DIR_DEFAULT "; off: no counting)"},
     {"NextServices", &bypass_ctx.cfg, set_services,
      "ICAP services to continue with when a request is not a bypass"},
     {NULL, NULL, NULL, NULL}};
@@ -136,6 +139,7 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 	    .log = bypass_log,
 	    .event = bypass_stats_event,
 	    .ctx = b,
+	    .frontend = M365_FE_ICAP,
 	};
 	struct m365_list *l;
 	long max = 0;
@@ -173,8 +177,10 @@ bypass_release(struct bypass *b)
 {
 	struct bypass_config *c = &b->cfg;
 
-	m365_live_stop(b->live);
+	if (m365_live_stop(b->live) == 0)
+		m365_metrics_close(b->metrics);
 	b->live = NULL;
+	b->metrics = NULL;
 	free(c->list);
 	free(c->local);
 	free(c->categories);
@@ -185,5 +191,6 @@ bypass_release(struct bypass *b)
 	free(c->auth_file);
 	free(c->verify_key);
 	free(c->max_bytes);
+	free(c->metrics_dir);
 	memset(c, 0, sizeof(*c));
 }

@@ -76,8 +76,12 @@ child_start_command(const char *name, int type, void *data)
 	struct m365_err err;
 
 	(void)name, (void)type, (void)data;
-	if (bypass_ctx.live != NULL &&
-	    m365_live_follow(bypass_ctx.live, &err) < 0)
+	if (bypass_ctx.live == NULL)
+		return;
+	bypass_ctx.metrics = m365_metrics_open(bypass_ctx.cfg.metrics_dir,
+	                                       M365_FE_ICAP, bypass_log, NULL);
+	m365_live_set_metrics(bypass_ctx.live, bypass_ctx.metrics);
+	if (m365_live_follow(bypass_ctx.live, &err) < 0)
 		ci_debug_printf(1, BYPASS_SERVICE ": ERROR: %s\n", err.msg);
 }
 
@@ -147,6 +151,7 @@ static int
 check_preview(char *data, int len, ci_request_t *req)
 {
 	struct m365_list *l = m365_live_acquire(bypass_ctx.live);
+	uint64_t t0 = bypass_ctx.metrics ? m365_metrics_now_ns() : 0;
 	struct m365_verdict v;
 
 	(void)data, (void)len;
@@ -158,6 +163,9 @@ check_preview(char *data, int len, ci_request_t *req)
 	else if (bypass_ctx.cfg.has_next_services)
 		ci_icap_add_xheader(req, bypass_ctx.next_header);
 	bypass_stats_count(&bypass_ctx.stats, &v);
+	if (bypass_ctx.metrics != NULL)
+		m365_metrics_lookup(bypass_ctx.metrics, &v,
+		                    m365_metrics_now_ns() - t0);
 	m365_list_unref(l);
 	return CI_MOD_ALLOW204;
 }

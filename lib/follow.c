@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fileio.h"
 #include "live_impl.h"
@@ -85,6 +87,9 @@ install(struct m365_live *lv, const char *v)
 	live_swap(lv, l, v);
 	lv->in_use_at = s.published_at;
 	lv->rejected[0] = '\0';
+	snprintf(lv->source, sizeof(lv->source), "redis");
+	live_gauges(lv, 1);
+	lv->next_beat = 0; /* tell the farm view at once */
 	live_log(lv, M365_LOG_INFO,
 	         "switched to version %s (%zu sets, %zu selected)", v,
 	         m365_list_endpoints(l)->n_sets, m365_list_selected(l));
@@ -146,6 +151,67 @@ disconnect(struct m365_live *lv)
 	lv->cmd = lv->sub = NULL;
 }
 
+/* Names a connection for CLIENT LIST: "m365-bypass:FRONTEND:HOST:PID".
+ * A Redis that refuses (an ACL without client|setname) costs nothing. */
+static void
+name_link(struct m365_live *lv, redisContext *c)
+{
+	redisReply *r;
+
+	r = redisCommand(c, "CLIENT SETNAME m365-bypass:%s:%s:%d",
+	                 m365_frontend_name(lv->cfg.frontend), lv->host,
+	                 (int)getpid());
+	freeReplyObject(r);
+}
+
+/* Records this process in Redis for the farm view, every
+ * M365_FARM_BEAT_S; a refusal (a read-only replica, an ACL) is logged
+ * once. */
+static void
+beat(struct m365_live *lv)
+{
+	long long now = (long long)time(NULL);
+	struct m365_farm_entry e;
+	char key[512], val[256];
+	redisReply *r;
+
+	if (now < lv->next_beat)
+		return;
+	lv->next_beat = now + M365_FARM_BEAT_S;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.host, sizeof(e.host), "%s", lv->host);
+	snprintf(e.frontend, sizeof(e.frontend), "%s",
+	         m365_frontend_name(lv->cfg.frontend));
+	e.pid = (int)getpid();
+	m365_live_version(lv, e.version, sizeof(e.version));
+	e.published_at = lv->in_use_at;
+	e.seen_at = now;
+	if (m365_farm_key(lv->prefix, &e, key, sizeof(key)) == NULL)
+		return;
+	r = redisCommand(lv->cmd, "SET %s %s EX %d", key,
+	                 m365_farm_value(&e, val, sizeof(val)),
+	                 M365_FARM_TTL_S);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && !lv->farm_said) {
+		live_log(lv, M365_LOG_WARNING,
+		         "cannot record this process for the farm view "
+		         "(m365ctl status): %.200s",
+		         r->str);
+		lv->farm_said = 1;
+	}
+	freeReplyObject(r);
+}
+
+/* Milliseconds until the next chore, at most ms. */
+static int
+until_chore(const struct m365_live *lv, int ms)
+{
+	long long left = (lv->next_beat - (long long)time(NULL)) * 1000;
+
+	if (left < 1000)
+		left = 1000;
+	return left < ms ? (int)left : ms;
+}
+
 static int
 connect_both(struct m365_live *lv, struct m365_err *err)
 {
@@ -157,6 +223,8 @@ connect_both(struct m365_live *lv, struct m365_err *err)
 	    (lv->sub = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) ==
 	        NULL)
 		return -1;
+	name_link(lv, lv->cmd);
+	name_link(lv, lv->sub);
 	m365_store_channel(lv->prefix, chan, sizeof(chan));
 	r = redisCommand(lv->sub, "SUBSCRIBE %s", chan);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
@@ -223,16 +291,27 @@ lost(struct m365_live *lv, const char *where, const char *why)
 	set_state(lv, ST_DOWN, M365_LOG_WARNING, msg);
 }
 
-void *
-live_follow_thread(void *arg)
+/* Without Redis: says that no list is loaded, every minute, until
+ * stopped. */
+static void
+watch(struct m365_live *lv)
 {
-	struct m365_live *lv = arg;
-	int backoff = BACKOFF_MIN_MS, rc, orphan;
+	do
+		live_nag(lv);
+	while (nap(lv, 1000) != -2);
+}
+
+/* With Redis: follows it until stopped. */
+static void
+follow(struct m365_live *lv)
+{
+	int backoff = BACKOFF_MIN_MS, rc;
 	char where[300], msg[600];
 	struct m365_err err;
 
 	m365_redis_url_describe(&lv->url, where, sizeof(where));
 	for (;;) {
+		live_nag(lv);
 		if (lv->cmd == NULL && connect_both(lv, &err) < 0) {
 			disconnect(lv);
 			snprintf(msg, sizeof(msg),
@@ -240,7 +319,7 @@ live_follow_thread(void *arg)
 			         err.msg);
 			set_state(lv, ST_DOWN, M365_LOG_WARNING, msg);
 			if (nap(lv, backoff) == -2)
-				break;
+				return;
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 			                                       : backoff * 2;
 			continue;
@@ -256,9 +335,15 @@ live_follow_thread(void *arg)
 			lost(lv, where, lv->cmd->errstr);
 			continue;
 		}
-		rc = wait_message(lv, lv->cfg.poll_ms);
+		live_nag(lv);
+		beat(lv);
+		if (lv->cmd->err) {
+			lost(lv, where, lv->cmd->errstr);
+			continue;
+		}
+		rc = wait_message(lv, until_chore(lv, lv->cfg.poll_ms));
 		if (rc == -2)
-			break;
+			return;
 		if (rc == 1)
 			lv->rejected[0] = '\0'; /* a publish: try it again */
 		if (rc == -1)
@@ -266,6 +351,18 @@ live_follow_thread(void *arg)
 			     lv->sub->errstr[0] ? lv->sub->errstr
 			                        : "connection closed");
 	}
+}
+
+void *
+live_follow_thread(void *arg)
+{
+	struct m365_live *lv = arg;
+	int orphan;
+
+	if (lv->cfg.redis != NULL)
+		follow(lv);
+	else
+		watch(lv);
 	disconnect(lv);
 	pthread_mutex_lock(&lv->lock);
 	lv->done = 1;

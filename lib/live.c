@@ -14,6 +14,8 @@
 #include "live_impl.h"
 
 #define STOP_WAIT_MS 100
+/* how often a process with no list says so */
+#define NAG_INTERVAL_S 60
 
 void
 live_log(struct m365_live *lv, enum m365_log_level level, const char *fmt, ...)
@@ -32,6 +34,12 @@ live_log(struct m365_live *lv, enum m365_log_level level, const char *fmt, ...)
 void
 live_event(struct m365_live *lv, enum m365_live_event ev, const char *version)
 {
+	if (ev == M365_LIVE_REFUSED)
+		m365_metrics_refused(lv->cfg.metrics);
+	else if (ev == M365_LIVE_REDIS_UP || ev == M365_LIVE_REDIS_DOWN)
+		m365_metrics_set_redis(lv->cfg.metrics, ev == M365_LIVE_REDIS_UP
+		                                            ? M365_REDIS_UP
+		                                            : M365_REDIS_DOWN);
 	if (lv->cfg.event != NULL)
 		lv->cfg.event(lv->cfg.ctx, ev, version ? version : "");
 }
@@ -47,6 +55,57 @@ live_swap(struct m365_live *lv, struct m365_list *l, const char *version)
 	snprintf(lv->version, sizeof(lv->version), "%s", version);
 	pthread_mutex_unlock(&lv->lock);
 	m365_list_unref(old);
+}
+
+void
+live_gauges(struct m365_live *lv, int switched)
+{
+	struct m365_metrics_list info;
+	const struct m365_endpoints *ep;
+	char version[M365_VERSION_MAX + 1], pol[M365_METRICS_TEXT];
+	struct m365_list *l;
+	int bundled = strcmp(lv->source, "bundled") == 0;
+
+	if (lv->cfg.metrics == NULL)
+		return;
+	if ((l = m365_live_acquire(lv)) == NULL) {
+		m365_metrics_set_list(lv->cfg.metrics, NULL, 0);
+		return;
+	}
+	m365_live_version(lv, version, sizeof(version));
+	ep = m365_list_endpoints(l);
+	info.version = version[0] ? version
+	               : bundled  ? M365_BUNDLED_VERSION
+	                          : "";
+	info.source = lv->source;
+	info.policy =
+	    m365_policy_describe(m365_list_policy(l), pol, sizeof(pol));
+	info.published_at = lv->in_use_at ? lv->in_use_at
+	                    : bundled     ? M365_BUNDLED_PUBLISHED
+	                                  : 0;
+	info.sets = ep->n_sets;
+	info.names = ep->n_urls;
+	info.ranges = ep->n_ips;
+	m365_metrics_set_list(lv->cfg.metrics, &info, switched);
+	m365_list_unref(l);
+}
+
+void
+live_nag(struct m365_live *lv)
+{
+	long long now = (long long)time(NULL);
+	struct m365_list *l;
+
+	if (now - lv->last_nag < NAG_INTERVAL_S)
+		return;
+	if ((l = m365_live_acquire(lv)) != NULL) {
+		m365_list_unref(l);
+		return;
+	}
+	lv->last_nag = now;
+	live_log(lv, M365_LOG_WARNING,
+	         "no list loaded: answering ERR to everything (Microsoft 365 "
+	         "is inspected and must authenticate) until one loads");
 }
 
 char *
@@ -141,6 +200,8 @@ use_cache(struct m365_live *lv)
 		         v, lv->cfg.cache);
 		live_swap(lv, l, v);
 		lv->in_use_at = at;
+		snprintf(lv->source, sizeof(lv->source), "cache");
+		live_gauges(lv, 0);
 		rc = 1;
 	}
 	free(v);
@@ -189,6 +250,21 @@ warn_rules(struct m365_live *lv)
 			         m365_rule_warning(&loc->rules[i]));
 }
 
+/* Says when the bundled list is old: Microsoft changes its list monthly. */
+static void
+warn_bundled_age(struct m365_live *lv)
+{
+	long long age = (long long)time(NULL) - M365_BUNDLED_PUBLISHED;
+
+	if (age > M365_BUNDLED_OLD_S)
+		live_log(lv, M365_LOG_WARNING,
+		         "the bundled list (version %s) is %lld days old: "
+		         "Microsoft has changed its list since; follow it "
+		         "with m365ctl update and Redis, or give a newer list "
+		         "file",
+		         M365_BUNDLED_VERSION, age / 86400);
+}
+
 /* The starting list: the cache when valid, else the list file or bundled. */
 static void
 load_initial(struct m365_live *lv)
@@ -201,9 +277,15 @@ load_initial(struct m365_live *lv)
 			live_log(lv, M365_LOG_ERROR,
 			         "%s; answering ERR until a list loads",
 			         err.msg);
+			lv->last_nag = (long long)time(NULL);
 			return;
 		}
+		snprintf(lv->source, sizeof(lv->source), "%s",
+		         lv->cfg.opt.list ? lv->cfg.opt.list : "bundled");
 		live_swap(lv, l, "");
+		live_gauges(lv, 0);
+		if (lv->cfg.opt.list == NULL)
+			warn_bundled_age(lv);
 	}
 	warn_rules(lv);
 }
@@ -253,19 +335,41 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 		return NULL;
 	}
 	lv->limits.verify = lv->verify;
+	m365_farm_host(lv->host, sizeof(lv->host));
+	m365_metrics_set_redis(cfg->metrics, cfg->redis ? M365_REDIS_DOWN
+	                                                : M365_REDIS_UNUSED);
 	load_initial(lv);
 	return lv;
+}
+
+void
+m365_live_set_metrics(struct m365_live *lv, struct m365_metrics *m)
+{
+	lv->cfg.metrics = m;
+	m365_metrics_set_redis(m, lv->cfg.redis ? M365_REDIS_DOWN
+	                                        : M365_REDIS_UNUSED);
+	live_gauges(lv, 0);
 }
 
 int
 m365_live_follow(struct m365_live *lv, struct m365_err *err)
 {
-	if (lv->cfg.redis == NULL || lv->running)
+	struct m365_list *l;
+
+	if (lv->running)
 		return 0;
-	/* a process forked long after the list was loaded (a c-icap child
-	 * that replaces one) starts from what its siblings switched to */
-	if (has_cache(lv) && cache_changed(lv))
+	if (lv->cfg.redis == NULL) {
+		/* nothing to follow: a thread only to say there is no list */
+		if ((l = m365_live_acquire(lv)) != NULL) {
+			m365_list_unref(l);
+			return 0;
+		}
+	} else if (has_cache(lv) && cache_changed(lv)) {
+		/* a process forked long after the list was loaded (a c-icap
+		 * child that replaces one) starts from what its siblings
+		 * switched to */
 		(void)use_cache(lv);
+	}
 	if (pipe2(lv->wake, O_CLOEXEC) < 0)
 		return m365_err_set(err, M365_E_IO, "cannot make a pipe: %s",
 		                    strerror(errno));
@@ -337,11 +441,11 @@ join_briefly(struct m365_live *lv)
 	return pthread_timedjoin_np(lv->thread, NULL, &until) == 0;
 }
 
-void
+int
 m365_live_stop(struct m365_live *lv)
 {
 	if (lv == NULL)
-		return;
+		return 0;
 	if (lv->running) {
 		ssize_t n = write(lv->wake[1], "x", 1);
 		(void)n;
@@ -352,10 +456,11 @@ m365_live_stop(struct m365_live *lv)
 			pthread_mutex_unlock(&lv->lock);
 			if (lv->orphan) {
 				pthread_detach(lv->thread);
-				return;
+				return 1;
 			}
 			pthread_join(lv->thread, NULL);
 		}
 	}
 	live_free(lv);
+	return 0;
 }

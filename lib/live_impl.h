@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "m365_farm.h"
 #include "m365_live.h"
 #include "m365_redis.h"
 #include "m365_sign.h"
@@ -44,6 +45,13 @@ struct m365_live {
 	int wake[2]; /* stop pipe */
 	enum live_state state;
 	redisContext *cmd, *sub;
+	/* where the list in use came from: "redis", "cache", "bundled" or
+	 * the list file (for the counters) */
+	char source[M365_METRICS_TEXT];
+	/* the follower's chores: the farm record and the no-list warning */
+	char host[M365_FARM_HOST_MAX + 1];
+	long long next_beat, last_nag;
+	int farm_said; /* the farm record's trouble was logged */
 };
 
 /* Formats a message and hands it to the front end's log function. */
@@ -56,6 +64,12 @@ void live_event(struct m365_live *lv, enum m365_live_event ev,
 
 /* Installs l as the current list (taking over its reference). */
 void live_swap(struct m365_live *lv, struct m365_list *l, const char *version);
+
+/* Tells the counters what is in use; switched counts a switch. */
+void live_gauges(struct m365_live *lv, int switched);
+
+/* Logs that no list is loaded, at most once a minute. */
+void live_nag(struct m365_live *lv);
 
 /* The follower thread's body (arg is the live list). */
 void *live_follow_thread(void *arg);

@@ -19,6 +19,11 @@
 
 /* How the bundled list is named in messages. */
 #define M365_BUNDLED_NAME "bundled list (Worldwide, 2025-12-01)"
+/* The bundled list's version, and that day (00:00 UTC) as Unix time. */
+#define M365_BUNDLED_VERSION "2025120100"
+#define M365_BUNDLED_PUBLISHED 1764547200LL
+/* The bundled list is old when older than this, and says so at start. */
+#define M365_BUNDLED_OLD_S (60LL * 86400)
 
 /* Microsoft's categories, in priority order. */
 enum m365_category {

@@ -19,6 +19,7 @@
 #include "m365_err.h"
 #include "m365_list.h"
 #include "m365_log.h"
+#include "m365_metrics.h"
 
 /* What a follower reports to its front end (for statistics). */
 enum m365_live_event {
@@ -50,6 +51,10 @@ struct m365_live_config {
 	m365_log_fn log;          /* where messages go, or NULL for nowhere */
 	m365_live_event_fn event; /* state changes, or NULL */
 	void *ctx;                /* passed to log and event */
+	/* the process's counters slot (or NULL), told what is in use */
+	struct m365_metrics *metrics;
+	/* which front end this is: the farm view's records name it */
+	enum m365_frontend frontend;
 };
 
 struct m365_live;
@@ -67,14 +72,24 @@ struct m365_live *m365_live_new(const struct m365_live_config *cfg,
                                 struct m365_err *err);
 
 /*
- * Starts following Redis in a background thread; a no-op without a Redis
- * URL or when already following.  First, when the cache file holds another
+ * Starts following Redis in a background thread; a no-op when already
+ * following.  The thread also records this process in Redis for the farm
+ * view (m365_farm.h) and, while no list is loaded, logs a warning every
+ * minute; without a Redis URL it starts only while no list is loaded,
+ * for the warnings.  First, when the cache file holds another
  * version than the one in use (a process forked long after the list was
  * loaded), that version is loaded: it is what the other processes switched
  * to, and Redis may be down.  Returns 0, or -1 with err set when the
  * thread cannot start.
  */
 int m365_live_follow(struct m365_live *lv, struct m365_err *err);
+
+/*
+ * Gives lv the process's counters slot (NULL: none) and records in it
+ * what is in use.  For a front end that forks: call it in the child,
+ * before m365_live_follow().
+ */
+void m365_live_set_metrics(struct m365_live *lv, struct m365_metrics *m);
 
 /* m365_live_new() and m365_live_follow() in one call; NULL with err set. */
 struct m365_live *m365_live_start(const struct m365_live_config *cfg,
@@ -96,8 +111,9 @@ char *m365_live_version(struct m365_live *lv, char *buf, size_t len);
  * command to an unresponsive server, bounded by the timeouts) is left to
  * finish on its own with what it uses, so a front end whose input ended
  * exits at once.  Call it only when the process is about to exit or no
- * longer needs lv's memory back.
+ * longer needs lv's memory back.  Returns 0, or 1 when the thread was left
+ * running: it may still use the counters slot, which must then stay open.
  */
-void m365_live_stop(struct m365_live *lv);
+int m365_live_stop(struct m365_live *lv);
 
 #endif

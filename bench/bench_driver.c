@@ -14,8 +14,10 @@
  *
  *     NAME: N requests in S s = X req/s, peak RSS R KiB
  *     NAME: answers OK=a ERR=b
+ *     NAME: child CPU C s = P ns/request
  *
- * (R is the child's ru_maxrss from wait4()).  The request mix: Microsoft
+ * (R is the child's ru_maxrss and C its user + system time, from
+ * wait4()).  The request mix: Microsoft
  * exact names, suffix-wildcard names with random prefixes, look-alikes,
  * IPv4/IPv6 inside and outside Microsoft ranges, unrelated names; ports
  * 443/80/8080/-; SNI none, the same name or another one.
@@ -426,13 +428,15 @@ pump(struct run *r)
 	}
 }
 
-/* Waits for the child; returns its peak RSS in KiB, or -1 if it failed. */
+/* Waits for the child; returns its peak RSS in KiB, or -1 if it failed;
+ * its CPU time (user + system, seconds) goes to *cpu. */
 static long
-reap(pid_t pid)
+reap(pid_t pid, double *cpu)
 {
 	struct rusage ru;
 	int status;
 
+	*cpu = 0;
 	if (wait4(pid, &status, 0, &ru) < 0) {
 		perror("bench_driver: wait4");
 		return -1;
@@ -444,18 +448,22 @@ reap(pid_t pid)
 		                          : WTERMSIG(status));
 		return -1;
 	}
+	*cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	return ru.ru_maxrss;
 }
 
 /* Prints the result lines; returns the exit status. */
 static int
-report(const char *name, const struct run *r, double secs, long rss)
+report(const char *name, const struct run *r, double secs, long rss, double cpu)
 {
 	int fail = rss < 0 || r->bad > 0 || r->answered != r->rq->n;
 
 	printf("%s: %zu requests in %.3f s = %.0f req/s, peak RSS %ld KiB\n",
 	       name, r->answered, secs, (double)r->answered / secs, rss);
 	printf("%s: answers OK=%zu ERR=%zu\n", name, r->ok, r->err);
+	printf("%s: child CPU %.3f s = %.0f ns/request\n", name, cpu,
+	       r->answered ? cpu * 1e9 / (double)r->answered : 0.0);
 	if (r->bad > 0)
 		fprintf(stderr, "%s: %zu bad answers, first %s\n", name, r->bad,
 		        r->first_bad);
@@ -517,6 +525,7 @@ main(int argc, char **argv)
 	close(r.from_child);
 	if (rc != 0)
 		kill(r.pid, SIGKILL); /* a stalled child may never see EOF */
-	long rss = reap(r.pid);
-	return report(argv[optind], &r, secs, rss) | rc;
+	double cpu;
+	long rss = reap(r.pid, &cpu);
+	return report(argv[optind], &r, secs, rss, cpu) | rc;
 }

@@ -7,6 +7,9 @@
 #    (BENCH_WINDOW), and prints throughput and the child's peak RSS.
 #    For information it repeats both streaming (no window: the pipe is the
 #    only limit), which shows the raw CPU cost per request.
+#    Then it runs the helper RUNS times (BENCH_RUNS, default 5) counting
+#    into a counters file and as many with --metrics off, alternated, and
+#    compares the child's CPU time per request (rusage): median and spread.
 # 2. build/bench_classify measures m365_classify() in process.
 # 3. build/bench_reload measures, against a real redis-server, the time from
 #    a publish to the helper's first answer from the new list, and the
@@ -16,6 +19,7 @@
 #    alternating, and prints req/s and server CPU per request for each.
 #
 # Targets: helper time <= 10x the floor's, helper peak RSS < 16 MiB,
+# counting costs under 5% of the helper's CPU per request,
 # classify >= 5 million lookups/s, a switch in under 1 s, and a p99 during
 # reloads within 2x of the quiet p99, m365_bypass at least as fast as
 # echo.  Each is printed as PASS or MISS; a run
@@ -25,6 +29,7 @@ cd "$(dirname "$0")/.." || exit 1
 B=build
 N=${BENCH_REQUESTS:-1000000}
 W=${BENCH_WINDOW:-50}
+RUNS=${BENCH_RUNS:-5}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
@@ -69,6 +74,42 @@ if [ -n "$fs" ] && [ -n "$hs" ] && [ -n "$rss" ]; then
 else
 	echo "MISS: no helper/floor measurement"
 fi
+
+echo
+echo "== counting on vs off: the helper's CPU per request, $RUNS runs each =="
+# The same helper, counting into a fresh counters file and with --metrics
+# off, alternated so that both see the same machine; the child's CPU time
+# (rusage) per request, median and spread (min-max) of the runs.
+mkdir -p "$T/metrics"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	for mode in on off; do
+		dir=$T/metrics
+		[ $mode = off ] && dir=off
+		timeout 100 "$B/bench_driver" -n "$N" -w "$W" "count-$mode" \
+			"$B/ext_m365_acl" --metrics "$dir" >"$T/c.$mode.$i" \
+			2>"$T/c.$mode.$i.err" ||
+			echo "FAIL: count-$mode run broken: $(head -c 300 "$T/c.$mode.$i.err")"
+		awk '/child CPU/ { print $(NF - 1) }' "$T/c.$mode.$i" >>"$T/cpu.$mode"
+	done
+	i=$((i + 1))
+done
+# stats FILE: "median min max" of the numbers in FILE
+stats() {
+	sort -n "$1" | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.0f %.0f %.0f", m, v[1], v[NR] }'
+}
+on=$(stats "$T/cpu.on")
+off=$(stats "$T/cpu.off")
+echo "counting on:  median ${on%% *} ns/request (min-max ${on#* })" | sed 's/ \([0-9]*\))/-\1)/'
+echo "counting off: median ${off%% *} ns/request (min-max ${off#* })" | sed 's/ \([0-9]*\))/-\1)/'
+cost=$(awk -v a="${on%% *}" -v b="${off%% *}" 'BEGIN { printf "%.1f", (a - b) * 100 / b }')
+judge "counting costs ${cost}% CPU per request (target < 5%)" 'v < 5' "$cost"
+# the counted file holds what was sent: every run's answers
+total=$("$B/m365ctl" metrics --metrics "$T/metrics" 2>/dev/null |
+	awk '/^m365_bypass_lookups_total/ { s += $NF } END { print s + 0 }')
+judge "counters hold every counted answer ($total of $((N * RUNS)))" "v == $((N * RUNS))" "$total"
 
 echo
 echo "== for information: streaming, no window =="

@@ -34,7 +34,7 @@ struct helper {
 	struct m365_live *live;
 	const char *metrics_dir;      /* --metrics, NULL for the default */
 	struct m365_metrics *metrics; /* this process's counters, or NULL */
-	uint64_t clock;               /* when the current line began (ns) */
+	uint64_t answers;       /* answers in the current batch (for latency) */
 	bool said_concurrency;  /* warned that lines carry no channel ID */
 	struct m365_list *list; /* in use for the current batch, or NULL */
 	struct outbuf out;
@@ -195,6 +195,7 @@ start(struct helper *h)
 
 	h->metrics =
 	    m365_metrics_open(h->metrics_dir, M365_FE_SQUID, log_stderr, NULL);
+	m365_metrics_single_writer(h->metrics);
 	h->cfg.metrics = h->metrics;
 	h->cfg.frontend = M365_FE_SQUID;
 	if ((h->live = m365_live_start(&h->cfg, &err)) == NULL) {
@@ -238,6 +239,7 @@ answer_error(struct helper *h, const char *ch, size_t ch_len, const char *msg,
 		exit(1);
 	}
 	m365_metrics_invalid(h->metrics, reason);
+	h->answers++;
 }
 
 /*
@@ -267,16 +269,6 @@ check_channel(struct helper *h, const struct request *req)
 	        req->channel);
 }
 
-/* The time since the last line (or batch) began, and a new beginning. */
-static uint64_t
-lap(struct helper *h)
-{
-	uint64_t now = m365_metrics_now_ns(), t = now - h->clock;
-
-	h->clock = now;
-	return t;
-}
-
 /* Answers one complete line (without its newline). */
 static void
 handle_line(struct helper *h, const char *line, size_t len)
@@ -300,8 +292,8 @@ handle_line(struct helper *h, const char *line, size_t len)
 			fprintf(stderr, PROG ": out of memory\n");
 			exit(1);
 		}
-		if (h->metrics != NULL)
-			m365_metrics_lookup(h->metrics, &v, lap(h));
+		m365_metrics_lookup(h->metrics, &v, UINT64_MAX);
+		h->answers++;
 	}
 	if (h->debug)
 		fprintf(stderr, PROG ": %.*s -> %.*s", (int)len, line,
@@ -356,6 +348,7 @@ int
 main(int argc, char **argv)
 {
 	struct helper h;
+	uint64_t t0;
 
 	memset(&h, 0, sizeof(h));
 	signal(SIGPIPE, SIG_IGN);
@@ -374,14 +367,18 @@ main(int argc, char **argv)
 		if (n <= 0)
 			break;
 		h.in_len += (size_t)n;
-		if (h.metrics != NULL)
-			h.clock = m365_metrics_now_ns();
+		t0 = h.metrics ? m365_metrics_now_ns() : 0;
 		/* one list for the whole batch: a swap never splits a batch */
 		h.list = m365_live_acquire(h.live);
 		consume(&h);
 		m365_list_unref(h.list);
 		h.list = NULL;
 		flush(&h);
+		/* every answer of the batch waited for the whole batch */
+		if (h.metrics != NULL && h.answers > 0)
+			m365_metrics_latency(h.metrics, h.answers,
+			                     m365_metrics_now_ns() - t0);
+		h.answers = 0;
 	}
 	/* end of input: a last line without its newline is still answered */
 	h.list = m365_live_acquire(h.live);

@@ -192,10 +192,12 @@ beat(struct m365_live *lv)
 	                 m365_farm_value(&e, val, sizeof(val)),
 	                 M365_FARM_TTL_S);
 	if (r != NULL && r->type == REDIS_REPLY_ERROR && !lv->farm_said) {
-		live_log(lv, M365_LOG_WARNING,
-		         "cannot record this process for the farm view "
-		         "(m365ctl status): %.200s",
-		         r->str);
+		/* a replica is read-only by design: not a fault */
+		int ro = strncmp(r->str, "READONLY", 8) == 0;
+		live_log(lv, ro ? M365_LOG_INFO : M365_LOG_WARNING,
+		         "not recorded for the farm view of m365ctl status: "
+		         "%.200s%s",
+		         r->str, ro ? " (a replica)" : "");
 		lv->farm_said = 1;
 	}
 	freeReplyObject(r);

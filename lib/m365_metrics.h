@@ -154,6 +154,21 @@ void m365_metrics_close(struct m365_metrics *m);
 void m365_metrics_lookup(struct m365_metrics *m, const struct m365_verdict *v,
                          uint64_t ns);
 
+/*
+ * Adds n answers that each took ns to the latency histogram (a front end
+ * that answers in batches times the batch: from reading it to writing
+ * its answers is every answer's latency).  m may be NULL.
+ */
+void m365_metrics_latency(struct m365_metrics *m, uint64_t n, uint64_t ns);
+
+/*
+ * Declares that one thread alone counts requests into m (the helper):
+ * counting then uses plain atomic loads and stores, without the locked
+ * read-modify-write that concurrent threads (c-icap's) need.  Other
+ * counters (switches, refusals) stay safe from any thread.
+ */
+void m365_metrics_single_writer(struct m365_metrics *m);
+
 /* Counts one ERR answer to a request the front end could not read. */
 void m365_metrics_invalid(struct m365_metrics *m, enum m365_invalid reason);
 

@@ -26,6 +26,7 @@ struct m365_metrics {
 	struct metrics_file *file;
 	struct metrics_slot *slot;
 	pthread_mutex_t lock; /* the gauges' writers within this process */
+	int single;           /* one thread counts requests */
 };
 
 const uint64_t m365_metrics_bucket_ns[M365_METRICS_BUCKETS] = {
@@ -231,11 +232,34 @@ m365_metrics_close(struct m365_metrics *m)
 	free(m);
 }
 
+/* Adds to a counter that any thread may count. */
 static inline void
 add(struct m365_metrics *m, size_t idx, uint64_t n)
 {
 	atomic_fetch_add_explicit(&m->slot->counts.c[idx], n,
 	                          memory_order_relaxed);
+}
+
+/* Adds to a request counter: without a locked instruction when a single
+ * thread counts requests (readers still see whole values). */
+static inline void
+add_req(struct m365_metrics *m, size_t idx, uint64_t n)
+{
+	_Atomic uint64_t *c = &m->slot->counts.c[idx];
+
+	if (m->single)
+		atomic_store_explicit(
+		    c, atomic_load_explicit(c, memory_order_relaxed) + n,
+		    memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+void
+m365_metrics_single_writer(struct m365_metrics *m)
+{
+	if (m != NULL)
+		m->single = 1;
 }
 
 static enum m365_mcat
@@ -262,15 +286,22 @@ msvc_of(const struct m365_verdict *v)
 		return M365_MSVC_LOCAL;
 	if (v->set == NULL || (a = v->set->service_area) == NULL)
 		return M365_MSVC_NONE;
-	if (strcmp(a, "Exchange") == 0)
-		return M365_MSVC_EXCHANGE;
-	if (strcmp(a, "SharePoint") == 0)
-		return M365_MSVC_SHAREPOINT;
-	if (strcmp(a, "Skype") == 0)
-		return M365_MSVC_SKYPE;
-	if (strcmp(a, "Common") == 0)
-		return M365_MSVC_COMMON;
-	return M365_MSVC_OTHER;
+	/* one comparison per lookup: the first bytes pick the candidate */
+	switch (a[0]) {
+	case 'E':
+		return strcmp(a, "Exchange") == 0 ? M365_MSVC_EXCHANGE
+		                                  : M365_MSVC_OTHER;
+	case 'C':
+		return strcmp(a, "Common") == 0 ? M365_MSVC_COMMON
+		                                : M365_MSVC_OTHER;
+	case 'S':
+		if (a[1] == 'k')
+			return strcmp(a, "Skype") == 0 ? M365_MSVC_SKYPE
+			                               : M365_MSVC_OTHER;
+		return strcmp(a, "SharePoint") == 0 ? M365_MSVC_SHAREPOINT
+		                                    : M365_MSVC_OTHER;
+	default: return M365_MSVC_OTHER;
+	}
 }
 
 static size_t
@@ -293,25 +324,36 @@ m365_metrics_lookup(struct m365_metrics *m, const struct m365_verdict *v,
 	if (m == NULL)
 		return;
 	ok = v->result == M365_OK;
-	add(m,
-	    IDX(lookups) +
-	        ((size_t)ok * M365_MCAT_N + mcat_of(v)) * M365_MSVC_N +
-	        msvc_of(v),
-	    1);
+	add_req(m,
+	        IDX(lookups) +
+	            ((size_t)ok * M365_MCAT_N + mcat_of(v)) * M365_MSVC_N +
+	            msvc_of(v),
+	        1);
 	switch (v->why) {
 	case M365_WHY_NO_DST:
 	case M365_WHY_BAD_DST:
-		add(m, IDX(invalid) + M365_INV_DESTINATION, 1);
+		add_req(m, IDX(invalid) + M365_INV_DESTINATION, 1);
 		break;
-	case M365_WHY_BAD_PORT: add(m, IDX(invalid) + M365_INV_PORT, 1); break;
-	case M365_WHY_BAD_SNI: add(m, IDX(invalid) + M365_INV_SNI, 1); break;
-	case M365_WHY_NO_LIST: add(m, IDX(no_list), 1); break;
+	case M365_WHY_BAD_PORT:
+		add_req(m, IDX(invalid) + M365_INV_PORT, 1);
+		break;
+	case M365_WHY_BAD_SNI:
+		add_req(m, IDX(invalid) + M365_INV_SNI, 1);
+		break;
+	case M365_WHY_NO_LIST: add_req(m, IDX(no_list), 1); break;
 	default: break;
 	}
-	if (ns != UINT64_MAX) {
-		add(m, IDX(latency) + bucket_of(ns), 1);
-		add(m, IDX(latency_sum_ns), ns);
-	}
+	if (ns != UINT64_MAX)
+		m365_metrics_latency(m, 1, ns);
+}
+
+void
+m365_metrics_latency(struct m365_metrics *m, uint64_t n, uint64_t ns)
+{
+	if (m == NULL || n == 0)
+		return;
+	add_req(m, IDX(latency) + bucket_of(ns), n);
+	add_req(m, IDX(latency_sum_ns), n * ns);
 }
 
 void
@@ -319,11 +361,11 @@ m365_metrics_invalid(struct m365_metrics *m, enum m365_invalid reason)
 {
 	if (m == NULL || (unsigned)reason >= M365_INV_N)
 		return;
-	add(m,
-	    IDX(lookups) + (size_t)M365_MCAT_NONE * M365_MSVC_N +
-	        M365_MSVC_NONE,
-	    1);
-	add(m, IDX(invalid) + reason, 1);
+	add_req(m,
+	        IDX(lookups) + (size_t)M365_MCAT_NONE * M365_MSVC_N +
+	            M365_MSVC_NONE,
+	        1);
+	add_req(m, IDX(invalid) + reason, 1);
 }
 
 /* Starts and ends a change of the slot's gauges. */

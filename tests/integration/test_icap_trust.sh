@@ -5,8 +5,9 @@
 # A real redis-server on a free loopback port with ACL users (the default
 # user off): m365-admin (everything, for the test's own writes),
 # m365-writer (what m365ctl import needs, as in contrib/redis/users.acl) and
-# m365-reader (~m365:* &m365:* -@all +get +strlen +hstrlen +hmget
-# +subscribe +ping +select).  A private c-icap (tests/icap_lib.sh, 2
+# m365-reader (%R~m365:* %W~m365:proxy:* &m365:* -@all +get +strlen
+# +hstrlen +hmget +subscribe +ping +select, and for the farm view +set on
+# m365:proxy:* and +client|setname).  A private c-icap (tests/icap_lib.sh, 2
 # children, the sanitizer build of the module with the ASan runtime
 # preloaded) starts on tests/fixtures/worldwide-2024-04-17.json
 # (m365_bypass.ListFile) and follows Redis as m365-reader
@@ -140,8 +141,9 @@ rcli ACL SETUSER m365-admin on ">$ADMINPW" '~*' '&*' +@all >/dev/null
 rcli ACL SETUSER m365-writer on ">$WRITERPW" resetkeys '~m365:*' resetchannels '&m365:*' -@all \
 	+ping +select +role +get +strlen +hstrlen +hmget +lrange +set +eval +hset +del +type \
 	+exists +lrem +lpush +ltrim +publish >/dev/null
-rcli ACL SETUSER m365-reader on ">$READERPW" resetkeys '~m365:*' resetchannels '&m365:*' -@all \
-	+get +strlen +hstrlen +hmget +subscribe +ping +select >/dev/null
+rcli ACL SETUSER m365-reader on ">$READERPW" resetkeys '%R~m365:*' '%W~m365:proxy:*' \
+	resetchannels '&m365:*' -@all +get +strlen +hstrlen +hmget +subscribe +ping +select \
+	+set '+client|setname' >/dev/null
 rcli ACL SETUSER default off >/dev/null
 # acli ARGS...: redis-cli as m365-admin.
 acli() { rcli --user m365-admin --pass "$ADMINPW" --no-auth-warning "$@"; }

@@ -54,7 +54,7 @@ ICAP_SRC    := $(wildcard icap/*.c)
 ICAP_DEPS   := $(ICAP_SRC) $(wildcard icap/*.h) icap/srv_m365_bypass.map
 # front-end code the unit tests cover, beside the library
 UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
-               icap/icap_headers.c
+               icap/icap_headers.c ctl/prom.c ctl/runlog.c
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -105,7 +105,7 @@ $(B)/san/srv_m365_bypass.so: $(ICAP_DEPS) $(B)/san/libm365.a
 
 # --- tests -------------------------------------------------------------------
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(B)/san/libm365.a | $(B)/tests
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -Ihelpers -Iicap \
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -Ihelpers -Iicap -Ictl \
 	    -DFIXTURES='"tests/fixtures"' -o $@ $< $(UNIT_EXTRA) \
 	    $(B)/san/libm365.a $(LIBS) -lcmocka
 tests: $(PROGS) $(SAN_PROGS) $(UNIT_BIN)
@@ -141,7 +141,7 @@ bench: deps
 # tests/integration/test_fuzz_replay.sh); `make fuzz` runs clang's libFuzzer
 # on each target for FUZZ_SECONDS (default 60); FUZZ_TARGETS="store local"
 # picks targets.
-FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth
+FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth farm
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
@@ -168,7 +168,8 @@ fuzz: deps
 install: all
 	install -d $(DESTDIR)$(SQUID_LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) \
-	    $(DESTDIR)$(CICAP_MODDIR) $(DESTDIR)$(SYSTEMDDIR)
+	    $(DESTDIR)$(CICAP_MODDIR) $(DESTDIR)$(SYSTEMDDIR) \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(SQUID_LIBEXEC)/ext_m365_acl
 	install -m 755 $(B)/m365ctl $(DESTDIR)$(PREFIX)/bin/m365ctl
 	install -m 644 $(B)/srv_m365_bypass.so \
@@ -184,6 +185,13 @@ install: all
 	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-update.service \
 	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-update.service
 	install -m 644 contrib/systemd/m365ctl-update.timer $(DESTDIR)$(SYSTEMDDIR)/
+	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-metrics.service \
+	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-metrics.service
+	install -m 644 contrib/tmpfiles.d/m365-bypass.conf \
+	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/m365-bypass.conf
+	install -m 644 contrib/prometheus/m365-bypass.rules.yml \
+	    contrib/prometheus/prometheus.yml.example \
+	    contrib/grafana/m365-bypass.json $(DESTDIR)$(DATADIR)/
 	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
 
 C_FILES = lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] tests/unit/*.[ch] \

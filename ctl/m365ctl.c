@@ -6,6 +6,7 @@
  *   m365ctl update [--instance I] [--redis URL] [--state-dir DIR] ...
  *   m365ctl import FILE [--redis URL] [--version V]
  *   m365ctl status [--redis URL] [--state-dir DIR]
+ *   m365ctl metrics [--metrics DIR] [--state-dir DIR] [--listen ADDR:PORT]
  *
  * Each command lives in its own file (ctl_*.c); this one dispatches.
  */
@@ -24,6 +25,7 @@ static const struct command {
     {"update", ctl_update, "publish Microsoft's newest list"},
     {"import", ctl_import, "publish a local snapshot file"},
     {"status", ctl_status, "what Redis and the state directory hold"},
+    {"metrics", ctl_metrics, "this host's counters for Prometheus"},
 };
 
 const struct m365_option_names ctl_option_names = {

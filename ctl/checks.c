@@ -246,14 +246,21 @@ check_growth(const struct m365_endpoints *old, const struct m365_endpoints *neu,
 }
 
 int
-publish_check(const struct target *t, const struct m365_endpoints *old,
+publish_check(struct target *t, const struct m365_endpoints *old,
               const struct m365_endpoints *neu, struct m365_err *err)
 {
+	t->refusal = "breadth";
 	if (m365_breadth_check(neu, NULL, err) < 0)
 		return m365_err_prefix(err, "refused");
+	t->refusal = NULL;
 	if (old == NULL || t->force)
 		return 0;
+	t->refusal = "shrink";
 	if (check_shrink(old, neu, err) < 0)
 		return -1;
-	return check_growth(old, neu, t->max_growth, err);
+	t->refusal = "growth";
+	if (check_growth(old, neu, t->max_growth, err) < 0)
+		return -1;
+	t->refusal = NULL;
+	return 0;
 }

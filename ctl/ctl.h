@@ -22,8 +22,14 @@ int ctl_update(int argc, char **argv);
 /* import FILE: publish a local snapshot. */
 int ctl_import(int argc, char **argv);
 
-/* status: what Redis and the state directory hold. */
+/* status: a health check of this host's processes, Redis, the farm and
+ * the last update; 0 healthy, 1 needs attention, 2 usage. */
 int ctl_status(int argc, char **argv);
+
+/* metrics: the host's counters in Prometheus's text format, printed or
+ * served (--listen).  0; 1 when the counters cannot be read (the rest is
+ * printed); 2 usage; 4 when it cannot listen or write. */
+int ctl_metrics(int argc, char **argv);
 
 /* m365ctl's names for the options the library reports on ("--list"). */
 extern const struct m365_option_names ctl_option_names;

@@ -1,17 +1,21 @@
 /*
  * ctl_import.c - m365ctl import FILE: publish a local snapshot (air-gapped
- * sites, rollbacks, tests) through the same validation as update.
+ * sites, rollbacks, tests) through the same validation as update.  With
+ * --state-dir, each run is recorded there (runlog.h).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "connect.h"
 #include "ctl.h"
 #include "fileio.h"
 #include "publish.h"
+#include "runlog.h"
 
 #define IMPORT_MAX (64u << 20)
 
@@ -37,15 +41,17 @@ usage(FILE *f)
  * published.  0, or the exit status after err is set. */
 static int
 snapshot(const char *file, const char *version, struct m365_snapshot *s,
-         struct m365_endpoints **neu, struct m365_err *err)
+         struct m365_endpoints **neu, struct target *t, struct m365_err *err)
 {
 	char sum[65];
 
 	memset(s, 0, sizeof(*s));
 	if ((s->json = m365_read_file(file, IMPORT_MAX, &s->len, err)) == NULL)
 		return err->code == M365_E_NOMEM ? 4 : 2;
-	if ((*neu = m365_endpoints_parse(s->json, s->len, file, err)) == NULL)
+	if ((*neu = m365_endpoints_parse(s->json, s->len, file, err)) == NULL) {
+		t->refusal = "invalid";
 		return 1;
+	}
 	m365_sha256_hex(s->json, s->len, sum);
 	if (version)
 		snprintf(s->version, sizeof(s->version), "%s", version);
@@ -63,8 +69,10 @@ snapshot(const char *file, const char *version, struct m365_snapshot *s,
 	return 0;
 }
 
+/* Validates and publishes FILE; the exit status, and the version
+ * published into published[M365_VERSION_MAX + 1]. */
 static int
-import(const char *file, const char *version, const struct target *t,
+import(const char *file, const char *version, struct target *t, char *published,
        struct m365_err *err)
 {
 	struct m365_endpoints *neu = NULL;
@@ -73,7 +81,7 @@ import(const char *file, const char *version, const struct target *t,
 	char sum[300], was[1200];
 	int rc;
 
-	if ((rc = snapshot(file, version, &s, &neu, err)) != 0)
+	if ((rc = snapshot(file, version, &s, &neu, t, err)) != 0)
 		goto out;
 	rc = 4;
 	if (publish_current(t, &cur, err) < 0)
@@ -90,12 +98,37 @@ import(const char *file, const char *version, const struct target *t,
 	printf("published %s (%s): %s\n", s.version,
 	       publish_was(&cur, was, sizeof(was)),
 	       publish_summary(cur.ep, neu, sum, sizeof(sum)));
+	snprintf(published, M365_VERSION_MAX + 1, "%s", s.version);
 	rc = 0;
 out:
 	m365_snapshot_free(&s);
 	current_free(&cur);
 	m365_endpoints_free(neu);
 	return rc;
+}
+
+/* Records the run that started at started and ended with exit status rc
+ * (err set unless 0) in the state directory, when there is one.  A usage
+ * error (2: FILE or --version) is no run. */
+static void
+record(const struct target *t, long long started, int rc, const char *published,
+       const struct m365_err *err)
+{
+	enum run_result res = rc == 0   ? RUN_PUBLISHED
+	                      : rc == 1 ? RUN_REFUSED
+	                                : RUN_ERROR;
+	struct m365_err e;
+
+	if (t->state_dir == NULL || rc == 2)
+		return;
+	if (mkdir(t->state_dir, 0755) < 0 && errno != EEXIST)
+		return; /* publish_write() has said why */
+	if (runlog_write(t->state_dir, started, res, rc ? err->msg : NULL,
+	                 t->refusal, published, &e) < 0 &&
+	    rc != 4)
+		fprintf(stderr,
+		        "m365ctl import: warning: run not recorded: %s\n",
+		        e.msg);
 }
 
 /* The options; 0, or the exit status (after a message) to return. */
@@ -165,6 +198,8 @@ ctl_import(int argc, char **argv)
 	                   .keep = M365_STORE_KEEP};
 	struct ctl_redis ro = {.url = NULL};
 	const char *version = NULL, *sign_key = NULL;
+	char published[M365_VERSION_MAX + 1] = "";
+	long long started = (long long)time(NULL);
 	struct m365_key *key = NULL;
 	struct m365_err err;
 	int rc;
@@ -176,12 +211,16 @@ ctl_import(int argc, char **argv)
 	t.key = key;
 	if (ctl_redis_wanted(&ro) &&
 	    (rc = ctl_redis_open("import", &ro, &t.redis)) != 0) {
+		m365_err_set(&err, M365_E_REDIS, "cannot open Redis (exit %d)",
+		             rc);
+		record(&t, started, rc, published, &err);
 		m365_key_free(key);
 		return rc;
 	}
-	rc = import(argv[optind], version, &t, &err);
+	rc = import(argv[optind], version, &t, published, &err);
 	if (rc != 0)
 		fprintf(stderr, "m365ctl import: %s\n", err.msg);
+	record(&t, started, rc, published, &err);
 	if (t.redis)
 		redisFree(t.redis);
 	m365_key_free(key);

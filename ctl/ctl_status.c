@@ -1,160 +1,42 @@
-/* ctl_status.c - m365ctl status: what Redis and the state dir hold. */
+/*
+ * ctl_status.c - m365ctl status: a one-screen health check of this host's
+ * processes, Redis, the farm, the state directory and the last update
+ * (status.h gathers and judges, status_text.c and status_json.c print).
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "connect.h"
 #include "ctl.h"
+#include "m365_text.h"
 #include "publish.h"
+#include "status.h"
 
 struct status {
 	struct ctl_redis ro;
-	const char *prefix, *dir, *verify_key;
+	const char *prefix, *dir, *verify_key, *metrics;
+	long max_age;
+	bool json;
 	struct m365_key *key;
 };
 
 static void
 usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: m365ctl status [--redis URL] [--redis-prefix P]\n"
-	    "         [--redis-auth-file FILE] [--verify-key FILE]\n"
-	    "         [--state-dir DIR]\n"
-	    "\n"
-	    "Prints the version in Redis, when and by whom it was published,\n"
-	    "its signature (checked with --verify-key), the versions kept for\n"
-	    "rollback, and the state directory's copy.\n"
-	    "Exit status: 0, 2 usage, or 4 when Redis cannot be read or is\n"
-	    "corrupt.\n");
-}
-
-static void
-print_time(long long t)
-{
-	char buf[64];
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s", buf);
-}
-
-/* "valid", "none" or "bad" with a key; without, whether there is one. */
-static void
-print_signature(const struct m365_key *key, const struct m365_snapshot *s)
-{
-	const char *what;
-
-	if (s->sig[0] == '\0')
-		what = "none";
-	else if (key == NULL)
-		what = "present (not checked: no --verify-key)";
-	else if (m365_verify_version(key, s->version, s->sha256,
-	                             s->published_at, s->sig, NULL) == 0)
-		what = "valid";
-	else
-		what = "bad";
-	printf("%-14s %s\n", "signature:", what);
-}
-
-static void
-print_version(const struct m365_snapshot *s, const struct m365_endpoints *ep,
-              const struct m365_key *key)
-{
-	printf("%-14s %s\n", "current:", s->version);
-	printf("%-14s ", "published:");
-	print_time(s->published_at);
-	printf(" by %s\n%-14s %s\n", s->published_by, "source:", s->source);
-	printf("%-14s %s\n", "sha256:", s->sha256);
-	print_signature(key, s);
-	printf("%-14s %zu sets, %zu urls, %zu ips\n", "list:", ep->n_sets,
-	       ep->n_urls, ep->n_ips);
-}
-
-static int
-print_kept(redisContext *c, const char *prefix, struct m365_err *err)
-{
-	char **kept;
-	size_t i;
-
-	if ((kept = m365_store_versions(c, prefix, err)) == NULL)
-		return -1;
-	printf("%-14s", "kept:");
-	for (i = 0; kept[i]; i++)
-		printf(" %s", kept[i]);
-	printf("\n");
-	m365_strv_free(kept);
-	return 0;
-}
-
-static int
-redis_status(redisContext *c, const struct status *st, struct m365_err *err)
-{
-	struct m365_store_limits lim = {.max = 0, .verify = NULL};
-	char v[M365_VERSION_MAX + 1];
-	struct m365_snapshot s;
-	struct m365_endpoints *ep;
-	int rc;
-
-	if ((rc = m365_store_current(c, st->prefix, v, err)) < 0)
-		return -1;
-	if (rc == 0) {
-		printf("%-14s none (nothing published yet)\n", "current:");
-		return 0;
-	}
-	if ((ep = m365_store_load(c, st->prefix, v, &lim, &s, err)) == NULL)
-		return -1;
-	print_version(&s, ep, st->key);
-	m365_endpoints_free(ep);
-	m365_snapshot_free(&s);
-	return print_kept(c, st->prefix, err);
-}
-
-static void
-dir_status(const char *dir)
-{
-	struct target t = {.state_dir = dir};
-	struct current cur;
-
-	publish_current(&t, &cur, NULL);
-	if (cur.why[0])
-		printf("%-14s %s: %s\n", "state dir:", dir, cur.why);
-	else if (cur.ep == NULL)
-		printf("%-14s %s: no snapshot\n", "state dir:", dir);
-	else
-		printf("%-14s %s: version %s, %zu sets\n", "state dir:", dir,
-		       cur.version, cur.ep->n_sets);
-	current_free(&cur);
-}
-
-/* The Redis part; the exit status. */
-static int
-redis_part(const struct status *st)
-{
-	struct m365_redis_url ru;
-	struct m365_err err;
-	redisContext *c;
-	char where[300];
-	int rc;
-
-	if ((rc = ctl_redis_url("status", &st->ro, &ru)) != 0)
-		return rc;
-	printf("%-14s %s (prefix %s)\n",
-	       "redis:", m365_redis_url_describe(&ru, where, sizeof(where)),
-	       st->prefix);
-	rc = 0;
-	if ((c = m365_redis_connect(&ru, CTL_REDIS_TIMEOUT_MS, &err)) == NULL ||
-	    redis_status(c, st, &err) < 0) {
-		fprintf(stderr, "m365ctl status: %s\n", err.msg);
-		rc = 4;
-	}
-	if (c)
-		redisFree(c);
-	return rc;
+	fprintf(f,
+	        "usage: m365ctl status [--redis URL] [--redis-prefix P]\n"
+	        "         [--redis-auth-file FILE] [--verify-key FILE]\n"
+	        "         [--state-dir DIR] [--metrics DIR] [--max-age DAYS]\n"
+	        "         [--json]\n"
+	        "\n"
+	        "A health check: the lists this host's processes use, the\n"
+	        "version in Redis (its signature checked with --verify-key)\n"
+	        "and the versions kept, the state directory's copy, the last\n"
+	        "update, the farm's hosts, and what needs attention.\n"
+	        "Exit status: 0 healthy, 1 something needs attention, 2 usage\n"
+	        "or a bad --verify-key.\n");
 }
 
 /* The command line; 0, or the exit status (-1: 0 after --help). */
@@ -167,6 +49,9 @@ options(int argc, char **argv, struct status *st)
 	    {"redis-auth-file", required_argument, NULL, 'A'},
 	    {"verify-key", required_argument, NULL, 'K'},
 	    {"state-dir", required_argument, NULL, 'd'},
+	    {"metrics", required_argument, NULL, 'm'},
+	    {"max-age", required_argument, NULL, 'a'},
+	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	int ch;
@@ -178,13 +63,23 @@ options(int argc, char **argv, struct status *st)
 		case 'A': st->ro.auth_file = optarg; break;
 		case 'K': st->verify_key = optarg; break;
 		case 'd': st->dir = optarg; break;
+		case 'm': st->metrics = optarg; break;
+		case 'a':
+			if (m365_parse_long(optarg, 1, STATUS_MAX_AGE_MAX,
+			                    &st->max_age) == 0)
+				break;
+			fprintf(stderr,
+			        "m365ctl status: --max-age: expected whole "
+			        "days from 1 to %d\n",
+			        STATUS_MAX_AGE_MAX);
+			return 2;
+		case 'j': st->json = true; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc || (st->ro.url == NULL && st->dir == NULL)) {
-		fprintf(stderr,
-		        "m365ctl status: --redis or --state-dir needed\n");
+	if (optind != argc) {
+		usage(stderr);
 		return 2;
 	}
 	if (st->verify_key && st->ro.url == NULL) {
@@ -206,20 +101,74 @@ load_key(struct status *st)
 	return 2;
 }
 
+/* The state directory's copy and its run record. */
+static void
+dir_part(struct dir_part *d, const char *dir)
+{
+	struct target t = {.state_dir = dir};
+	struct current cur;
+	struct m365_err err;
+
+	d->path = dir;
+	publish_current(&t, &cur, NULL);
+	snprintf(d->why, sizeof(d->why), "%s", cur.why);
+	if (cur.ep) {
+		snprintf(d->version, sizeof(d->version), "%s", cur.version);
+		d->sets = cur.ep->n_sets;
+	}
+	current_free(&cur);
+	if ((d->run = runlog_read(dir, &d->rec, &err)) < 0)
+		snprintf(d->run_why, sizeof(d->run_why), "%s", err.msg);
+}
+
+/* Gathers, judges and prints; the exit status. */
+static int
+report(const struct status *st, const struct m365_redis_url *ru)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (r == NULL) {
+		fprintf(stderr, "m365ctl status: out of memory\n");
+		return 1;
+	}
+	r->now = (long long)time(NULL);
+	r->max_age_days = st->max_age;
+	status_host(&r->host, st->metrics);
+	if (ru)
+		status_redis(&r->redis, ru, st->prefix, st->key);
+	dir_part(&r->dir, st->dir ? st->dir : STATE_DIR_DEFAULT);
+	status_judge(r);
+	if (r->redis.why[0])
+		fprintf(stderr, "m365ctl status: %s\n", r->redis.why);
+	rc = r->n_attention > 0;
+	if (!st->json)
+		status_print_text(r);
+	else if (status_print_json(r) < 0) {
+		fprintf(stderr, "m365ctl status: out of memory\n");
+		rc = 1;
+	}
+	status_redis_free(&r->redis);
+	status_host_free(&r->host);
+	free(r);
+	return rc;
+}
+
 int
 ctl_status(int argc, char **argv)
 {
-	struct status st = {.prefix = M365_STORE_PREFIX};
+	struct status st = {.prefix = M365_STORE_PREFIX,
+	                    .max_age = STATUS_MAX_AGE_DEFAULT};
+	struct m365_redis_url ru;
 	int rc;
 
 	if ((rc = options(argc, argv, &st)) != 0)
 		return rc < 0 ? 0 : rc;
 	if ((rc = load_key(&st)) != 0)
 		return rc;
-	if (st.ro.url)
-		rc = redis_part(&st);
-	if (st.dir && rc != 2)
-		dir_status(st.dir);
+	if (st.ro.url == NULL ||
+	    (rc = ctl_redis_url("status", &st.ro, &ru)) == 0)
+		rc = report(&st, st.ro.url ? &ru : NULL);
 	m365_key_free(st.key);
 	return rc;
 }

@@ -6,7 +6,8 @@
  * (HTTP errors, 429, redirects elsewhere, invalid or truncated documents,
  * a list too broad, or that loses more than half of the current one or
  * grows too much) and publishes to Redis and the state directory.  A lock
- * in Redis keeps two updaters from racing.
+ * in Redis keeps two updaters from racing.  Every run is recorded in the
+ * state directory (runlog.h) and a successful one in PREFIX "checked".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include "fileio.h"
 #include "m365_text.h"
 #include "publish.h"
+#include "runlog.h"
 #include "update.h"
 
 #define BASE_URL_DEFAULT "https://endpoints.office.com"
@@ -72,11 +74,17 @@ snapshot(const struct update *u, const char *latest,
 	         u->instance);
 }
 
+/* How a run ended, for its record: published or current, and the version
+ * it left current. */
+struct outcome {
+	enum run_result result;
+	char version[M365_VERSION_MAX + 1];
+};
+
 /* Downloads, checks and publishes version latest; the exit status. */
 static int
-publish_latest(const struct update *u, const struct target *t,
-               const char *latest, const struct current *cur,
-               struct m365_err *err)
+publish_latest(struct update *u, struct target *t, const char *latest,
+               const struct current *cur, struct m365_err *err)
 {
 	char url[2048], sum[300], was[1200];
 	struct m365_endpoints *neu;
@@ -88,6 +96,7 @@ publish_latest(const struct update *u, const struct target *t,
 	if (get_ok(u, url, &r, err) < 0)
 		return ctl_exit_status(err);
 	if ((neu = m365_endpoints_parse(r.body, r.len, url, err)) == NULL) {
+		u->refusal = "invalid";
 		m365_err_prefix(err, "refused"); /* an input error: exit 1 */
 		goto out;
 	}
@@ -110,7 +119,8 @@ out:
 }
 
 static int
-run(struct update *u, struct target *t, struct m365_err *err)
+run(struct update *u, struct target *t, struct outcome *out,
+    struct m365_err *err)
 {
 	struct current cur;
 	char latest[11];
@@ -123,10 +133,14 @@ run(struct update *u, struct target *t, struct m365_err *err)
 	if (publish_recover(t, &cur, u->force, err) < 0)
 		rc = 1;
 	else if (!u->force && cur.why[0] == '\0' &&
-	         !is_newer(latest, cur.version))
+	         !is_newer(latest, cur.version)) {
 		printf("already current: version %s\n", cur.version);
-	else
-		rc = publish_latest(u, t, latest, &cur, err);
+		out->result = RUN_CURRENT;
+		snprintf(out->version, sizeof(out->version), "%s", cur.version);
+	} else if ((rc = publish_latest(u, t, latest, &cur, err)) == 0) {
+		out->result = RUN_PUBLISHED;
+		snprintf(out->version, sizeof(out->version), "%s", latest);
+	}
 	current_free(&cur);
 	return rc;
 }
@@ -235,25 +249,67 @@ lock_ttl_ms(long timeout_s)
 	return (int)((s > LOCK_TTL_MIN_S ? s : LOCK_TTL_MIN_S) * 1000);
 }
 
-/* Connects and takes the lock; 0, or the exit status after a message. */
+/* Connects and takes the lock; 0, or the exit status with err set (a
+ * failed connection has printed its reason already). */
 static int
-lock(const struct update *u, struct target *t, const char *owner)
+lock(const struct update *u, struct target *t, const char *owner,
+     struct m365_err *err)
 {
-	struct m365_err err;
 	int rc, locked;
 
-	if ((rc = ctl_redis_open("update", &u->ro, &t->redis)) != 0)
+	if ((rc = ctl_redis_open("update", &u->ro, &t->redis)) != 0) {
+		m365_err_set(err, M365_E_REDIS, "cannot open Redis (exit %d)",
+		             rc);
 		return rc;
+	}
 	locked = m365_store_lock(t->redis, t->prefix, owner,
-	                         lock_ttl_ms(u->timeout), &err);
+	                         lock_ttl_ms(u->timeout), err);
 	if (locked > 0)
 		return 0;
-	fprintf(stderr, "m365ctl update: %s\n",
-	        locked < 0 ? err.msg
-	                   : "another update holds the lock; not running");
+	if (locked == 0)
+		m365_err_set(err, M365_E_REDIS,
+		             "another update holds the lock; not running");
+	fprintf(stderr, "m365ctl update: %s\n", err->msg);
 	redisFree(t->redis);
 	t->redis = NULL;
 	return locked < 0 ? 4 : 3;
+}
+
+/* SET PREFIX "checked" to now: Microsoft's newest is current.  A failure
+ * is only a warning: the list is published. */
+static void
+mark_checked(const struct target *t)
+{
+	redisReply *r;
+	char key[600];
+
+	snprintf(key, sizeof(key), "%.500schecked", t->prefix);
+	r = redisCommand(t->redis, "SET %s %lld", key, (long long)time(NULL));
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		fprintf(stderr, "m365ctl update: warning: SET %s: %s\n", key,
+		        r ? r->str : t->redis->errstr);
+	freeReplyObject(r);
+}
+
+/* Records the run that started at started and ended with exit status rc
+ * (err set unless 0) in the state directory. */
+static void
+record(const struct update *u, const struct target *t, long long started,
+       int rc, const struct outcome *out, const struct m365_err *err)
+{
+	enum run_result res = rc == 0   ? out->result
+	                      : rc == 1 ? RUN_REFUSED
+	                      : rc == 3 ? RUN_LOCKED
+	                                : RUN_ERROR;
+	struct m365_err e;
+
+	if (runlog_write(u->dir, started, res, rc ? err->msg : NULL,
+	                 u->refusal ? u->refusal : t->refusal, out->version,
+	                 &e) < 0 &&
+	    rc != 4)
+		fprintf(stderr,
+		        "m365ctl update: warning: run not recorded: %s\n",
+		        e.msg);
 }
 
 /* What comes before the run: the state dir, client id, Retry-After. */
@@ -268,28 +324,37 @@ prepare(struct update *u, struct m365_err *err)
 	return 0;
 }
 
-/* Takes the lock (with Redis), runs, releases. */
+/* Takes the lock (with Redis), runs, releases; records the run. */
 static int
 locked_run(struct update *u, struct target *t)
 {
+	struct outcome out = {.result = RUN_NONE};
+	long long started = (long long)time(NULL);
 	struct m365_err err;
 	char owner[200];
 	int rc;
 
 	if (prepare(u, &err) < 0) {
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
-		return ctl_exit_status(&err);
+		rc = ctl_exit_status(&err);
+		record(u, t, started, rc, &out, &err);
+		return rc;
 	}
 	publisher_name(owner, sizeof(owner));
-	if (ctl_redis_wanted(&u->ro) && (rc = lock(u, t, owner)) != 0)
+	if (ctl_redis_wanted(&u->ro) && (rc = lock(u, t, owner, &err)) != 0) {
+		record(u, t, started, rc, &out, &err);
 		return rc;
-	rc = run(u, t, &err);
+	}
+	rc = run(u, t, &out, &err);
 	if (rc != 0)
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
 	if (t->redis) {
+		if (rc == 0)
+			mark_checked(t);
 		m365_store_unlock(t->redis, t->prefix, owner);
 		redisFree(t->redis);
 	}
+	record(u, t, started, rc, &out, &err);
 	return rc;
 }
 

@@ -5,8 +5,9 @@
  *                  [--service-areas ..] HOST [PORT [SNI]]
  *   m365ctl update [--instance I] [--redis URL] [--state-dir DIR] ...
  *   m365ctl import FILE [--redis URL] [--version V]
- *   m365ctl status [--redis URL] [--state-dir DIR]
+ *   m365ctl status [--redis URL] [--state-dir DIR] [--metrics DIR] [--json]
  *   m365ctl metrics [--metrics DIR] [--state-dir DIR] [--listen ADDR:PORT]
+ *   m365ctl help [COMMAND]
  *
  * Each command lives in its own file (ctl_*.c); this one dispatches.
  */
@@ -16,6 +17,8 @@
 
 #include "ctl.h"
 
+static int help(int argc, char **argv);
+
 static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -24,9 +27,13 @@ static const struct command {
     {"lookup", ctl_lookup, "why is a host (not) bypassed?"},
     {"update", ctl_update, "publish Microsoft's newest list"},
     {"import", ctl_import, "publish a local snapshot file"},
-    {"status", ctl_status, "what Redis and the state directory hold"},
+    {"status", ctl_status,
+     "health check: this host's processes, Redis, the farm, the last update"},
     {"metrics", ctl_metrics, "this host's counters for Prometheus"},
+    {"help", help, "this list, or 'help COMMAND': the command's usage"},
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 const struct m365_option_names ctl_option_names = {
     .list = "--list",
@@ -72,10 +79,32 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: m365ctl COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name,
 		        commands[i].summary);
 	fprintf(f, "\n'm365ctl COMMAND --help' describes a command.\n");
+}
+
+/* help [COMMAND]: the list of commands, or COMMAND --help. */
+static int
+help(int argc, char **argv)
+{
+	char *sub[3] = {NULL, "--help", NULL};
+	size_t i;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	for (i = 0; i < N_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0 &&
+		    commands[i].run != help) {
+			sub[0] = argv[1];
+			return commands[i].run(2, sub);
+		}
+	fprintf(stderr, "m365ctl help: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return 2;
 }
 
 int
@@ -95,7 +124,7 @@ main(int argc, char **argv)
 		printf("m365ctl " CTL_VERSION "\n");
 		return 0;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < N_COMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);
 	fprintf(stderr, "m365ctl: unknown command \"%s\"\n", argv[1]);

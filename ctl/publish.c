@@ -168,7 +168,7 @@ publish_current(const struct target *t, struct current *cur,
 }
 
 int
-publish_recover(const struct target *t, const struct current *cur, bool replace,
+publish_recover(struct target *t, const struct current *cur, bool replace,
                 struct m365_err *err)
 {
 	if (cur->why[0] == '\0')
@@ -182,6 +182,7 @@ publish_recover(const struct target *t, const struct current *cur, bool replace,
 	}
 	if (replace)
 		return 0;
+	t->refusal = "corrupt";
 	return m365_err_set(err, M365_E_REFUSED,
 	                    "current %s is corrupt (%s); --force to replace it",
 	                    cur->what, cur->why);

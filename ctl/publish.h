@@ -28,6 +28,9 @@ struct target {
 	double max_growth;          /* --max-growth, >= 1 */
 	const struct m365_key *key; /* --sign-key, or NULL */
 	int keep;
+	/* What a refusal was about, for the run record (runlog.h): set by
+	 * publish_recover() and publish_check() when they refuse. */
+	const char *refusal;
 };
 
 /* The version in use, as far as it can be read. */
@@ -57,10 +60,11 @@ void current_free(struct current *cur);
  * Decides about a corrupt current version before it is replaced: the
  * state directory's copy is always replaced (saying so on stderr); Redis's
  * only when replace is true, else -1 with err set to "current WHAT is
- * corrupt (WHY); --force to replace it" (M365_E_REFUSED).  0 otherwise.
+ * corrupt (WHY); --force to replace it" (M365_E_REFUSED) and t->refusal
+ * "corrupt".  0 otherwise.
  */
-int publish_recover(const struct target *t, const struct current *cur,
-                    bool replace, struct m365_err *err);
+int publish_recover(struct target *t, const struct current *cur, bool replace,
+                    struct m365_err *err);
 
 /*
  * The safety checks of a new list against the current one (old may be
@@ -70,9 +74,9 @@ int publish_recover(const struct target *t, const struct current *cur,
  * names, address entries, IPv4 or IPv6 addresses covered or TCP ports grow
  * by more than t->max_growth.  Returns 0, or -1 with err set to
  * "refused: reason" (M365_E_REFUSED; M365_E_IO when no Public Suffix List
- * can be loaded).
+ * can be loaded) and t->refusal "breadth", "shrink" or "growth".
  */
-int publish_check(const struct target *t, const struct m365_endpoints *old,
+int publish_check(struct target *t, const struct m365_endpoints *old,
                   const struct m365_endpoints *neu, struct m365_err *err);
 
 /*

@@ -20,6 +20,9 @@ struct update {
 	bool no_ipv6, force;
 	long timeout;
 	char guid[37];
+	/* What a refusal here was about, for the run record (runlog.h):
+	 * "retry_after", "http" or "invalid". */
+	const char *refusal;
 };
 
 /*
@@ -32,18 +35,18 @@ int client_id(struct update *u, struct m365_err *err);
  * Refuses (-1, M365_E_REFUSED) to call Microsoft before a Retry-After it
  * gave earlier expires; 0 otherwise.
  */
-int check_retry_after(const struct update *u, struct m365_err *err);
+int check_retry_after(struct update *u, struct m365_err *err);
 
 /*
  * GETs url and refuses any answer but 200; a 429 records its Retry-After
  * (seconds or an HTTP date, capped) in the state directory.  0 with r
  * filled (free with fetch_free()), or -1 with err set.
  */
-int get_ok(const struct update *u, const char *url, struct fetch_result *r,
+int get_ok(struct update *u, const char *url, struct fetch_result *r,
            struct m365_err *err);
 
 /* Asks /version; 0 with latest[11] set, or the exit status (err set). */
-int latest_version(const struct update *u, char *latest, struct m365_err *err);
+int latest_version(struct update *u, char *latest, struct m365_err *err);
 
 /* True when latest (Microsoft's 10 digits) is newer than current (any
  * published version; an imported one counts as older). */

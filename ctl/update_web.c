@@ -65,7 +65,7 @@ client_id(struct update *u, struct m365_err *err)
 
 /* Refuses to call Microsoft again before a Retry-After it gave expires. */
 int
-check_retry_after(const struct update *u, struct m365_err *err)
+check_retry_after(struct update *u, struct m365_err *err)
 {
 	char *buf = read_state(u, "retry-after"), *end;
 	long long until = 0, now = (long long)time(NULL);
@@ -76,12 +76,14 @@ check_retry_after(const struct update *u, struct m365_err *err)
 			until = 0;
 		free(buf);
 	}
-	if (until > now)
+	if (until > now) {
+		u->refusal = "retry_after";
 		return m365_err_set(
 		    err, M365_E_REFUSED,
 		    "refused: Microsoft asked us to wait (HTTP 429) "
 		    "for %lld more seconds",
 		    until - now);
+	}
 	return 0;
 }
 
@@ -123,13 +125,16 @@ too_many(const struct update *u, const char *url, const struct fetch_result *r,
 
 /* GETs url and refuses any answer but 200 (recording Retry-After). */
 int
-get_ok(const struct update *u, const char *url, struct fetch_result *r,
+get_ok(struct update *u, const char *url, struct fetch_result *r,
        struct m365_err *err)
 {
+	u->refusal = "http"; /* a refused redirect, a body too large */
 	if (fetch_get(url, u->timeout, BODY_MAX, r, err) < 0)
 		return -1;
+	u->refusal = NULL;
 	if (r->status == 200)
 		return 0;
+	u->refusal = r->status == 429 ? "retry_after" : "http";
 	if (r->status == 429)
 		too_many(u, url, r, err);
 	else
@@ -178,7 +183,7 @@ parse_version(const struct update *u, const struct fetch_result *r,
 
 /* Asks /version; 0 with latest[11] set, or the exit status. */
 int
-latest_version(const struct update *u, char *latest, struct m365_err *err)
+latest_version(struct update *u, char *latest, struct m365_err *err)
 {
 	struct fetch_result r;
 	char url[2048];
@@ -190,6 +195,8 @@ latest_version(const struct update *u, char *latest, struct m365_err *err)
 		return ctl_exit_status(err);
 	rc = parse_version(u, &r, latest, err);
 	fetch_free(&r);
+	if (rc < 0)
+		u->refusal = "invalid";
 	return rc < 0 ? 1 : 0;
 }
 

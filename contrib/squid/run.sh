@@ -26,6 +26,8 @@ else
 	printf 'demo:%s\n' "$(openssl passwd -apr1 demo)" >"$run/passwd"
 fi
 
+# the helpers count into build/run/metrics (m365ctl metrics --metrics ...)
+mkdir -p "$run/metrics"
 user=""
 if [ "$(id -u)" -eq 0 ]; then
 	# Squid drops to user proxy: it must be able to write its logs and pid
@@ -46,7 +48,7 @@ shutdown_lifetime 1 seconds
 EOF
 
 sh "$root/contrib/squid/mkconf.sh" --dir "$run" --port "127.0.0.1:$port" \
-	--helper "$helper" --passwd "$run/passwd" ${user:+--user "$user"} \
+	--helper "$helper --metrics $run/metrics" --passwd "$run/passwd" ${user:+--user "$user"} \
 	--extra "$extra" >"$run/squid.conf"
 [ -z "$user" ] || chown -R proxy:proxy "$run"
 

@@ -24,7 +24,12 @@ for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
 	usr/share/m365-bypass/c-icap-m365_bypass.conf.example \
 	usr/share/m365-bypass/local.list.example \
 	usr/lib/systemd/system/m365ctl-update.service \
-	usr/lib/systemd/system/m365ctl-update.timer; do
+	usr/lib/systemd/system/m365ctl-update.timer \
+	usr/lib/systemd/system/m365ctl-metrics.service \
+	usr/lib/tmpfiles.d/m365-bypass.conf \
+	usr/share/m365-bypass/m365-bypass.rules.yml \
+	usr/share/m365-bypass/prometheus.yml.example \
+	usr/share/m365-bypass/m365-bypass.json; do
 	if [ -f "$D/$f" ]; then ok "installed /$f"; else not_ok "installed /$f" "missing"; fi
 done
 [ -x "$D/usr/lib/squid/ext_m365_acl" ] && ok "the helper is executable" ||
@@ -33,7 +38,9 @@ done
 rm -rf "$D/p" && make --no-print-directory install DESTDIR="$D/p" \
 	PREFIX=/opt/m365 >"$D/log2" 2>&1
 for f in opt/m365/bin/m365ctl usr/lib/squid/ext_m365_acl \
-	"${MODDIR#/}/srv_m365_bypass.so" opt/m365/share/man/man8/srv_m365_bypass.8; do
+	"${MODDIR#/}/srv_m365_bypass.so" opt/m365/share/man/man8/srv_m365_bypass.8 \
+	opt/m365/lib/tmpfiles.d/m365-bypass.conf \
+	opt/m365/share/m365-bypass/m365-bypass.rules.yml; do
 	if [ -f "$D/p/$f" ]; then ok "PREFIX=/opt/m365 installs /$f"; else
 		not_ok "PREFIX=/opt/m365 installs /$f" "missing"; fi
 done
@@ -50,9 +57,28 @@ fi
 check_match "the update unit runs the installed m365ctl" \
 	'^ExecStart=/usr/bin/m365ctl update' \
 	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/m365ctl-update.service")"
+check_eq "the metrics unit runs the installed m365ctl on port 9365" \
+	"ExecStart=/usr/bin/m365ctl metrics --listen 0.0.0.0:9365 --metrics /run/m365-bypass --state-dir /var/lib/m365-bypass" \
+	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/m365ctl-metrics.service")"
+check_match "PREFIX=/opt/m365: the metrics unit runs /opt/m365/bin/m365ctl" \
+	'^ExecStart=/opt/m365/bin/m365ctl metrics ' \
+	"$(grep '^ExecStart=' "$D/p/opt/m365/lib/systemd/system/m365ctl-metrics.service" 2>&1)"
+# the example Prometheus config finds the rules beside it
+if command -v promtool >/dev/null 2>&1; then
+	mkdir -p "$D/prom"
+	cp "$D/usr/share/m365-bypass/prometheus.yml.example" "$D/prom/prometheus.yml"
+	cp "$D/usr/share/m365-bypass/m365-bypass.rules.yml" "$D/prom/"
+	if out=$(promtool check config "$D/prom/prometheus.yml" 2>&1); then
+		ok "the installed Prometheus example and rules pass promtool check config"
+	else
+		not_ok "the installed Prometheus example and rules pass promtool check config" \
+			"$(printf '%s\n' "$out" | tail -3)"
+	fi
+fi
 if command -v systemd-analyze >/dev/null 2>&1; then
 	if out=$(systemd-analyze verify --man=no \
-		"$ROOT/contrib/systemd/m365ctl-update.timer" 2>&1 | grep -v 'm365ctl.*not executable\|Command /usr/bin/m365ctl'); [ -z "$out" ]; then
+		"$ROOT/contrib/systemd/m365ctl-update.timer" \
+		"$ROOT/contrib/systemd/m365ctl-metrics.service" 2>&1 | grep -v 'm365ctl.*not executable\|Command /usr/bin/m365ctl'); [ -z "$out" ]; then
 		ok "systemd-analyze verify accepts the units"
 	else
 		not_ok "systemd-analyze verify accepts the units" "$out"

@@ -17,9 +17,10 @@
 #include "m365_endpoints.h"
 #include "metrics_impl.h"
 
-/* How long taking or giving back a slot waits for readers, at most. */
+/* How long taking or giving back a slot waits for readers, at most (a
+ * reader that never lets go must not stop a helper from starting or
+ * exiting): tries 10 ms apart. */
 #define LOCK_TRIES 50
-#define LOCK_NAP_NS 10000000L
 
 struct m365_metrics {
 	int fd;
@@ -46,25 +47,6 @@ warn(m365_log_fn log, void *ctx, const char *path, const char *why)
 	         "metrics: %.900s: %.200s; running without counting", path,
 	         why);
 	log(ctx, M365_LOG_WARNING, msg);
-}
-
-/* flock() that gives up after about half a second (a reader that never
- * lets go must not stop a helper from starting or exiting). */
-static int
-lock_briefly(int fd, int op)
-{
-	struct timespec nap = {0, LOCK_NAP_NS};
-	int i;
-
-	for (i = 0; i < LOCK_TRIES; i++) {
-		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		nanosleep(&nap, NULL);
-	}
-	errno = EWOULDBLOCK;
-	return -1;
 }
 
 /* Moves a slot's counts into its front end's retired totals; frees it. */
@@ -140,9 +122,11 @@ prepare_file(int fd, const char *path, m365_log_fn log, void *ctx)
 		h.n_slots = M365_METRICS_SLOTS;
 		h.total_size = sizeof(struct metrics_file);
 		/* every front end's user writes it (the tmpfiles.d entry
-		 * makes it so too); the umask would not */
-		if (fchmod(fd, 0664) < 0 ||
-		    ftruncate(fd, (off_t)sizeof(struct metrics_file)) < 0 ||
+		 * makes it so too); the umask would not.  Only the owner
+		 * may say so: in a file made by tmpfiles.d, it is said. */
+		if (st.st_uid == geteuid())
+			(void)fchmod(fd, 0664);
+		if (ftruncate(fd, (off_t)sizeof(struct metrics_file)) < 0 ||
 		    pwrite(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
 			warn(log, ctx, path, strerror(errno));
 			return -1;
@@ -166,7 +150,7 @@ map_file(int fd, const char *path, m365_log_fn log, void *ctx)
 {
 	void *p;
 
-	if (lock_briefly(fd, LOCK_EX) < 0) {
+	if (metrics_lock(fd, LOCK_EX, LOCK_TRIES) < 0) {
 		warn(log, ctx, path, "locked by another process");
 		return NULL;
 	}
@@ -190,6 +174,10 @@ m365_metrics_open(const char *dir, enum m365_frontend fe, m365_log_fn log,
 
 	if (dir != NULL && strcmp(dir, M365_METRICS_OFF) == 0)
 		return NULL;
+	if (dir != NULL && dir[0] == '\0') {
+		warn(log, ctx, "\"\"", "no directory named");
+		return NULL;
+	}
 	metrics_path(dir, path, sizeof(path));
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		warn(log, ctx, path, "out of memory");
@@ -222,7 +210,7 @@ m365_metrics_close(struct m365_metrics *m)
 	if (m == NULL)
 		return;
 	/* without the lock, the slot stays: the next process folds it */
-	if (lock_briefly(m->fd, LOCK_EX) == 0) {
+	if (metrics_lock(m->fd, LOCK_EX, LOCK_TRIES) == 0) {
 		fold(m->file, m->slot);
 		flock(m->fd, LOCK_UN);
 	}

@@ -63,6 +63,12 @@ uint64_t metrics_proc_start(int pid);
 /* True when the header is this version's, for a file of size bytes. */
 int metrics_header_ok(const struct metrics_header *h, uint64_t size);
 
+/*
+ * flock(fd, op) without blocking, tried up to tries times 10 ms apart:
+ * 0, or -1 with errno set (EWOULDBLOCK when the lock stayed taken).
+ */
+int metrics_lock(int fd, int op, int tries);
+
 /* Adds a slot's counters into out (a plain copy). */
 void metrics_add_counts(struct m365_metrics_counts *out,
                         const struct metrics_counters *c);

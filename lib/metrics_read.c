@@ -159,14 +159,14 @@ gather(const struct metrics_file *f, struct m365_metrics_view *out,
 	return 0;
 }
 
-static int
-lock_shared(int fd)
+int
+metrics_lock(int fd, int op, int tries)
 {
 	struct timespec nap = {0, LOCK_NAP_NS};
 	int i;
 
-	for (i = 0; i < LOCK_TRIES; i++) {
-		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+	for (i = 0; i < tries; i++) {
+		if (flock(fd, op | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
@@ -191,10 +191,11 @@ m365_metrics_read(const char *dir, struct m365_metrics_view *out,
 	    0)
 		return m365_err_set(err, M365_E_IO, "%s: %s", path,
 		                    strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || lock_shared(fd) < 0) {
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    metrics_lock(fd, LOCK_SH, LOCK_TRIES) < 0) {
+		int e = errno, reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 		rc = m365_err_set(err, M365_E_IO, "%s: %s", path,
-		                  S_ISREG(st.st_mode) ? strerror(errno)
-		                                      : "not a regular file");
+		                  reg ? strerror(e) : "not a regular file");
 		close(fd);
 		return rc;
 	}

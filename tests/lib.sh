@@ -110,6 +110,17 @@ demo_passwd() {
 	fi
 }
 
+# msstub_control VERSION ENDPOINTS [MODE [VERSION_MODE [MORE]]]: writes
+# $T/control.json, what msstub.py serves from now on: VERSION, the
+# ENDPOINTS file, MODE and VERSION_MODE ("ok" by default); MORE is JSON
+# members such as '"delay": 3'.  stub is its short name.
+msstub_control() {
+	printf '{"version": "%s", "endpoints": "%s", "mode": "%s", "version_mode": "%s"%s}\n' \
+		"$1" "$2" "${3:-ok}" "${4:-ok}" "${5:+, $5}" >"$T/control.json.tmp" &&
+		mv "$T/control.json.tmp" "$T/control.json"
+}
+stub() { msstub_control "$@"; }
+
 # msstub_start: starts the stand-in of Microsoft's web service
 # (tests/integration/msstub.py) on $T/control.json, which the caller writes
 # first, logging requests to $T/requests.log; sets STUBPID, SPORT and BASE.

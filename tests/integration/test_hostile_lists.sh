@@ -89,12 +89,6 @@ check_eq "manifest: the real 2021 list and the control cases are there" \
 redis_init "$T"
 start_redis || abort "redis-server did not start on port $RPORT: $(tail -n 5 "$T/redis.log")"
 
-# stub VERSION FILE: msstub.py serves FILE as VERSION from now on.
-stub() {
-	printf '{"version": "%s", "endpoints": "%s", "mode": "ok", "version_mode": "ok"}\n' \
-		"$1" "$2" >"$T/control.json.tmp" &&
-		mv "$T/control.json.tmp" "$T/control.json"
-}
 stub "$GOODV" "$GOOD"
 msstub_start
 nendpoints() { grep -c '^GET /endpoints/' "$T/requests.log"; }

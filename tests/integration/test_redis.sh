@@ -79,11 +79,7 @@ start_redis || abort "redis-server did not start on port $RPORT: $(tail -n 5 "$T
 # --- the stand-in of Microsoft's web service -----------------------------------
 
 # stub VERSION ENDPOINTS [MODE [VERSION_MODE]]: rewrites the control file.
-stub() {
-	printf '{"version": "%s", "endpoints": "%s", "mode": "%s", "version_mode": "%s", "retry_after": 120}\n' \
-		"$1" "$2" "${3:-ok}" "${4:-ok}" >"$T/control.json.tmp" &&
-		mv "$T/control.json.tmp" "$T/control.json"
-}
+stub() { msstub_control "$1" "$2" "${3:-ok}" "${4:-ok}" '"retry_after": 120'; }
 stub 2024041700 "$WW24"
 msstub_start
 reqs() { wc -l <"$T/requests.log" | tr -d ' '; }

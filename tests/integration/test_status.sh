@@ -38,12 +38,6 @@ helper_setup redis-server redis-cli python3
 redis_init "$T"
 start_redis || abort "redis-server did not start on port $RPORT"
 
-# stub VERSION ENDPOINTS [MODE [VERSION_MODE [MORE]]]: the control file.
-stub() {
-	printf '{"version": "%s", "endpoints": "%s", "mode": "%s", "version_mode": "%s"%s}\n' \
-		"$1" "$2" "${3:-ok}" "${4:-ok}" "${5:+, $5}" >"$T/control.json.tmp" &&
-		mv "$T/control.json.tmp" "$T/control.json"
-}
 stub 2025120100 "$WW25"
 msstub_start
 

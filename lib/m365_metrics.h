@@ -194,13 +194,22 @@ uint64_t m365_metrics_now_ns(void);
 int m365_metrics_read(const char *dir, struct m365_metrics_view *out,
                       struct m365_err *err);
 
+/* Frees what m365_metrics_read() put in v (not v itself). */
 void m365_metrics_view_free(struct m365_metrics_view *v);
 
-/* Label values: "squid"/"icap", "Optimize".."none", "Exchange".."none",
- * "destination".."syntax". */
+/* The frontend label: "squid" or "icap". */
 const char *m365_frontend_name(enum m365_frontend fe);
+
+/* The category label: "Optimize", "Allow", "Default", "Local", "other",
+ * "none". */
 const char *m365_mcat_name(enum m365_mcat c);
+
+/* The service label: "Exchange", "SharePoint", "Skype", "Common",
+ * "Local", "other", "none". */
 const char *m365_msvc_name(enum m365_msvc s);
+
+/* The reason label: "destination", "port", "sni", "line_too_long",
+ * "syntax". */
 const char *m365_invalid_name(enum m365_invalid r);
 
 #endif

@@ -48,4 +48,7 @@ int ctl_exit_status(const struct m365_err *err);
  */
 int ctl_parse_factor(const char *s, double *out);
 
+/* A monotonic clock in milliseconds, for deadlines. */
+long long ctl_now_ms(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ctl.h"
 #include "fetch.h"
 
 /* A delta-seconds beyond this is as good as this (no overflow). */
@@ -130,15 +131,6 @@ fetch_redirect_refusal(const char *from, const char *to)
 	return NULL;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static CURL *
 handle(struct sink *s)
 {
@@ -162,7 +154,7 @@ static int
 hop(CURL *c, struct sink *s, const char *url, const char *orig,
     long long deadline, struct m365_err *err)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - ctl_now_ms();
 	CURLcode rc;
 
 	fetch_free(s->r);
@@ -221,7 +213,7 @@ static int
 follow(CURL *c, struct sink *s, const char *url, long timeout_s,
        struct m365_err *err)
 {
-	long long deadline = now_ms() + timeout_s * 1000LL;
+	long long deadline = ctl_now_ms() + timeout_s * 1000LL;
 	char *cur = NULL, *next;
 	int hops, rc = 0;
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "httpd.h"
 #include "listen.h"
 #include "m365_text.h"
@@ -54,15 +55,6 @@ struct httpd {
 struct request {
 	const char *method, *path; /* path ends at '?' or NUL */
 };
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct httpd *
 httpd_open(const char *addr, struct m365_err *err)
@@ -475,7 +467,7 @@ httpd_run(struct httpd *h, const struct httpd_resource *res,
 	short ev;
 
 	for (;;) {
-		now = now_ms();
+		now = ctl_now_ms();
 		timeout = expire(h, now);
 		pfd[0] = (struct pollfd){.fd = h->sfd, .events = POLLIN};
 		pfd[1] =
@@ -498,7 +490,7 @@ httpd_run(struct httpd *h, const struct httpd_resource *res,
 		if (pfd[0].revents &&
 		    read(h->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 			return 0;
-		now = now_ms();
+		now = ctl_now_ms();
 		for (i = 2; i < n; i++) {
 			struct conn *c = &h->conns[idx[i]];
 

@@ -62,8 +62,10 @@ struct farm {
 	char why[M365_ERR_MAX];
 	struct m365_farm_entry *e; /* sorted by host, front end, pid */
 	size_t n;
-	size_t bad;     /* records that did not parse */
-	bool truncated; /* stopped early: FARM_SCAN_MAX keys, or too long */
+	size_t bad;       /* records that did not parse */
+	bool listed;      /* CLIENT LIST was allowed */
+	size_t connected; /* followers known only by their connection */
+	bool truncated;   /* stopped early: FARM_SCAN_MAX keys, or too long */
 	struct farm_host *hosts;
 	size_t n_hosts;
 };

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "status.h"
 
@@ -120,6 +121,59 @@ scan(redisContext *c, const char *pattern, char **keys, size_t *nk,
 	return 0;
 }
 
+/* True when f's records already hold e's process. */
+static bool
+known(const struct farm *f, size_t n, const struct m365_farm_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f->e[i].pid == e->pid && !strcmp(f->e[i].host, e->host) &&
+		    !strcmp(f->e[i].frontend, e->frontend))
+			return true;
+	return false;
+}
+
+/*
+ * Adds the followers connected to this Redis that left no record (a
+ * replica refuses them): their connection names (CLIENT LIST), seen now.
+ * A Redis that does not let us list its clients is no error: the records
+ * are the farm view then.
+ */
+static void
+clients(redisContext *c, const char *prefix, long long now, struct farm *f)
+{
+	size_t records = f->n, len;
+	const char *p, *end, *line_end, *name;
+	redisReply *r;
+
+	r = redisCommand(c, "CLIENT LIST TYPE normal");
+	if (r == NULL || r->type != REDIS_REPLY_STRING) {
+		freeReplyObject(r);
+		return;
+	}
+	f->listed = true;
+	for (p = r->str, end = r->str + r->len; p < end; p = line_end + 1) {
+		if ((line_end = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			line_end = end;
+		/* "id=1 addr=... name=NAME age=..." */
+		name = memmem(p, (size_t)(line_end - p), " name=", 6);
+		if (name == NULL || f->n >= FARM_SCAN_MAX)
+			continue;
+		name += 6;
+		len = strcspn(name, " \r\n");
+		if (name + len > line_end ||
+		    m365_farm_parse_client_name(name, len, prefix,
+		                                &f->e[f->n]) < 0 ||
+		    known(f, records, &f->e[f->n]))
+			continue;
+		f->e[f->n].seen_at = now;
+		f->n++;
+		f->connected++;
+	}
+	freeReplyObject(r);
+}
+
 static int
 cmp_entry(const void *a, const void *b)
 {
@@ -184,6 +238,7 @@ status_farm(redisContext *c, const char *prefix, struct farm *f)
 		if (get_batch(c, plen, keys + i,
 		              nk - i < GET_BATCH ? nk - i : GET_BATCH, f) < 0)
 			goto out;
+	clients(c, prefix, (long long)time(NULL), f);
 	if (group(f) < 0) {
 		snprintf(f->why, sizeof(f->why), "out of memory");
 		goto out;

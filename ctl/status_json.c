@@ -129,9 +129,10 @@ farm(const struct farm *f)
 	}
 	for (i = 0; hosts && i < f->n_hosts; i++)
 		json_array_append_new(hosts, farm_host(f, &f->hosts[i]));
-	return json_pack("{s:I, s:I, s:b, s:o}", "processes", (json_int_t)f->n,
-	                 "bad_records", (json_int_t)f->bad, "truncated",
-	                 f->truncated, "hosts", hosts);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:b, s:o}", "processes", (json_int_t)f->n,
+	    "by_connection_only", (json_int_t)f->connected, "bad_records",
+	    (json_int_t)f->bad, "truncated", f->truncated, "hosts", hosts);
 }
 
 static json_t *

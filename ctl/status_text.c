@@ -170,6 +170,8 @@ print_farm(const struct farm *f)
 		return;
 	}
 	printf("%zu hosts, %zu processes", f->n_hosts, f->n);
+	if (f->connected)
+		printf(" (%zu by connection only)", f->connected);
 	if (f->bad)
 		printf("; %zu bad records skipped", f->bad);
 	if (f->truncated)

@@ -125,3 +125,67 @@ m365_farm_parse(const char *key, size_t plen, const char *value,
 		return -1;
 	return 0;
 }
+
+char *
+m365_farm_client_name(const char *prefix, const struct m365_farm_entry *e,
+                      char *buf, size_t len)
+{
+	int n =
+	    snprintf(buf, len, "m365-bypass:%s:%s:%d:%s:%s", e->frontend,
+	             e->host, e->pid, e->version[0] ? e->version : "-", prefix);
+
+	return n < 0 || (size_t)n >= len ? NULL : buf;
+}
+
+/* The next ':'-ended field of name[*pos..n), of 1 to max bytes of a
+ * token (extra allowed); its start, or NULL. */
+static const char *
+field(const char *name, size_t n, size_t *pos, size_t max, const char *extra,
+      size_t *flen)
+{
+	const char *start = name + *pos, *colon;
+
+	colon = memchr(start, ':', n - *pos);
+	if (colon == NULL)
+		return NULL;
+	*flen = (size_t)(colon - start);
+	if (!m365_token(start, *flen, max, extra))
+		return NULL;
+	*pos += *flen + 1;
+	return start;
+}
+
+int
+m365_farm_parse_client_name(const char *name, size_t n, const char *prefix,
+                            struct m365_farm_entry *e)
+{
+	static const char tag[] = "m365-bypass:";
+	const char *fe, *host, *pid, *ver;
+	size_t pos = sizeof(tag) - 1, fl, hl, pl, vl;
+	long long num;
+
+	memset(e, 0, sizeof(*e));
+	if (n < pos || memcmp(name, tag, pos) != 0 ||
+	    (fe = field(name, n, &pos, 5, "", &fl)) == NULL ||
+	    (host = field(name, n, &pos, M365_FARM_HOST_MAX, "._-", &hl)) ==
+	        NULL ||
+	    (pid = field(name, n, &pos, 10, "", &pl)) == NULL ||
+	    (ver = field(name, n, &pos, M365_VERSION_MAX, "._-", &vl)) == NULL)
+		return -1;
+	/* the rest is the prefix, which may hold any byte but a space */
+	if (n - pos != strlen(prefix) || memcmp(name + pos, prefix, n - pos))
+		return -1;
+	if (!((fl == 5 && memcmp(fe, "squid", 5) == 0) ||
+	      (fl == 4 && memcmp(fe, "icap", 4) == 0)))
+		return -1;
+	memcpy(e->frontend, fe, fl);
+	memcpy(e->host, host, hl);
+	for (num = 0; pl > 0 && *pid >= '0' && *pid <= '9'; pid++, pl--)
+		num = num * 10 + (*pid - '0');
+	if (pl != 0 || num <= 0 || num > 1 << 30)
+		return -1;
+	e->pid = (int)num;
+	if (!(vl == 1 && ver[0] == '-'))
+		memcpy(e->version, ver, vl);
+	return 0;
+}

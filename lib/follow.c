@@ -56,6 +56,35 @@ write_cache(struct m365_live *lv, const struct m365_snapshot *s)
 		         err.msg);
 }
 
+/*
+ * Names the connections for CLIENT LIST (m365_farm.h): the command
+ * connection with the version in use, the subscriber (which can take no
+ * other command once subscribed) without.  A Redis that refuses (an ACL
+ * without client|setname) costs nothing.
+ */
+static void
+name_link(struct m365_live *lv, redisContext *c, int sub)
+{
+	struct m365_farm_entry e;
+	char name[512];
+	redisReply *r;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.host, sizeof(e.host), "%s", lv->host);
+	snprintf(e.frontend, sizeof(e.frontend), "%s",
+	         m365_frontend_name(lv->cfg.frontend));
+	e.pid = (int)getpid();
+	if (sub)
+		snprintf(name, sizeof(name), "m365-bypass-sub:%s:%s:%d",
+		         e.frontend, e.host, e.pid);
+	else if (m365_live_version(lv, e.version, sizeof(e.version)),
+	         m365_farm_client_name(lv->prefix, &e, name, sizeof(name)) ==
+	             NULL)
+		return;
+	r = redisCommand(c, "CLIENT SETNAME %s", name);
+	freeReplyObject(r);
+}
+
 /* Fetches, verifies and installs version v. */
 static void
 install(struct m365_live *lv, const char *v)
@@ -90,6 +119,7 @@ install(struct m365_live *lv, const char *v)
 	snprintf(lv->source, sizeof(lv->source), "redis");
 	live_gauges(lv, 1);
 	lv->next_beat = 0; /* tell the farm view at once */
+	name_link(lv, lv->cmd, 0);
 	live_log(lv, M365_LOG_INFO,
 	         "switched to version %s (%zu sets, %zu selected)", v,
 	         m365_list_endpoints(l)->n_sets, m365_list_selected(l));
@@ -149,19 +179,6 @@ disconnect(struct m365_live *lv)
 	if (lv->sub)
 		redisFree(lv->sub);
 	lv->cmd = lv->sub = NULL;
-}
-
-/* Names a connection for CLIENT LIST: "m365-bypass:FRONTEND:HOST:PID".
- * A Redis that refuses (an ACL without client|setname) costs nothing. */
-static void
-name_link(struct m365_live *lv, redisContext *c)
-{
-	redisReply *r;
-
-	r = redisCommand(c, "CLIENT SETNAME m365-bypass:%s:%s:%d",
-	                 m365_frontend_name(lv->cfg.frontend), lv->host,
-	                 (int)getpid());
-	freeReplyObject(r);
 }
 
 /* Records this process in Redis for the farm view, every
@@ -225,8 +242,8 @@ connect_both(struct m365_live *lv, struct m365_err *err)
 	    (lv->sub = m365_redis_connect(&lv->url, lv->cfg.timeout_ms, err)) ==
 	        NULL)
 		return -1;
-	name_link(lv, lv->cmd);
-	name_link(lv, lv->sub);
+	name_link(lv, lv->cmd, 0);
+	name_link(lv, lv->sub, 1);
 	m365_store_channel(lv->prefix, chan, sizeof(chan));
 	r = redisCommand(lv->sub, "SUBSCRIBE %s", chan);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {

@@ -2,8 +2,10 @@
  * m365_farm.h - the farm view: every follower records itself in Redis.
  *
  * Each process that follows Redis (a helper, a c-icap child) names its
- * connections "m365-bypass:FRONTEND:HOST:PID" (CLIENT SETNAME) and, every
- * M365_FARM_BEAT_S seconds, writes
+ * command connection "m365-bypass:FRONTEND:HOST:PID:VERSION:PREFIX"
+ * (CLIENT SETNAME, again after each switch; its subscriber connection is
+ * "m365-bypass-sub:FRONTEND:HOST:PID") and, every M365_FARM_BEAT_S
+ * seconds, writes
  *
  *     PREFIX "proxy:" HOST ":" FRONTEND ":" PID  ->  "1 VERSION PUBLISHED SEEN"
  *
@@ -12,7 +14,9 @@
  * Redis version; PUBLISHED and SEEN are Unix times.  `m365ctl status
  * --redis` reads them back (SCAN) and flags hosts left on an older version.
  * A read-only Redis (a replica) refuses the write: the process then only
- * names its connection, and says so once in its log.
+ * names its connection, and says so once in its log; `m365ctl status`
+ * also reads the names (CLIENT LIST), so a replica still shows the
+ * followers connected to it and their versions.
  */
 #ifndef M365_FARM_H
 #define M365_FARM_H
@@ -46,6 +50,19 @@ char *m365_farm_key(const char *prefix, const struct m365_farm_entry *e,
 
 /* The value of e ("1 VERSION PUBLISHED SEEN"), into buf. */
 char *m365_farm_value(const struct m365_farm_entry *e, char *buf, size_t len);
+
+/* The command connection's name of e under prefix, into buf; NULL when
+ * it does not fit. */
+char *m365_farm_client_name(const char *prefix, const struct m365_farm_entry *e,
+                            char *buf, size_t len);
+
+/*
+ * Parses a connection name name[0..n) from CLIENT LIST (untrusted).
+ * Returns 0 with e filled (published_at and seen_at 0) when it is a
+ * follower's command connection under prefix, else -1.
+ */
+int m365_farm_parse_client_name(const char *name, size_t n, const char *prefix,
+                                struct m365_farm_entry *e);
 
 /*
  * Parses a record: key (with its prefix, of plen bytes) and value, both

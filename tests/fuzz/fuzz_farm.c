@@ -1,8 +1,9 @@
 /* fuzz_farm.c - libFuzzer: a farm record from Redis (m365_farm.h), key
  * and value split at the first newline, through m365_farm_parse() with
- * the prefix "m365:".  A record it accepts must say what it read: a host
- * of the allowed bytes, a known front end, a positive pid, a version of
- * version bytes; and writing it back must give the same record again. */
+ * the prefix "m365:", and the whole input as a connection name from
+ * CLIENT LIST through m365_farm_parse_client_name().  What either accepts
+ * must say what it read: a host of the allowed bytes, a known front end,
+ * a positive pid; and writing it back must give the same again. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +43,26 @@ check_roundtrip(const struct m365_farm_entry *e)
 		abort();
 }
 
+/* The input as a connection name (not NUL-terminated). */
+static void
+check_client_name(const uint8_t *data, size_t size)
+{
+	struct m365_farm_entry e, again;
+	char name[512];
+
+	if (m365_farm_parse_client_name((const char *)data, size, PREFIX, &e) !=
+	    0)
+		return;
+	if (!host_ok(e.host) || e.pid <= 0 ||
+	    (strcmp(e.frontend, "squid") != 0 &&
+	     strcmp(e.frontend, "icap") != 0) ||
+	    m365_farm_client_name(PREFIX, &e, name, sizeof(name)) == NULL ||
+	    m365_farm_parse_client_name(name, strlen(name), PREFIX, &again) !=
+	        0 ||
+	    memcmp(&e, &again, sizeof(e)) != 0)
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -50,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (buf == NULL)
 		return 0;
+	check_client_name(data, size);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	if ((nl = strchr(buf, '\n')) != NULL) {

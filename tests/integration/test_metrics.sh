@@ -184,8 +184,10 @@ if start_redis; then
 		"$([ $((now - seen)) -ge 0 ] && [ $((now - seen)) -le 20 ] && echo 1 || echo "$seen vs $now")"
 	ttl=$(rcli TTL "$KEY")
 	check_eq "g: its TTL is 1..45 s" 1 "$([ "$ttl" -ge 1 ] && [ "$ttl" -le 45 ] && echo 1 || echo "$ttl")"
-	names=$(rcli CLIENT LIST | grep -o "name=[^ ]*" | grep -cxF "name=m365-bypass:squid:$HOST:$RHPID")
-	check_eq "g: CLIENT LIST: both of the helper's connections are named m365-bypass:squid:$HOST:$RHPID" 2 "$names"
+	names=$(rcli CLIENT LIST | grep -o "name=[^ ]*" | sort)
+	check_eq "g: CLIENT LIST: the helper's connections are named with its version (command) and as its subscriber" \
+		"name=m365-bypass-sub:squid:$HOST:$RHPID name=m365-bypass:squid:$HOST:$RHPID:$VERSION:m365:" \
+		"$(printf '%s\n' "$names" | grep -F ":$HOST:$RHPID" | tr '\n' ' ' | sed 's/ $//')"
 	check_eq "g: the helper answers from Redis's version" \
 		"OK m365_category=Optimize m365_service=Exchange m365_set=1" \
 		"$(drv ask "$T/redis" outlook.office365.com 443 -)"
@@ -203,12 +205,12 @@ if start_redis; then
 	check_eq "g: helper killed: the record's TTL (${t1} s, then ${t2} s) is 45 s at most and runs out, not renewed" 1 \
 		"$([ "$t1" -ge 1 ] && [ "$t1" -le 45 ] && [ "$t2" -lt "$t1" ] && echo 1 || echo "$t1 $t2")"
 	_i=0
-	while rcli CLIENT LIST | grep -qF "name=m365-bypass:squid:$HOST:$RHPID " && [ $_i -lt 50 ]; do
+	while rcli CLIENT LIST | grep -qF ":squid:$HOST:$RHPID" && [ $_i -lt 50 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
 	check_eq "g: helper killed: its connections are gone from CLIENT LIST" 0 \
-		"$(rcli CLIENT LIST | grep -cF "name=m365-bypass:squid:$HOST:$RHPID ")"
+		"$(rcli CLIENT LIST | grep -cF ":squid:$HOST:$RHPID")"
 	kill_redis
 else
 	not_ok "g: redis-server" "did not start: $(tail -n 5 "$T/redis-data/redis.log")"

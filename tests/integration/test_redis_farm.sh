@@ -427,6 +427,16 @@ else
 fi
 check_match "g: status shows the current version" '^current: +2025120100$' "$_o"
 check_match "g: status shows the signature valid" '^signature: +valid' "$_o"
+# the replica refuses the farm records; the helpers' connection names
+# (CLIENT LIST) still show both, with their version
+check_match "g: status on the replica lists the two helpers by their connections" \
+	'^farm: +1 hosts, 2 processes \(2 by connection only\)' "$_o"
+check_match "g: ... on the current version, not lagging" \
+	"^  $(hostname | tr -c 'A-Za-z0-9._\n-' _ | cut -c1-64) +squid 2, icap 0; 2025120100\$" "$_o"
+for h in h1 h2; do
+	check_match "g: $h logged once that the replica refuses its farm record" \
+		'not recorded for the farm view.*READONLY.*\(a replica\)' "$(cat "$T/$h/err")"
+done
 check_eq "g: no ACL denial on the replica (lookup, status as m365-reader)" "" "$(acl_log radmin)"
 
 # --- h. Sentinel (contrib/redis/sentinel.conf) ---------------------------------------

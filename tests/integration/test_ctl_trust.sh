@@ -214,7 +214,7 @@ main(int argc, char **argv)
 }
 EOF
 if cc -std=c11 -D_GNU_SOURCE -I"$ROOT/lib" -I"$ROOT/ctl" -o "$T/redir" "$T/redir.c" \
-	"$ROOT/ctl/fetch.c" "$BUILD/libm365.a" -lcurl 2>"$T/redir.err"; then
+	"$ROOT/ctl/fetch.c" "$ROOT/ctl/clock.c" "$BUILD/libm365.a" -lcurl 2>"$T/redir.err"; then
 	check_eq "d: unit: https -> http on the same host is refused" "from https to http" \
 		"$("$T/redir" https://endpoints.office.com/a http://endpoints.office.com/b)"
 	check_eq "d: unit: https -> https, same host and port, is followed" followed \

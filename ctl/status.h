@@ -80,6 +80,7 @@ struct redis_part {
 	struct m365_snapshot cur; /* json freed */
 	size_t sets, urls, ips;
 	const char *signature; /* "valid", "none", "bad", "present" */
+	bool keyed;            /* checked with --verify-key */
 	char **kept;           /* newest first, or NULL */
 	long long checked;     /* PREFIX "checked", 0 none, -1 invalid */
 	long long age;         /* of the current version, seconds */

@@ -127,6 +127,19 @@ judge_redis(struct report *r)
 		          rp->prefix);
 		return;
 	}
+	/* with --verify-key: what the helpers that verify would refuse */
+	if (rp->signature != NULL && strcmp(rp->signature, "bad") == 0)
+		attention(r,
+		          "Redis's current version %s has a signature the "
+		          "verify key does not accept: helpers that verify "
+		          "refuse it",
+		          rp->cur.version);
+	else if (rp->keyed && rp->signature != NULL &&
+	         strcmp(rp->signature, "none") == 0)
+		attention(r,
+		          "Redis's current version %s is not signed: helpers "
+		          "that verify refuse it",
+		          rp->cur.version);
 	base = max2(rp->cur.published_at, confirmed(r, rp->cur.version));
 	rp->age = r->now - base;
 	if (rp->age > r->max_age_days * 86400LL)

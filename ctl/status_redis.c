@@ -45,6 +45,7 @@ current(redisContext *c, struct redis_part *rp, const struct m365_key *key,
 	rp->urls = ep->n_urls;
 	rp->ips = ep->n_ips;
 	rp->signature = signature(key, &rp->cur);
+	rp->keyed = key != NULL;
 	m365_endpoints_free(ep);
 	return 0;
 }

@@ -387,11 +387,11 @@ if grep -q m365_sign_version "$ROOT"/lib/*.c 2>/dev/null; then
 	run "$CTL" lookup --redis "$RURL" --redis-prefix sg: --verify-key "$T/pub.pem" teams.microsoft.com 443
 	expect "i: lookup --verify-key accepts the signed version" 0 '^OK' "$out"
 	run "$CTL" status --redis "$RURL" --redis-prefix sg: --verify-key "$T/other-pub.pem"
-	expect "i: status with another key: signature: bad" 0 '^signature: +bad$' "$out"
+	expect "i: status with another key: signature: bad, needs attention (exit 1)" 1 '^signature: +bad$' "$out"
 	run "$CTL" lookup --redis "$RURL" --redis-prefix sg: --verify-key "$T/other-pub.pem" teams.microsoft.com 443
 	expect "i: lookup with another key: exit 2" 2 'bad signature'
 	run "$CTL" status --redis "$RURL" --redis-prefix g: --verify-key "$T/pub.pem"
-	expect "i: status of an unsigned version: signature: none" 0 '^signature: +none$' "$out"
+	expect "i: status of an unsigned version: signature: none, needs attention (exit 1)" 1 '^signature: +none$' "$out"
 	run "$CTL" lookup --redis "$RURL" --redis-prefix g: --verify-key "$T/pub.pem" teams.microsoft.com 443
 	expect "i: lookup --verify-key refuses an unsigned version (exit 2)" 2 'no signature'
 	S=$(state sgu)

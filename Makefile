@@ -52,9 +52,13 @@ SQUID_SRC   := helpers/squid_answer.c
 CTL_SRC     := $(wildcard ctl/*.c) $(SQUID_SRC)
 ICAP_SRC    := $(wildcard icap/*.c)
 ICAP_DEPS   := $(ICAP_SRC) $(wildcard icap/*.h) icap/srv_m365_bypass.map
+# the differential test's reference matcher, generators and checker
+# (tests/unit/ref_*.c), shared with its fuzz target
+REF_SRC     := tests/unit/ref_scan.c
+REF_HDR     := tests/unit/ref_scan.h
 # front-end code the unit tests cover, beside the library
 UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
-               icap/icap_headers.c ctl/prom.c ctl/runlog.c
+               icap/icap_headers.c ctl/prom.c ctl/runlog.c $(REF_SRC)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -104,7 +108,8 @@ $(B)/san/srv_m365_bypass.so: $(ICAP_DEPS) $(B)/san/libm365.a
 	    $(CICAP_LIBS)
 
 # --- tests -------------------------------------------------------------------
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(B)/san/libm365.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(REF_HDR) \
+	    $(B)/san/libm365.a | $(B)/tests
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -Ihelpers -Iicap -Ictl \
 	    -DFIXTURES='"tests/fixtures"' -o $@ $< $(UNIT_EXTRA) \
 	    $(B)/san/libm365.a $(LIBS) -lcmocka

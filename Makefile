@@ -54,8 +54,9 @@ ICAP_SRC    := $(wildcard icap/*.c)
 ICAP_DEPS   := $(ICAP_SRC) $(wildcard icap/*.h) icap/srv_m365_bypass.map
 # the differential test's reference matcher, generators and checker
 # (tests/unit/ref_*.c), shared with its fuzz target
-REF_SRC     := tests/unit/ref_scan.c
-REF_HDR     := tests/unit/ref_scan.h
+REF_SRC     := tests/unit/ref_scan.c tests/unit/ref_rng.c tests/unit/ref_gen.c \
+               tests/unit/ref_query.c tests/unit/ref_check.c
+REF_HDR     := tests/unit/ref_scan.h tests/unit/ref_gen.h tests/unit/ref_check.h
 # front-end code the unit tests cover, beside the library
 UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
                icap/icap_headers.c ctl/prom.c ctl/runlog.c $(REF_SRC)

@@ -147,21 +147,28 @@ bench: deps
 # tests/integration/test_fuzz_replay.sh); `make fuzz` runs clang's libFuzzer
 # on each target for FUZZ_SECONDS (default 60); FUZZ_TARGETS="store local"
 # picks targets.
-FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth farm
+FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth farm \
+               differential
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
 FUZZ_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c
+# what one target links beside FUZZ_EXTRA: FUZZ_EXTRA_<target>
+FUZZ_EXTRA_differential := $(REF_SRC)
 FUZZ_REPLAY := $(FUZZ_ALL:%=$(B)/fuzz-replay/fuzz_%)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR) $(FUZZ_EXTRA) | $(B)/fuzz
-	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -o $@ $< $(LIB_SRC) \
-	    $(FUZZ_EXTRA) $(B)/obj/lib/bundled_data.o $(LIBS)
+	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -Itests/unit -o $@ \
+	    $< $(LIB_SRC) $(FUZZ_EXTRA) $(FUZZ_EXTRA_$*) \
+	    $(B)/obj/lib/bundled_data.o $(LIBS)
 $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_EXTRA) \
 	    $(B)/san/libm365.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -Iicap -o $@ $< \
-	    tests/fuzz/replay.c $(FUZZ_EXTRA) $(B)/san/libm365.a $(LIBS)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -Iicap -Itests/unit -o $@ \
+	    $< tests/fuzz/replay.c $(FUZZ_EXTRA) $(FUZZ_EXTRA_$*) \
+	    $(B)/san/libm365.a $(LIBS)
+$(B)/fuzz/fuzz_differential $(B)/fuzz-replay/fuzz_differential: $(REF_SRC) \
+	    $(REF_HDR)
 # the replay binaries are part of what `make check` builds
 tests: $(FUZZ_REPLAY)
 fuzz: deps

@@ -57,9 +57,11 @@ ICAP_DEPS   := $(ICAP_SRC) $(wildcard icap/*.h) icap/srv_m365_bypass.map
 REF_SRC     := tests/unit/ref_scan.c tests/unit/ref_rng.c tests/unit/ref_gen.c \
                tests/unit/ref_query.c tests/unit/ref_check.c
 REF_HDR     := tests/unit/ref_scan.h tests/unit/ref_gen.h tests/unit/ref_check.h
+# (compiled once, with the sanitizers, and linked into every unit test)
+REF_OBJ     := $(REF_SRC:tests/unit/%.c=$(B)/san/tests/%.o)
 # front-end code the unit tests cover, beside the library
 UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
-               icap/icap_headers.c ctl/prom.c ctl/runlog.c $(REF_SRC)
+               icap/icap_headers.c ctl/prom.c ctl/runlog.c $(REF_OBJ)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -109,6 +111,8 @@ $(B)/san/srv_m365_bypass.so: $(ICAP_DEPS) $(B)/san/libm365.a
 	    $(CICAP_LIBS)
 
 # --- tests -------------------------------------------------------------------
+$(REF_OBJ): $(B)/san/tests/%.o: tests/unit/%.c $(REF_HDR) $(LIB_HDR) | $(B)/san/tests
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -c -o $@ $<
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(REF_HDR) \
 	    $(B)/san/libm365.a | $(B)/tests
 	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Itests/unit -Ihelpers -Iicap -Ictl \
@@ -215,5 +219,5 @@ format:
 clean:
 	rm -rf $(B)
 
-$(B)/obj/lib $(B)/san/lib $(B)/tests $(B)/fuzz:
+$(B)/obj/lib $(B)/san/lib $(B)/san/tests $(B)/tests $(B)/fuzz:
 	mkdir -p $@

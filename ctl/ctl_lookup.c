@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "m365_classify.h"
 #include "m365_store.h"
+#include "m365_text.h"
 #include "squid_answer.h"
 
 static void
@@ -15,6 +16,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
+	        "         [--local-max-bytes N]\n"
 	        "         [--categories LIST] [--service-areas LIST]\n"
 	        "         [--redis URL [--redis-prefix P]\n"
 	        "          [--redis-auth-file FILE] [--verify-key FILE]]\n"
@@ -213,8 +215,10 @@ options(int argc, char **argv, struct m365_options *opt, struct source *src)
 	    {"redis-prefix", required_argument, NULL, 'p'},
 	    {"redis-auth-file", required_argument, NULL, 'A'},
 	    {"verify-key", required_argument, NULL, 'K'},
+	    {"local-max-bytes", required_argument, NULL, 'X'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
+	long num;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -227,6 +231,17 @@ options(int argc, char **argv, struct m365_options *opt, struct source *src)
 		case 'p': src->prefix = optarg; break;
 		case 'A': src->ro.auth_file = optarg; break;
 		case 'K': src->verify_key = optarg; break;
+		case 'X':
+			if (m365_parse_long(optarg, M365_LOCAL_MAX_BYTES_MIN,
+			                    M365_LOCAL_MAX_BYTES_MAX,
+			                    &num) < 0) {
+				fprintf(stderr,
+				        "m365ctl lookup: --local-max-bytes: "
+				        "expected 4096 to 4294967296\n");
+				return 2;
+			}
+			opt->local_max_bytes = (size_t)num;
+			break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return 2;
 		}

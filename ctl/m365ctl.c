@@ -41,6 +41,7 @@ const struct m365_option_names ctl_option_names = {
     .categories = "--categories",
     .service_areas = "--service-areas",
     .redis = "--redis",
+    .local_max_bytes = "--local-max-bytes",
 };
 
 int

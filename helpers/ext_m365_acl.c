@@ -20,6 +20,7 @@
 #include "m365_live.h"
 #include "m365_text.h"
 #include "proto.h"
+#include "squid_answer.h"
 
 #define PROG "ext_m365_acl"
 #define VERSION "0.2.0"
@@ -54,6 +55,7 @@ usage(FILE *f)
 	    "       [--service-areas LIST] [--redis URL] [--redis-prefix P]\n"
 	    "       [--redis-auth-file FILE] [--verify-key FILE]\n"
 	    "       [--redis-max-bytes N] [--cache FILE] [--poll SECONDS]\n"
+	    "       [--local-max-bytes N]\n"
 	    "       [--metrics DIR|off] [--no-concurrency] [-d]\n"
 	    "\n"
 	    "Reads \"CHANNEL DST [PORT [SNI]]\" lines from Squid and answers\n"
@@ -63,7 +65,11 @@ usage(FILE *f)
 	    "\n"
 	    "  --list FILE           Microsoft endpoint JSON (default: "
 	    "bundled)\n"
-	    "  --local FILE          local bypass/never rules\n"
+	    "  --local FILE          local bypass/never rules (read again "
+	    "when\n"
+	    "                        the file changes, or on SIGHUP)\n"
+	    "  --local-max-bytes N   refuse local lists larger than N bytes "
+	    "(256 MiB)\n"
 	    "  --categories LIST     categories that bypass (Optimize,Allow)\n"
 	    "  --service-areas LIST  service areas that bypass (all)\n"
 	    "  --redis URL           follow the list published in Redis\n"
@@ -99,6 +105,7 @@ static const struct m365_option_names option_names = {
     .cache = "--cache",
     .auth_file = "--redis-auth-file",
     .verify_key = "--verify-key",
+    .local_max_bytes = "--local-max-bytes",
 };
 
 /* The library's messages go to stderr, which Squid puts in cache.log. */
@@ -129,6 +136,7 @@ parse_options(struct helper *h, int argc, char **argv)
 	    {"verify-key", required_argument, NULL, 'K'},
 	    {"redis-max-bytes", required_argument, NULL, 'M'},
 	    {"metrics", required_argument, NULL, 'm'},
+	    {"local-max-bytes", required_argument, NULL, 'X'},
 	    {"no-concurrency", no_argument, NULL, 'n'},
 	    {"debug", no_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
@@ -139,6 +147,7 @@ parse_options(struct helper *h, int argc, char **argv)
 
 	h->concurrency = true;
 	h->cfg.opt.names = &option_names;
+	h->cfg.opt.answer = squid_answer_text;
 	h->cfg.log = log_stderr;
 	while ((c = getopt_long(argc, argv, "dhv", longopts, NULL)) != -1) {
 		switch (c) {
@@ -169,6 +178,17 @@ parse_options(struct helper *h, int argc, char **argv)
 			}
 			h->cfg.max_bytes = (size_t)num;
 			break;
+		case 'X':
+			if (m365_parse_long(optarg, M365_LOCAL_MAX_BYTES_MIN,
+			                    M365_LOCAL_MAX_BYTES_MAX,
+			                    &num) < 0) {
+				fprintf(stderr,
+				        PROG ": --local-max-bytes: "
+				             "expected 4096 to 4294967296\n");
+				exit(2);
+			}
+			h->cfg.opt.local_max_bytes = (size_t)num;
+			break;
 		case 'm': h->metrics_dir = optarg; break;
 		case 'n': h->concurrency = false; break;
 		case 'd': h->debug = true; break;
@@ -185,10 +205,22 @@ parse_options(struct helper *h, int argc, char **argv)
 	}
 }
 
+/* The live list SIGHUP reloads the local list of (the one thing a signal
+ * handler must find without the process's context). */
+static struct m365_live *hup_target;
+
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	m365_live_reload(hup_target);
+}
+
 /* Starts the live list; a bad configuration (Redis URL) is fatal. */
 static void
 start(struct helper *h)
 {
+	struct sigaction sa;
 	struct m365_err err;
 	struct m365_list *l;
 	char desc[1024];
@@ -202,6 +234,12 @@ start(struct helper *h)
 		fprintf(stderr, PROG ": %s\n", err.msg);
 		exit(2);
 	}
+	hup_target = h->live;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
 	if ((l = m365_live_acquire(h->live)) == NULL)
 		return;
 	fprintf(stderr, PROG ": loaded %s\n",

@@ -8,7 +8,7 @@
 #define CHANNEL_MAX 256
 
 int
-outbuf_add(struct outbuf *o, const char *s, size_t n)
+outbuf_reserve(struct outbuf *o, size_t n)
 {
 	if (o->len + n > o->cap) {
 		size_t cap = o->cap ? o->cap : 4096;
@@ -20,6 +20,14 @@ outbuf_add(struct outbuf *o, const char *s, size_t n)
 		o->data = d;
 		o->cap = cap;
 	}
+	return 0;
+}
+
+int
+outbuf_add(struct outbuf *o, const char *s, size_t n)
+{
+	if (outbuf_reserve(o, n) < 0)
+		return -1;
 	memcpy(o->data + o->len, s, n);
 	o->len += n;
 	return 0;
@@ -129,16 +137,30 @@ proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
              const struct m365_verdict *v, const char *message)
 {
 	char line[SQUID_ANSWER_MAX];
-	int n = squid_answer_format(v, message, line, sizeof(line));
+	const char *text = v->text;
+	size_t n = v->text_len;
+	char *p;
 
-	if (n < 0)
+	if (message != NULL || text == NULL) { /* not built with the list */
+		int k = squid_answer_format(v, message, line, sizeof(line));
+		if (k < 0)
+			return -1;
+		text = line;
+		n = (size_t)k;
+	}
+	if (outbuf_reserve(o, channel_len + n + 2) < 0)
 		return -1;
-	if (channel != NULL && (outbuf_add(o, channel, channel_len) < 0 ||
-	                        outbuf_add(o, " ", 1) < 0))
-		return -1;
-	if (outbuf_add(o, line, (size_t)n) < 0)
-		return -1;
-	return outbuf_add(o, "\n", 1);
+	p = o->data + o->len;
+	if (channel != NULL) {
+		memcpy(p, channel, channel_len);
+		p += channel_len;
+		*p++ = ' ';
+	}
+	memcpy(p, text, n);
+	p += n;
+	*p++ = '\n';
+	o->len = (size_t)(p - o->data);
+	return 0;
 }
 
 const char *

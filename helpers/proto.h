@@ -16,6 +16,9 @@ struct outbuf {
 	size_t len, cap;
 };
 
+/* Makes room for n more bytes; returns 0, or -1 when out of memory. */
+int outbuf_reserve(struct outbuf *o, size_t n);
+
 /* Appends n bytes; returns 0, or -1 when out of memory. */
 int outbuf_add(struct outbuf *o, const char *s, size_t n);
 
@@ -42,7 +45,9 @@ void proto_parse(const char *line, size_t len, bool concurrency,
 
 /*
  * Appends the answer line for a verdict: "[CHANNEL ]OK|ERR[ key=value...]\n".
- * message overrides the verdict's message when not NULL.  Returns 0 or -1.
+ * message overrides the verdict's message when not NULL.  The verdict's
+ * text (built with its list) is copied as it is when there is one and no
+ * message.  Returns 0 or -1.
  */
 int proto_answer(struct outbuf *o, const char *channel, size_t channel_len,
                  const struct m365_verdict *v, const char *message);

@@ -82,3 +82,9 @@ squid_answer_format(const struct m365_verdict *v, const char *message,
 	}
 	return (int)off;
 }
+
+int
+squid_answer_text(const struct m365_verdict *v, char *buf, size_t len)
+{
+	return squid_answer_format(v, NULL, buf, len);
+}

@@ -32,4 +32,10 @@ int squid_quote(const char *value, char *buf, size_t len);
 int squid_answer_format(const struct m365_verdict *v, const char *message,
                         char *buf, size_t len);
 
+/*
+ * squid_answer_format() without a message override, as an m365_answer_fn:
+ * the texts a list builds once for the helper (m365_options.answer).
+ */
+int squid_answer_text(const struct m365_verdict *v, char *buf, size_t len);
+
 #endif

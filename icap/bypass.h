@@ -24,7 +24,7 @@
 struct bypass_config {
 	char *list, *local, *categories, *service_areas;
 	char *redis, *prefix, *cache;
-	char *auth_file, *verify_key, *max_bytes;
+	char *auth_file, *verify_key, *max_bytes, *local_max_bytes;
 	char *metrics_dir; /* MetricsDir: NULL default, "off" */
 	char next_services[ICAP_HEADER_MAX]; /* canonical list, or "" */
 	bool has_next_services;

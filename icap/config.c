@@ -31,6 +31,7 @@ static const struct m365_option_names names = {
     .cache = DIRECTIVE("Cache"),
     .auth_file = DIRECTIVE("RedisAuthFile"),
     .verify_key = DIRECTIVE("VerifyKey"),
+    .local_max_bytes = DIRECTIVE("LocalMaxBytes"),
 };
 
 /* Keeps the first mistake in the directives for bypass_configure(). */
@@ -100,6 +101,8 @@ struct ci_conf_entry bypass_conf_table[] = {
      "refuse versions not signed by this Ed25519 public key (PEM)"},
     {"RedisMaxBytes", &bypass_ctx.cfg.max_bytes, set_value,
      "refuse versions larger than this many bytes (default 64 MiB)"},
+    {"LocalMaxBytes", &bypass_ctx.cfg.local_max_bytes, set_value,
+     "refuse local lists larger than this many bytes (default 256 MiB)"},
     {"MetricsDir", &bypass_ctx.cfg.metrics_dir, set_value,
      "count into DIR/counters, shared by the host's processes "
      "(" M365_METRICS_DIR_DEFAULT "; off: no counting)"},
@@ -158,6 +161,13 @@ bypass_configure(struct bypass *b, struct m365_err *err)
 		                    "%s: expected 4096 to 1073741824 bytes",
 		                    DIRECTIVE("RedisMaxBytes"));
 	lc.max_bytes = c->max_bytes ? (size_t)max : 0;
+	if (c->local_max_bytes &&
+	    m365_parse_long(c->local_max_bytes, M365_LOCAL_MAX_BYTES_MIN,
+	                    M365_LOCAL_MAX_BYTES_MAX, &max) < 0)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s: expected 4096 to 4294967296 bytes",
+		                    DIRECTIVE("LocalMaxBytes"));
+	lc.opt.local_max_bytes = c->local_max_bytes ? (size_t)max : 0;
 	/* every value is checked, even where a cache would be used first */
 	if ((l = m365_list_load(&lc.opt, err)) == NULL)
 		return -1;
@@ -191,6 +201,7 @@ bypass_release(struct bypass *b)
 	free(c->auth_file);
 	free(c->verify_key);
 	free(c->max_bytes);
+	free(c->local_max_bytes);
 	free(c->metrics_dir);
 	memset(c, 0, sizeof(*c));
 }

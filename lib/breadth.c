@@ -319,6 +319,7 @@ int
 m365_breadth_check_local(const struct m365_local *l, struct m365_err *err)
 {
 	struct totals t = {0, 0};
+	struct m365_cidr c;
 	char why[256];
 	size_t i;
 
@@ -343,9 +344,11 @@ m365_breadth_check_local(const struct m365_local *l, struct m365_err *err)
 			    "at large (such as \"%s\"); anchor it on your "
 			    "domain",
 			    l->source, r->line, r->text, regex_canary(r->re));
-		if (r->kind == M365_RULE_CIDR &&
-		    (check_cidr(&r->cidr, &t, why, sizeof(why)) < 0 ||
-		     over_total(&t, why, sizeof(why)) < 0))
+		if (r->kind != M365_RULE_CIDR)
+			continue;
+		m365_rule_cidr(r, &c);
+		if (check_cidr(&c, &t, why, sizeof(why)) < 0 ||
+		    over_total(&t, why, sizeof(why)) < 0)
 			return m365_err_set(err, M365_E_REFUSED,
 			                    "%s:%u: bypass %s: %s", l->source,
 			                    r->line, r->text, why);

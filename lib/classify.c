@@ -8,16 +8,26 @@
 
 #define NONE UINT32_MAX
 
-/* Best Microsoft match so far: the lowest rank whose set takes the port. */
-struct best {
-	const struct m365_list *l;
-	int port; /* -1 unknown */
-	uint32_t rank;
+const struct fixed_verdict fixed_verdicts[FA_N] = {
+    [FA_NO_MATCH] = {M365_WHY_NO_MATCH, NULL},
+    [FA_EVAL_FAILED] = {M365_WHY_NO_MATCH, "pattern evaluation failed"},
+    [FA_NEVER] = {M365_WHY_NEVER, "local never rule"},
+    [FA_SNI] = {M365_WHY_SNI, "SNI is not a bypass"},
+    [FA_NO_DST] = {M365_WHY_NO_DST, "missing destination"},
+    [FA_BAD_DST] = {M365_WHY_BAD_DST, "invalid destination"},
+    [FA_BAD_PORT] = {M365_WHY_BAD_PORT, "invalid port"},
+    [FA_BAD_SNI] = {M365_WHY_BAD_SNI, "invalid SNI"},
 };
 
-/* First local rule that matched. */
-struct first {
-	uint32_t rule;
+/* What a walk found: the best set that takes the port, the first local
+ * never and bypass rules, and which groups had a pattern that could not
+ * be evaluated. */
+struct judge {
+	const struct m365_list *l;
+	const struct m365_host *h;
+	int port; /* -1 unknown */
+	uint32_t rank, never, bypass;
+	unsigned failed; /* bit per enum part_group */
 };
 
 static int
@@ -27,79 +37,130 @@ port_ok(const struct m365_set *s, int port)
 }
 
 static void
-on_set(void *ctx, const struct idx_item *items, size_t n)
+on_hit(void *ctx, const struct idx_item *it, size_t n)
 {
-	struct best *b = ctx;
+	struct judge *j = ctx;
 	size_t i;
 
-	for (i = 0; i < n && items[i].value < b->rank; i++) {
-		if (port_ok(b->l->rank[items[i].value], b->port)) {
-			b->rank = items[i].value;
-			return;
+	for (i = 0; i < n; i++) {
+		uint32_t v = it[i].value;
+		switch (AUX_GROUP(it[i].aux)) {
+		case G_MS:
+			if (v < j->rank && port_ok(j->l->rank[v], j->port))
+				j->rank = v;
+			break;
+		case G_NEVER:
+			if (v < j->never)
+				j->never = v;
+			break;
+		default:
+			if (v < j->bypass)
+				j->bypass = v;
+			break;
 		}
 	}
 }
 
+/* Tries each pattern of a run; one that cannot be evaluated marks its
+ * group failed (the answer then depends on whether that group counts). */
 static void
-on_rule(void *ctx, const struct idx_item *items, size_t n)
+on_try(void *ctx, const struct part *p, const struct idx_item *it, size_t n)
 {
-	struct first *f = ctx;
+	struct judge *j = ctx;
+	size_t i;
+	int rc;
 
-	if (n > 0 && items[0].value < f->rule)
-		f->rule = items[0].value;
+	for (i = 0; i < n; i++) {
+		if ((rc = part_try(p, &it[i], j->h)) < 0)
+			j->failed |= 1u << AUX_GROUP(it[i].aux);
+		else if (rc > 0)
+			on_hit(j, &it[i], 1);
+	}
 }
 
+/* A verdict with no set or rule, with the list's text for it. */
 static void
-answer(struct m365_verdict *v, enum m365_result r, enum m365_why why,
-       const char *message)
+fixed(const struct m365_list *l, struct m365_verdict *v, enum fixed_answer fa)
 {
 	memset(v, 0, sizeof(*v));
-	v->result = r;
-	v->why = why;
-	v->message = message;
+	v->result = M365_ERR;
+	v->why = fixed_verdicts[fa].why;
+	v->message = fixed_verdicts[fa].message;
+	if (l != NULL && l->ans != NULL) {
+		v->text = l->ans->fixed[fa];
+		v->text_len = l->ans->fixed_len[fa];
+	}
+}
+
+/* A verdict about the set of rank r. */
+static void
+by_set(const struct m365_list *l, struct m365_verdict *v, uint32_t r, int ok)
+{
+	const struct m365_set *s = l->rank[r];
+
+	memset(v, 0, sizeof(*v));
+	v->result = ok ? M365_OK : M365_ERR;
+	v->why = ok ? M365_WHY_SET : M365_WHY_UNSELECTED;
+	v->set = s;
+	v->category = s->category_name;
+	v->service = s->service_area;
+	if (l->ans != NULL) {
+		v->text = ok ? l->ans->ok[r] : l->ans->err[r];
+		v->text_len = ok ? l->ans->ok_len[r] : l->ans->err_len[r];
+	}
 }
 
 /*
  * Judges one normalised host (a NAME or an IP) at a port: never rules
- * first, then Microsoft's sets; the local bypass rules are consulted only
- * when no selected set matched.
+ * first, then Microsoft's sets; the local bypass rules count only when no
+ * selected set matched.
  */
 static void
-judge(const struct m365_list *l, const struct m365_host *h, int port,
-      struct m365_verdict *v)
+judge(const struct m365_list *l, const struct m365_host *h,
+      const struct host_labels *lb, int port, struct m365_verdict *v)
 {
-	struct first never = {.rule = NONE}, bypass = {.rule = NONE};
-	struct best b = {.l = l, .port = port, .rank = NONE};
-	struct index_query q;
+	struct judge j = {.l = l,
+	                  .h = h,
+	                  .port = port,
+	                  .rank = NONE,
+	                  .never = NONE,
+	                  .bypass = NONE};
+	struct host_labels own;
+	struct part_query q;
 
-	index_query_init(&q, h);
-	if (index_match(l->never, &q, on_rule, &never) < 0 ||
-	    index_match(l->ms, &q, on_set, &b) < 0)
-		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
-		              "pattern evaluation failed");
-	if (never.rule != NONE) {
-		answer(v, M365_ERR, M365_WHY_NEVER, "local never rule");
-		v->rule = &l->local->rules[never.rule];
+	q.host = h;
+	q.lb = lb;
+	if (lb == NULL && h->kind == M365_HOST_NAME) {
+		host_find_labels(h->name, h->len, &own);
+		q.lb = &own;
+	}
+	part_walk(l->parts, 2, &q, on_hit, on_try, &j);
+	if (j.failed & (1u << G_NEVER | 1u << G_MS))
+		return fixed(l, v, FA_EVAL_FAILED);
+	if (j.never != NONE) {
+		fixed(l, v, FA_NEVER);
+		v->rule = &l->local->rules[j.never];
 		return;
 	}
-	if (b.rank < l->n_selected) {
-		answer(v, M365_OK, M365_WHY_SET, NULL);
-	} else if (index_match(l->bypass, &q, on_rule, &bypass) < 0) {
-		return answer(v, M365_ERR, M365_WHY_NO_MATCH,
-		              "pattern evaluation failed");
-	} else if (bypass.rule != NONE) {
-		answer(v, M365_OK, M365_WHY_LOCAL, NULL);
-		v->rule = &l->local->rules[bypass.rule];
+	if (j.rank < l->n_selected)
+		return by_set(l, v, j.rank, 1);
+	if (j.failed & 1u << G_BYPASS)
+		return fixed(l, v, FA_EVAL_FAILED);
+	if (j.bypass != NONE) {
+		memset(v, 0, sizeof(*v));
+		v->result = M365_OK;
+		v->why = M365_WHY_LOCAL;
+		v->rule = &l->local->rules[j.bypass];
 		v->category = v->service = "Local";
+		if (l->ans != NULL) {
+			v->text = l->ans->local;
+			v->text_len = l->ans->local_len;
+		}
 		return;
-	} else if (b.rank != NONE) {
-		answer(v, M365_ERR, M365_WHY_UNSELECTED, NULL);
-	} else {
-		return answer(v, M365_ERR, M365_WHY_NO_MATCH, NULL);
 	}
-	v->set = l->rank[b.rank];
-	v->category = v->set->category_name;
-	v->service = v->set->service_area;
+	if (j.rank != NONE)
+		return by_set(l, v, j.rank, 0);
+	fixed(l, v, FA_NO_MATCH);
 }
 
 int
@@ -111,8 +172,14 @@ m365_port_parse(const char *s)
 
 	/* unknown: absent, or "-" as received ("%2d" decodes to "-" but is
 	 * not how Squid says "none": an error, as "" is) */
-	if (s == NULL || strcmp(s, "-") == 0)
+	if (s == NULL || (s[0] == '-' && s[1] == '\0'))
 		return -1;
+	/* the common case: plain decimal digits, no leading zero */
+	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+		v = v * 10 + (s[i] - '0');
+	if (s[i] == '\0' && i > 0 && s[0] != '0')
+		return v <= 65535 ? v : 0;
+	v = 0;
 	/* percent-decode (Squid escapes rfc1738-style): "%34%34%33" is 443 */
 	for (i = 0; s[i]; i++) {
 		int c = (unsigned char)s[i], hi, lo;
@@ -137,45 +204,46 @@ m365_port_parse(const char *s)
 }
 
 void
-classify_norm(const struct m365_list *l, const struct m365_host *dst, int port,
-              const struct m365_host *sni, struct m365_verdict *v)
+classify_norm(const struct m365_list *l, const struct m365_host *dst,
+              const struct host_labels *dst_lb, int port,
+              const struct m365_host *sni, const struct host_labels *sni_lb,
+              struct m365_verdict *v)
 {
 	struct m365_verdict sv;
 
-	if (l == NULL)
-		return answer(v, M365_ERR, M365_WHY_NO_LIST, "no list loaded");
-	if (dst->kind == M365_HOST_NONE)
-		return answer(v, M365_ERR, M365_WHY_NO_DST,
-		              "missing destination");
-	if (dst->kind == M365_HOST_INVALID)
-		return answer(v, M365_ERR, M365_WHY_BAD_DST,
-		              "invalid destination");
-	if (port == 0)
-		return answer(v, M365_ERR, M365_WHY_BAD_PORT, "invalid port");
-	if (sni->kind == M365_HOST_INVALID)
-		return answer(v, M365_ERR, M365_WHY_BAD_SNI, "invalid SNI");
-	judge(l, dst, port, v);
-	if (v->result != M365_OK || sni->kind == M365_HOST_NONE ||
-	    (sni->kind == dst->kind && strcmp(sni->name, dst->name) == 0))
+	if (l == NULL) {
+		memset(v, 0, sizeof(*v));
+		v->result = M365_ERR;
+		v->why = M365_WHY_NO_LIST;
+		v->message = "no list loaded";
 		return;
-	judge(l, sni, port, &sv);
+	}
+	if (dst->kind == M365_HOST_NONE)
+		return fixed(l, v, FA_NO_DST);
+	if (dst->kind == M365_HOST_INVALID)
+		return fixed(l, v, FA_BAD_DST);
+	if (port == 0)
+		return fixed(l, v, FA_BAD_PORT);
+	if (sni->kind == M365_HOST_INVALID)
+		return fixed(l, v, FA_BAD_SNI);
+	judge(l, dst, dst_lb, port, v);
+	if (v->result != M365_OK || sni->kind == M365_HOST_NONE ||
+	    (sni->kind == dst->kind && sni->len == dst->len &&
+	     memcmp(sni->name, dst->name, dst->len) == 0))
+		return;
+	judge(l, sni, sni_lb, port, &sv);
 	if (sv.result != M365_OK)
-		answer(v, M365_ERR, M365_WHY_SNI, "SNI is not a bypass");
-}
-
-static void
-normalise(const char *s, struct m365_host *h)
-{
-	m365_host_normalize(s, s ? strlen(s) : 0, h);
+		fixed(l, v, FA_SNI);
 }
 
 void
 m365_classify(const struct m365_list *list, const char *dst, const char *port,
               const char *sni, struct m365_verdict *v)
 {
+	struct host_labels dlb, slb;
 	struct m365_host d, s;
 
-	normalise(dst, &d);
-	normalise(sni, &s);
-	classify_norm(list, &d, m365_port_parse(port), &s, v);
+	host_scan(dst, dst ? strlen(dst) : 0, &d, &dlb);
+	host_scan(sni, sni ? strlen(sni) : 0, &s, &slb);
+	classify_norm(list, &d, &dlb, m365_port_parse(port), &s, &slb, v);
 }

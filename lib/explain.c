@@ -11,10 +11,27 @@ struct collect {
 	struct m365_explanation *out;
 	enum m365_on on;
 	int port;
-	int is_rule; /* items are local rules, not set ranks */
+	int kind; /* the host's kind: which pattern an item names */
+	const struct m365_host *host; /* the host being walked */
+	const char *pattern;          /* set for pattern items */
 	size_t cap;
 	int oom;
 };
+
+/* The text of the url, range or rule an item stands for. */
+static const char *
+item_text(const struct collect *c, const struct idx_item *it)
+{
+	const struct m365_set *s;
+
+	if (c->pattern != NULL)
+		return c->pattern;
+	if (AUX_GROUP(it->aux) != G_MS)
+		return c->l->local->rules[it->value].text;
+	s = c->l->rank[it->value];
+	return c->kind == M365_HOST_NAME ? s->urls[AUX_INDEX(it->aux)]
+	                                 : s->ips[AUX_INDEX(it->aux)].text;
+}
 
 static void
 on_items(void *ctx, const struct idx_item *items, size_t n)
@@ -37,8 +54,8 @@ on_items(void *ctx, const struct idx_item *items, size_t n)
 		h = &c->out->hits[c->out->n_hits++];
 		memset(h, 0, sizeof(*h));
 		h->on = c->on;
-		h->pattern = items[i].pattern;
-		if (c->is_rule) {
+		h->pattern = item_text(c, &items[i]);
+		if (AUX_GROUP(items[i].aux) != G_MS) {
 			h->rule = &c->l->local->rules[items[i].value];
 			h->port_ok = h->selected = true;
 			continue;
@@ -51,21 +68,40 @@ on_items(void *ctx, const struct idx_item *items, size_t n)
 	}
 }
 
+/* Reports each pattern of a run that matches. */
+static void
+on_try(void *ctx, const struct part *p, const struct idx_item *it, size_t n)
+{
+	struct collect *c = ctx;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (part_try(p, &it[i], c->host) <= 0)
+			continue;
+		c->pattern = part_pattern_text(p, &it[i]);
+		on_items(c, &it[i], 1);
+		c->pattern = NULL;
+	}
+}
+
 static void
 collect_host(struct collect *c, const struct m365_host *h, enum m365_on on)
 {
-	struct index_query q;
+	struct part_query q = {.host = h};
+	struct host_labels lb;
 
 	if (h->kind != M365_HOST_NAME && h->kind != M365_HOST_IPV4 &&
 	    h->kind != M365_HOST_IPV6)
 		return;
-	index_query_init(&q, h);
+	if (h->kind == M365_HOST_NAME) {
+		host_find_labels(h->name, h->len, &lb);
+		q.lb = &lb;
+	}
 	c->on = on;
-	c->is_rule = 0;
-	(void)index_match(c->l->ms, &q, on_items, c);
-	c->is_rule = 1;
-	(void)index_match(c->l->never, &q, on_items, c);
-	(void)index_match(c->l->bypass, &q, on_items, c);
+	c->kind = h->kind;
+	c->host = h;
+	c->pattern = NULL;
+	part_walk(c->l->parts, 2, &q, on_items, on_try, c);
 }
 
 int
@@ -78,7 +114,8 @@ m365_explain(const struct m365_list *list, const char *dst, const char *port,
 	m365_host_normalize(dst, dst ? strlen(dst) : 0, &out->dst);
 	m365_host_normalize(sni, sni ? strlen(sni) : 0, &out->sni);
 	out->port = c.port = m365_port_parse(port);
-	classify_norm(list, &out->dst, c.port, &out->sni, &out->verdict);
+	classify_norm(list, &out->dst, NULL, c.port, &out->sni, NULL,
+	              &out->verdict);
 	if (list == NULL || c.port == 0)
 		return 0;
 	collect_host(&c, &out->dst, M365_ON_DST);

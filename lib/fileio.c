@@ -9,6 +9,24 @@
 
 #include "fileio.h"
 
+int
+m365_open_input(const char *path, struct stat *st, struct m365_err *err)
+{
+	int fd;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the check
+	 * below refuses it before anything is read */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0)
+		return m365_err_set(err, M365_E_IO, "%s: %s", path,
+		                    strerror(errno));
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return m365_err_set(err, M365_E_INPUT, "%s: not a regular file",
+		                    path);
+	}
+	return fd;
+}
+
 char *
 m365_read_file_st(const char *path, size_t max, size_t *len, struct stat *out,
                   struct m365_err *err)
@@ -18,17 +36,8 @@ m365_read_file_st(const char *path, size_t max, size_t *len, struct stat *out,
 	size_t off = 0;
 	int fd;
 
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the check
-	 * below refuses it before anything is read */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) <
-	    0) {
-		m365_err_set(err, M365_E_IO, "%s: %s", path, strerror(errno));
+	if ((fd = m365_open_input(path, &st, err)) < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		m365_err_set(err, M365_E_INPUT, "%s: not a regular file", path);
-		goto fail;
-	}
 	if (out != NULL)
 		*out = st;
 	if ((size_t)st.st_size > max) {

@@ -18,6 +18,14 @@
 char *m365_read_file(const char *path, size_t max, size_t *len,
                      struct m365_err *err);
 
+/*
+ * Opens the regular file at path for reading, without blocking, and
+ * stores its status in *st before a byte is read (a FIFO or a device is
+ * refused at once).  Returns the descriptor (the caller closes it), or -1
+ * with err set as m365_read_file() sets it.
+ */
+int m365_open_input(const char *path, struct stat *st, struct m365_err *err);
+
 /* m365_read_file(), also storing the file's status in *st (may be NULL). */
 char *m365_read_file_st(const char *path, size_t max, size_t *len,
                         struct stat *st, struct m365_err *err);

@@ -109,7 +109,14 @@ install(struct m365_live *lv, const char *v)
 		m365_snapshot_free(&s);
 		goto bad;
 	}
-	if ((l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
+	if (lv->cfg.opt.local != NULL && lv->loc == NULL) {
+		/* not the version's fault: tried again once the local list
+		 * loads (live_local_check()) */
+		m365_endpoints_free(ep);
+		m365_snapshot_free(&s);
+		return;
+	}
+	if ((l = live_build(lv, ep, &err)) == NULL) {
 		m365_snapshot_free(&s);
 		goto bad;
 	}
@@ -220,6 +227,21 @@ beat(struct m365_live *lv)
 	freeReplyObject(r);
 }
 
+/* The monotonic clock in milliseconds. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How often the local list's file is looked at, and how soon a retired
+ * list is looked at again. */
+#define LOCAL_CHECK_MS 1000
+#define REAP_MS 10
+
 /* Milliseconds until the next chore, at most ms. */
 static int
 until_chore(const struct m365_live *lv, int ms)
@@ -228,7 +250,39 @@ until_chore(const struct m365_live *lv, int ms)
 
 	if (left < 1000)
 		left = 1000;
+	if (lv->cfg.opt.local != NULL && left > LOCAL_CHECK_MS)
+		left = LOCAL_CHECK_MS;
+	if (lv->n_retired > 0)
+		left = REAP_MS;
 	return left < ms ? (int)left : ms;
+}
+
+/*
+ * Reads what the front end wrote on the wake pipe: 'x' asks to stop (-2
+ * returned), 'r' to read the local list again.  0 otherwise.
+ */
+static int
+woken(struct m365_live *lv)
+{
+	char buf[16];
+	ssize_t n = read(lv->wake[0], buf, sizeof(buf)), i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] == 'x')
+			return -2;
+		if (buf[i] == 'r')
+			lv->reload_local = 1;
+	}
+	return 0;
+}
+
+/* The chores of every turn: the local list, the retired lists. */
+static void
+chores(struct m365_live *lv)
+{
+	live_local_check(lv, lv->reload_local);
+	lv->reload_local = 0;
+	live_reap(lv);
 }
 
 static int
@@ -274,8 +328,10 @@ wait_message(struct m365_live *lv, int ms)
 	n = poll(p, 2, ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	if (p[1].revents)
+	if (p[1].revents && woken(lv) == -2)
 		return -2;
+	if (!p[0].revents)
+		return 0;
 	if (n == 0)
 		return 0;
 	if (redisBufferRead(lv->sub) != REDIS_OK ||
@@ -295,7 +351,7 @@ nap(struct m365_live *lv, int ms)
 {
 	struct pollfd p = {.fd = lv->wake[0], .events = POLLIN};
 
-	return poll(&p, 1, ms) > 0 ? -2 : 0;
+	return poll(&p, 1, ms) > 0 ? woken(lv) : 0;
 }
 
 /* Marks the link lost, with the reason, and drops both connections. */
@@ -310,14 +366,15 @@ lost(struct m365_live *lv, const char *where, const char *why)
 	set_state(lv, ST_DOWN, M365_LOG_WARNING, msg);
 }
 
-/* Without Redis: says that no list is loaded, every minute, until
- * stopped. */
+/* Without Redis: watches the local list and says that no list is
+ * loaded, every minute, until stopped. */
 static void
 watch(struct m365_live *lv)
 {
-	do
+	do {
+		chores(lv);
 		live_nag(lv);
-	while (nap(lv, 1000) != -2);
+	} while (nap(lv, lv->n_retired ? REAP_MS : LOCAL_CHECK_MS) != -2);
 }
 
 /* With Redis: follows it until stopped. */
@@ -327,9 +384,11 @@ follow(struct m365_live *lv)
 	int backoff = BACKOFF_MIN_MS, rc;
 	char where[300], msg[600];
 	struct m365_err err;
+	long long next_check = 0; /* when to look at the pointer (ms) */
 
 	m365_redis_url_describe(&lv->url, where, sizeof(where));
 	for (;;) {
+		chores(lv);
 		live_nag(lv);
 		if (lv->cmd == NULL && connect_both(lv, &err) < 0) {
 			disconnect(lv);
@@ -341,6 +400,7 @@ follow(struct m365_live *lv)
 				return;
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 			                                       : backoff * 2;
+			next_check = 0;
 			continue;
 		}
 		if (lv->state == ST_DOWN || lv->state == ST_START) {
@@ -350,9 +410,13 @@ follow(struct m365_live *lv)
 			lv->state = ST_UP;
 		}
 		backoff = BACKOFF_MIN_MS;
-		if (check(lv) < 0) {
-			lost(lv, where, lv->cmd->errstr);
-			continue;
+		if (now_ms() >= next_check) {
+			if (check(lv) < 0) {
+				lost(lv, where, lv->cmd->errstr);
+				next_check = 0;
+				continue;
+			}
+			next_check = now_ms() + lv->cfg.poll_ms;
 		}
 		live_nag(lv);
 		beat(lv);
@@ -360,15 +424,22 @@ follow(struct m365_live *lv)
 			lost(lv, where, lv->cmd->errstr);
 			continue;
 		}
-		rc = wait_message(lv, until_chore(lv, lv->cfg.poll_ms));
+		rc = wait_message(
+		    lv, until_chore(lv, (int)(next_check > now_ms()
+		                                  ? next_check - now_ms()
+		                                  : 0)));
 		if (rc == -2)
 			return;
-		if (rc == 1)
+		if (rc == 1) {
 			lv->rejected[0] = '\0'; /* a publish: try it again */
-		if (rc == -1)
+			next_check = 0;
+		}
+		if (rc == -1) {
 			lost(lv, where,
 			     lv->sub->errstr[0] ? lv->sub->errstr
 			                        : "connection closed");
+			next_check = 0;
+		}
 	}
 }
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "hex.h"
-#include "m365_host.h"
+#include "host_impl.h"
 
 /* Longest raw input worth decoding: an encoded 253-char name plus slack. */
 #define RAW_MAX (3 * (M365_HOST_MAX + 3))
@@ -36,9 +36,8 @@ decode_lower(const char *in, size_t len, char *out, size_t cap)
 	return (long)o;
 }
 
-/* True when s[0..len) is a valid hostname per contract.md step 6. */
-static int
-valid_hostname(const char *s, size_t len)
+int
+host_valid_name(const char *s, size_t len)
 {
 	size_t i, label = 0;
 
@@ -59,6 +58,18 @@ valid_hostname(const char *s, size_t len)
 		}
 	}
 	return label > 0;
+}
+
+void
+host_find_labels(const char *s, size_t len, struct host_labels *lb)
+{
+	size_t i;
+
+	lb->n = 1;
+	lb->start[0] = 0;
+	for (i = 0; i < len && lb->n < HOST_LABELS_MAX; i++)
+		if (s[i] == '.')
+			lb->start[lb->n++] = (uint8_t)(i + 1);
 }
 
 /* Writes a.b.c.d for addr into out; returns its length. */
@@ -158,79 +169,132 @@ ip_literal(const char *s, size_t n, struct m365_host *out)
 }
 
 /*
- * The common case in one pass: a lowercase name or dotted quad with no
- * escapes, brackets or doubled dots, copied straight into out.  Returns 1
- * when it decided, 0 to leave the input to the general path.
+ * Character classes of the fast path: C_OK for every byte it takes (a
+ * byte without it is left to the general path), C_DOT a dot, C_NAME a
+ * byte no IPv4 address has, and C_UPPER the bit that lowercases a letter.
  */
-/* Character classes of the fast path. */
-enum { C_BAD = 0, C_DIGIT, C_NAME, C_DOT };
+enum { C_DOT = 1, C_DIGIT = 2, C_NAME = 4, C_UPPER = 0x20, C_OK = 0x40 };
 
-static const unsigned char char_class[256] = {
-    ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT,
-    ['4'] = C_DIGIT, ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT,
-    ['8'] = C_DIGIT, ['9'] = C_DIGIT, ['.'] = C_DOT,   ['-'] = C_NAME,
-    ['_'] = C_NAME,  ['a'] = C_NAME,  ['b'] = C_NAME,  ['c'] = C_NAME,
-    ['d'] = C_NAME,  ['e'] = C_NAME,  ['f'] = C_NAME,  ['g'] = C_NAME,
-    ['h'] = C_NAME,  ['i'] = C_NAME,  ['j'] = C_NAME,  ['k'] = C_NAME,
-    ['l'] = C_NAME,  ['m'] = C_NAME,  ['n'] = C_NAME,  ['o'] = C_NAME,
-    ['p'] = C_NAME,  ['q'] = C_NAME,  ['r'] = C_NAME,  ['s'] = C_NAME,
-    ['t'] = C_NAME,  ['u'] = C_NAME,  ['v'] = C_NAME,  ['w'] = C_NAME,
-    ['x'] = C_NAME,  ['y'] = C_NAME,  ['z'] = C_NAME};
+/* [A-Za-z0-9._-]: what a name may hold before lowercasing. */
+static const unsigned char char_class[256] = {['0' ... '9'] = C_OK | C_DIGIT,
+                                              ['a' ... 'z'] = C_OK | C_NAME,
+                                              ['A' ... 'Z'] =
+                                                  C_OK | C_NAME | C_UPPER,
+                                              ['-'] = C_OK | C_NAME,
+                                              ['_'] = C_OK | C_NAME,
+                                              ['.'] = C_OK | C_DOT};
 
 /*
- * The common case in one pass: a lowercase name or dotted quad with no
- * escapes, brackets or doubled dots, copied straight into out.  Returns 1
- * when it decided, 0 to leave the input to the general path.
+ * A dotted quad in the labels of a digits-and-dots name: four labels of
+ * one to three digits, no leading zero, each at most 255 (what inet_pton
+ * accepts).  Fills addr; returns 1, or 0 when it is no address.
  */
 static int
-fast_path(const char *in, size_t len, struct m365_host *out)
+dotted_quad(const char *s, size_t len, const struct host_labels *lb,
+            uint8_t *addr)
 {
-	size_t i, label = 0, n = len;
-	unsigned names = 0;
+	unsigned i;
+
+	if (lb->n != 4)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		size_t a = lb->start[i];
+		size_t b = i < 3 ? (size_t)lb->start[i + 1] - 1 : len;
+		unsigned v = 0;
+		if (b - a > 3 || (b - a > 1 && s[a] == '0'))
+			return 0;
+		for (; a < b; a++)
+			v = v * 10 + (unsigned)(s[a] - '0');
+		if (v > 255)
+			return 0;
+		addr[i] = (uint8_t)v;
+	}
+	return 1;
+}
+
+/* Zeroes the spare word after a name of len bytes (host_impl.h). */
+static void
+pad_name(struct m365_host *out, size_t len)
+{
+	static const char zero[8];
+
+	memcpy(out->name + len, zero, sizeof(zero));
+}
+
+/*
+ * The common case in one pass: a name or dotted quad of [A-Za-z0-9._-]
+ * with no escapes, brackets or empty labels, validated, lowercased and
+ * copied into out at once, its labels noted in lb.  Returns 1 when it
+ * decided, 0 to leave the input to the general path.
+ */
+static int
+fast_path(const char *in, size_t len, struct m365_host *out,
+          struct host_labels *lb)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	char *o = out->name;
+	unsigned any = 0, all = C_OK, n = 0, j;
+	size_t i;
 
 	if (len > M365_HOST_MAX + 1)
 		return 0;
+	/* no branch but the loop's: a dot only moves the label count on */
+	lb->start[0] = 0;
 	for (i = 0; i < len; i++) {
-		unsigned c = char_class[(unsigned char)in[i]];
-		if (c == C_BAD)
-			return 0;
-		if (c == C_DOT) {
-			if (label == 0)
-				return 0;
-			label = 0;
-		} else if (++label > 63) {
-			return 0;
-		}
-		names |= c == C_NAME;
+		unsigned c = s[i], k = char_class[c];
+		o[i] = (char)(c | (k & C_UPPER));
+		any |= k;
+		all &= k;
+		lb->start[n + 1] = (uint8_t)(i + 1);
+		n += k & C_DOT;
 	}
-	if (label == 0)
-		n--; /* one trailing dot */
-	if (n == 0 || n > M365_HOST_MAX)
+	if (!(all & C_OK))
 		return 0;
-	memcpy(out->name, in, n);
-	out->name[n] = '\0';
-	out->len = n;
+	if (lb->start[n] == len) { /* one trailing dot */
+		if (n == 0)
+			return 0;
+		len--;
+		n--;
+	}
+	if (len > M365_HOST_MAX)
+		return 0;
+	for (j = 0; j <= n; j++) { /* labels of 1 to 63 bytes */
+		size_t end = j < n ? (size_t)lb->start[j + 1] - 1 : len;
+		if (end <= lb->start[j] || end - lb->start[j] > 63)
+			return 0;
+	}
+	pad_name(out, len);
+	lb->n = n + 1;
+	out->len = len;
 	out->kind = M365_HOST_NAME;
-	if (!names && n <= 15 && inet_pton(AF_INET, out->name, out->addr) == 1)
+	if (!(any & C_NAME) && dotted_quad(o, len, lb, out->addr)) {
 		out->kind = M365_HOST_IPV4;
+		lb->n = 0;
+	}
 	return 1;
 }
 
 enum m365_host_kind
-m365_host_normalize(const char *in, size_t len, struct m365_host *out)
+host_scan(const char *in, size_t len, struct m365_host *out,
+          struct host_labels *lb)
 {
 	char buf[RAW_MAX + 1];
 	char *s = buf;
 	long n;
 	int bracketed = 0;
 
+	lb->n = 0;
+	if (in == NULL || len == 0 || (len == 1 && in[0] == '-')) {
+		out->name[0] = '\0';
+		out->len = 0;
+		return out->kind = M365_HOST_NONE;
+	}
+	if (fast_path(in, len, out, lb))
+		return out->kind;
+	lb->n = 0;
 	out->name[0] = '\0';
 	out->len = 0;
 	out->kind = M365_HOST_INVALID;
-	if (in == NULL || len == 0 || (len == 1 && in[0] == '-'))
-		return out->kind = M365_HOST_NONE;
-	if (fast_path(in, len, out))
-		return out->kind;
 	if (len > RAW_MAX || (n = decode_lower(in, len, buf, RAW_MAX)) < 0)
 		return out->kind;
 	if (n == 0 || (n == 1 && buf[0] == '-'))
@@ -247,17 +311,28 @@ m365_host_normalize(const char *in, size_t len, struct m365_host *out)
 		if (bracketed && out->kind == M365_HOST_IPV4 &&
 		    memchr(s, ':', (size_t)n) == NULL)
 			goto invalid; /* "[1.2.3.4]" is no IPv6 literal */
+		pad_name(out, out->len);
 		return out->kind;
 	}
-	if (bracketed || !valid_hostname(s, (size_t)n))
+	if (bracketed || !host_valid_name(s, (size_t)n))
 		goto invalid;
-	memcpy(out->name, s, (size_t)n + 1);
+	memcpy(out->name, s, (size_t)n);
+	pad_name(out, (size_t)n);
 	out->len = (size_t)n;
+	host_find_labels(out->name, out->len, lb);
 	return out->kind = M365_HOST_NAME;
 invalid:
 	out->name[0] = '\0';
 	out->len = 0;
 	return out->kind = M365_HOST_INVALID;
+}
+
+enum m365_host_kind
+m365_host_normalize(const char *in, size_t len, struct m365_host *out)
+{
+	struct host_labels lb;
+
+	return host_scan(in, len, out, &lb);
 }
 
 const char *

@@ -42,124 +42,258 @@ copy_policy(struct m365_policy *dst, const struct m365_policy *src)
 	return 0;
 }
 
-/* Puts every Microsoft pattern into l->ms under its set's rank. */
+/* Adds every Microsoft pattern under its set's rank. */
 static int
-index_sets(struct m365_list *l, struct m365_err *err)
+feed_sets(struct part_builder *b, void *ctx, struct m365_err *err)
 {
+	const struct ms_side *ms = ctx;
 	size_t r, j;
 
-	for (r = 0; r < l->ep->n_sets; r++) {
-		const struct m365_set *s = l->rank[r];
+	for (r = 0; r < ms->ep->n_sets; r++) {
+		const struct m365_set *s = ms->rank[r];
 		for (j = 0; j < s->n_urls; j++)
-			if (index_add_glob(l->ms, s->urls[j], (uint32_t)r,
-			                   s->urls[j], err) < 0)
+			if (part_add_glob(b, s->urls[j], G_MS, (uint32_t)r,
+			                  (uint32_t)j, s->urls[j], err) < 0)
 				return m365_err_prefix(err, "%s: set %lld",
-				                       l->ep->source,
+				                       ms->ep->source,
 				                       (long long)s->id);
 		for (j = 0; j < s->n_ips; j++)
-			if (index_add_cidr(l->ms, &s->ips[j], (uint32_t)r,
-			                   s->ips[j].text) < 0)
-				return m365_err_set(err, M365_E_NOMEM,
-				                    "%s: out of memory",
-				                    l->ep->source);
+			if (part_add_cidr(b, s->ips[j].family, s->ips[j].addr,
+			                  s->ips[j].plen, G_MS, (uint32_t)r,
+			                  (uint32_t)j, err) < 0)
+				return m365_err_prefix(err, "%s",
+				                       ms->ep->source);
 	}
-	if (index_finish(l->ms, err) < 0)
-		return m365_err_prefix(err, "%s", l->ep->source);
 	return 0;
 }
 
-/* Puts every local rule into l->bypass or l->never; returns the number of
- * bypass rules, or -1. */
-static long
-index_local(struct m365_list *l, struct m365_err *err)
+/* Adds every local rule, bypass or never, under its index. */
+static int
+feed_rules(struct part_builder *b, void *ctx, struct m365_err *err)
 {
+	const struct m365_local *loc = ctx;
 	size_t i;
-	long n_bypass = 0;
 
-	for (i = 0; l->local && i < l->local->n_rules; i++) {
-		struct m365_rule *r = &l->local->rules[i];
-		struct index *ix =
-		    r->verb == M365_VERB_BYPASS ? l->bypass : l->never;
+	for (i = 0; i < loc->n_rules; i++) {
+		const struct m365_rule *r = &loc->rules[i];
+		enum part_group g =
+		    r->verb == M365_VERB_BYPASS ? G_BYPASS : G_NEVER;
 		int rc;
-		n_bypass += r->verb == M365_VERB_BYPASS;
 		if (r->kind == M365_RULE_GLOB)
-			rc = index_add_glob(ix, r->glob, (uint32_t)i, r->text,
-			                    err);
+			rc = part_add_glob(b, r->glob, g, (uint32_t)i, 0,
+			                   r->text, err);
 		else if (r->kind == M365_RULE_CIDR)
-			rc = index_add_cidr(ix, &r->cidr, (uint32_t)i, r->text);
+			rc = part_add_cidr(b, m365_rule_family(r), r->addr,
+			                   r->plen, g, (uint32_t)i, 0, err);
 		else
-			rc = index_add_regex(
-			    ix, r->re, (uint32_t)i, r->text,
-			    r->verb == M365_VERB_BYPASS ? r->domain : NULL);
+			rc = part_add_regex(b, r->re,
+			                    g == G_BYPASS ? r->domain : NULL, g,
+			                    (uint32_t)i, r->text, err);
 		if (rc < 0)
-			return m365_err_set(err, M365_E_NOMEM,
-			                    "%s:%u: cannot index rule: out of "
-			                    "memory",
-			                    l->local->source, r->line);
+			return m365_err_prefix(err, "%s:%u", loc->source,
+			                       r->line);
 	}
-	if (index_finish(l->bypass, err) < 0 || index_finish(l->never, err) < 0)
-		return m365_err_prefix(err, "%s", l->local->source);
-	return n_bypass;
+	return 0;
+}
+
+static void
+ms_unref(struct ms_side *ms)
+{
+	if (ms == NULL ||
+	    atomic_fetch_sub_explicit(&ms->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	part_free(ms->part);
+	answers_free(ms->ans);
+	free(ms->rank);
+	m365_policy_free(&ms->policy);
+	m365_endpoints_free(ms->ep);
+	free(ms);
+}
+
+/* Microsoft's side: ep (owned) checked and compiled under the policy. */
+static struct ms_side *
+ms_build(struct m365_endpoints *ep, const struct m365_policy *policy,
+         m365_answer_fn answer, struct m365_err *err)
+{
+	struct ms_side *ms = calloc(1, sizeof(*ms));
+	size_t i;
+
+	if (ms == NULL) {
+		m365_endpoints_free(ep);
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	atomic_init(&ms->refs, 1);
+	ms->ep = ep;
+	if (m365_policy_check_areas(policy, ep, err) < 0 ||
+	    m365_breadth_check(ep, policy, err) < 0)
+		goto fail;
+	if (copy_policy(&ms->policy, policy) < 0 ||
+	    (ms->rank = calloc(ep->n_sets + 1, sizeof(*ms->rank))) == NULL) {
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < ep->n_sets; i++) {
+		ms->rank[i] = &ep->sets[i];
+		ms->n_selected += m365_policy_selects(policy, &ep->sets[i]);
+	}
+	qsort_r(ms->rank, ep->n_sets, sizeof(*ms->rank), cmp_rank, &ms->policy);
+	if ((ms->part = part_build(feed_sets, ms, ep->n_urls, err)) == NULL)
+		goto fail;
+	if (answer != NULL && (ms->ans = answers_build(ms, answer)) == NULL) {
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	return ms;
+fail:
+	ms_unref(ms);
+	return NULL;
+}
+
+struct m365_local_index *
+m365_local_index_new(struct m365_local *local, struct m365_err *err)
+{
+	struct m365_local_index *li = calloc(1, sizeof(*li));
+	size_t i;
+
+	if (li == NULL) {
+		m365_local_free(local);
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		return NULL;
+	}
+	atomic_init(&li->refs, 1);
+	li->local = local;
+	for (i = 0; i < local->n_rules; i++)
+		li->n_bypass += local->rules[i].verb == M365_VERB_BYPASS;
+	if ((li->part = part_build(feed_rules, local, local->n_rules, err)) ==
+	    NULL) {
+		m365_local_index_unref(li);
+		return NULL;
+	}
+	return li;
+}
+
+struct m365_local_index *
+m365_local_index_ref(struct m365_local_index *li)
+{
+	atomic_fetch_add_explicit(&li->refs, 1, memory_order_relaxed);
+	return li;
+}
+
+void
+m365_local_index_unref(struct m365_local_index *li)
+{
+	if (li == NULL ||
+	    atomic_fetch_sub_explicit(&li->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	part_free(li->part);
+	m365_local_free(li->local);
+	free(li);
+}
+
+const struct m365_local *
+m365_local_of(const struct m365_local_index *li)
+{
+	return li->local;
+}
+
+/* A list over ms and li (taking over the reference on ms, adding one on
+ * li); NULL with err set. */
+static struct m365_list *
+assemble(struct ms_side *ms, struct m365_local_index *li, struct m365_err *err)
+{
+	struct m365_list *l;
+	char desc[256];
+
+	if (ms->n_selected == 0 && (li == NULL || li->n_bypass == 0)) {
+		m365_err_set(
+		    err, M365_E_INPUT,
+		    "%s, %s: the policy (%s) selects no endpoint set of "
+		    "%s",
+		    ms->policy.categories_opt, ms->policy.areas_opt,
+		    m365_policy_describe(&ms->policy, desc, sizeof(desc)),
+		    ms->ep->source);
+		ms_unref(ms);
+		return NULL;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		ms_unref(ms);
+		return NULL;
+	}
+	atomic_init(&l->refs, 1);
+	l->ms = ms;
+	l->loc = li ? m365_local_index_ref(li) : NULL;
+	l->rank = ms->rank;
+	l->n_selected = ms->n_selected;
+	l->local = li ? li->local : NULL;
+	l->parts[0] = ms->part;
+	l->parts[1] = li ? li->part : NULL;
+	l->ans = ms->ans;
+	return l;
+}
+
+struct m365_list *
+m365_list_build_index(struct m365_endpoints *ep, struct m365_local_index *li,
+                      const struct m365_policy *policy, m365_answer_fn answer,
+                      struct m365_err *err)
+{
+	struct ms_side *ms = ms_build(ep, policy, answer, err);
+
+	return ms ? assemble(ms, li, err) : NULL;
+}
+
+struct m365_list *
+m365_list_with_local(const struct m365_list *l, struct m365_local_index *li,
+                     struct m365_err *err)
+{
+	atomic_fetch_add_explicit(&l->ms->refs, 1, memory_order_relaxed);
+	return assemble(l->ms, li, err);
+}
+
+struct m365_local_index *
+m365_list_local_index(const struct m365_list *l)
+{
+	return l->loc;
 }
 
 struct m365_list *
 m365_list_build(struct m365_endpoints *ep, struct m365_local *local,
                 const struct m365_policy *policy, struct m365_err *err)
 {
-	struct m365_list *l = calloc(1, sizeof(*l));
-	char desc[256];
-	size_t i;
-	long n_bypass;
+	struct m365_local_index *li = NULL;
+	struct m365_list *l;
 
-	if (l == NULL) {
+	if (local != NULL && (li = m365_local_index_new(local, err)) == NULL) {
 		m365_endpoints_free(ep);
-		m365_local_free(local);
-		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		return NULL;
 	}
-	atomic_init(&l->refs, 1);
-	l->ep = ep;
-	l->local = local;
-	if (m365_policy_check_areas(policy, ep, err) < 0 ||
-	    m365_breadth_check(ep, policy, err) < 0)
-		goto fail;
-	if (copy_policy(&l->policy, policy) < 0 ||
-	    (l->rank = calloc(ep->n_sets + 1, sizeof(*l->rank))) == NULL ||
-	    (l->ms = index_new()) == NULL ||
-	    (l->bypass = index_new()) == NULL ||
-	    (l->never = index_new()) == NULL) {
-		m365_err_set(err, M365_E_NOMEM, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < ep->n_sets; i++) {
-		l->rank[i] = &ep->sets[i];
-		l->n_selected += m365_policy_selects(policy, &ep->sets[i]);
-	}
-	qsort_r(l->rank, ep->n_sets, sizeof(*l->rank), cmp_rank, &l->policy);
-	if (index_sets(l, err) < 0 || (n_bypass = index_local(l, err)) < 0)
-		goto fail;
-	if (l->n_selected == 0 && n_bypass == 0) {
-		m365_err_set(
-		    err, M365_E_INPUT,
-		    "%s, %s: the policy (%s) selects no endpoint set of "
-		    "%s",
-		    policy->categories_opt, policy->areas_opt,
-		    m365_policy_describe(policy, desc, sizeof(desc)),
-		    ep->source);
-		goto fail;
-	}
+	l = m365_list_build_index(ep, li, policy, NULL, err);
+	m365_local_index_unref(li);
 	return l;
-fail:
-	atomic_store(&l->refs, 1);
-	m365_list_unref(l);
-	return NULL;
+}
+
+struct m365_local_index *
+m365_local_index_load(const struct m365_options *opt, struct m365_err *err)
+{
+	struct m365_local *local;
+
+	local = m365_local_load_file_max(
+	    opt->local, opt->local_max_bytes,
+	    M365_OPTION_NAME(opt->names, local_max_bytes, NULL), err);
+	if (local == NULL) {
+		if (opt->names && opt->names->local)
+			m365_err_prefix(err, "%s", opt->names->local);
+		return NULL;
+	}
+	return m365_local_index_new(local, err);
 }
 
 struct m365_list *
 m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
                     struct m365_err *err)
 {
-	struct m365_local *local = NULL;
+	struct m365_local_index *li = NULL;
 	struct m365_policy policy;
 	struct m365_list *l;
 
@@ -168,15 +302,13 @@ m365_list_build_opt(struct m365_endpoints *ep, const struct m365_options *opt,
 		m365_endpoints_free(ep);
 		return NULL;
 	}
-	if (opt->local &&
-	    (local = m365_local_load_file(opt->local, err)) == NULL) {
-		if (opt->names && opt->names->local)
-			m365_err_prefix(err, "%s", opt->names->local);
+	if (opt->local && (li = m365_local_index_load(opt, err)) == NULL) {
 		m365_endpoints_free(ep);
 		m365_policy_free(&policy);
 		return NULL;
 	}
-	l = m365_list_build(ep, local, &policy, err);
+	l = m365_list_build_index(ep, li, &policy, opt->answer, err);
+	m365_local_index_unref(li);
 	m365_policy_free(&policy);
 	return l;
 }
@@ -209,20 +341,15 @@ m365_list_unref(struct m365_list *l)
 	if (l == NULL ||
 	    atomic_fetch_sub_explicit(&l->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	index_free(l->ms);
-	index_free(l->bypass);
-	index_free(l->never);
-	free(l->rank);
-	m365_policy_free(&l->policy);
-	m365_local_free(l->local);
-	m365_endpoints_free(l->ep);
+	ms_unref(l->ms);
+	m365_local_index_unref(l->loc);
 	free(l);
 }
 
 const struct m365_endpoints *
 m365_list_endpoints(const struct m365_list *l)
 {
-	return l->ep;
+	return l->ms->ep;
 }
 
 const struct m365_local *
@@ -234,7 +361,7 @@ m365_list_local(const struct m365_list *l)
 const struct m365_policy *
 m365_list_policy(const struct m365_list *l)
 {
-	return &l->policy;
+	return &l->ms->policy;
 }
 
 size_t
@@ -251,9 +378,19 @@ m365_list_describe(const struct m365_list *l, char *buf, size_t len)
 	snprintf(buf, len,
 	         "%s: %zu sets (%zu selected), %zu urls, %zu ips; %s; local "
 	         "rules: %zu",
-	         l->ep->source, l->ep->n_sets, l->n_selected, l->ep->n_urls,
-	         l->ep->n_ips,
-	         m365_policy_describe(&l->policy, pol, sizeof(pol)),
+	         l->ms->ep->source, l->ms->ep->n_sets, l->n_selected,
+	         l->ms->ep->n_urls, l->ms->ep->n_ips,
+	         m365_policy_describe(&l->ms->policy, pol, sizeof(pol)),
 	         l->local ? l->local->n_rules : 0);
 	return buf;
+}
+
+size_t
+m365_list_index_bytes(const struct m365_list *l, size_t *local)
+{
+	size_t loc = l->loc ? part_bytes(l->loc->part) : 0;
+
+	if (local != NULL)
+		*local = loc;
+	return part_bytes(l->ms->part) + loc;
 }

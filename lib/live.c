@@ -52,9 +52,10 @@ live_swap(struct m365_live *lv, struct m365_list *l, const char *version)
 	pthread_mutex_lock(&lv->lock);
 	old = lv->list;
 	lv->list = l;
-	snprintf(lv->version, sizeof(lv->version), "%s", version);
+	if (version != lv->version)
+		snprintf(lv->version, sizeof(lv->version), "%s", version);
 	pthread_mutex_unlock(&lv->lock);
-	m365_list_unref(old);
+	live_retire(lv, old); /* freed by the follower, not by a reader */
 }
 
 void
@@ -193,7 +194,7 @@ use_cache(struct m365_live *lv)
 	} else if (strcmp(v, m365_live_version(lv, mine, sizeof(mine))) == 0) {
 		rc = 1;
 	} else if ((ep = read_cache(lv, v, &at, &err)) == NULL ||
-	           (l = m365_list_build_opt(ep, &lv->cfg.opt, &err)) == NULL) {
+	           (l = live_build(lv, ep, &err)) == NULL) {
 		live_log(lv, M365_LOG_WARNING, "ignoring cache: %s", err.msg);
 	} else {
 		live_log(lv, M365_LOG_INFO, "loaded version %s from cache %s",
@@ -236,20 +237,6 @@ has_cache(const struct m365_live *lv)
 	return lv->cfg.cache != NULL && access(lv->cfg.cache, F_OK) == 0;
 }
 
-/* Warns once, at start, of local rules that backtrack badly. */
-static void
-warn_rules(struct m365_live *lv)
-{
-	const struct m365_local *loc = lv->list ? lv->list->local : NULL;
-	size_t i;
-
-	for (i = 0; loc && i < loc->n_rules; i++)
-		if (loc->rules[i].backtracks)
-			live_log(lv, M365_LOG_WARNING, "%s:%u: %s", loc->source,
-			         loc->rules[i].line,
-			         m365_rule_warning(&loc->rules[i]));
-}
-
 /* Says when the bundled list is old: Microsoft changes its list monthly. */
 static void
 warn_bundled_age(struct m365_live *lv)
@@ -265,29 +252,53 @@ warn_bundled_age(struct m365_live *lv)
 		         M365_BUNDLED_VERSION, age / 86400);
 }
 
-/* The starting list: the cache when valid, else the list file or bundled. */
+void
+live_reload_initial(struct m365_live *lv, int cache_again)
+{
+	const struct m365_options *opt = &lv->cfg.opt;
+	struct m365_endpoints *ep;
+	struct m365_list *l = NULL;
+	struct m365_err err;
+
+	if (has_cache(lv) && (cache_changed(lv) || cache_again) &&
+	    use_cache(lv))
+		return;
+	ep = opt->list ? m365_endpoints_load_file(opt->list, &err)
+	               : m365_endpoints_load_bundled(&err);
+	if (ep == NULL && opt->list && opt->names && opt->names->list)
+		m365_err_prefix(&err, "%s", opt->names->list);
+	if (ep == NULL || (l = live_build(lv, ep, &err)) == NULL) {
+		live_log(lv, M365_LOG_ERROR,
+		         "%s; answering ERR until a list loads", err.msg);
+		lv->last_nag = (long long)time(NULL);
+		return;
+	}
+	snprintf(lv->source, sizeof(lv->source), "%s",
+	         opt->list ? opt->list : "bundled");
+	live_swap(lv, l, "");
+	live_gauges(lv, 0);
+	if (opt->list == NULL)
+		warn_bundled_age(lv);
+}
+
+/* The starting list: the policy and the local list first (either one
+ * broken leaves the process with no list: fail closed), then the cache
+ * when valid, else the list file or the bundled list. */
 static void
 load_initial(struct m365_live *lv)
 {
-	struct m365_list *l;
-	struct m365_err err;
-
-	if (!(has_cache(lv) && cache_changed(lv) && use_cache(lv))) {
-		if ((l = m365_list_load(&lv->cfg.opt, &err)) == NULL) {
-			live_log(lv, M365_LOG_ERROR,
-			         "%s; answering ERR until a list loads",
-			         err.msg);
-			lv->last_nag = (long long)time(NULL);
-			return;
-		}
-		snprintf(lv->source, sizeof(lv->source), "%s",
-		         lv->cfg.opt.list ? lv->cfg.opt.list : "bundled");
-		live_swap(lv, l, "");
-		live_gauges(lv, 0);
-		if (lv->cfg.opt.list == NULL)
-			warn_bundled_age(lv);
+	if (!lv->policy_ok) {
+		live_log(lv, M365_LOG_ERROR,
+		         "%s; answering ERR until a list loads",
+		         lv->policy_err);
+		lv->last_nag = (long long)time(NULL);
+		return;
 	}
-	warn_rules(lv);
+	if (live_local_load(lv) < 0) {
+		lv->last_nag = (long long)time(NULL);
+		return;
+	}
+	live_reload_initial(lv, 0);
 }
 
 /* Puts the option's name in front of err's message; returns 1. */
@@ -303,6 +314,7 @@ struct m365_live *
 m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 {
 	struct m365_live *lv = calloc(1, sizeof(*lv));
+	struct m365_err perr;
 
 	if (lv == NULL) {
 		m365_err_set(err, M365_E_NOMEM, "out of memory");
@@ -335,6 +347,12 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 		return NULL;
 	}
 	lv->limits.verify = lv->verify;
+	lv->policy_ok = m365_policy_init(&lv->policy, cfg->opt.categories,
+	                                 cfg->opt.service_areas, cfg->opt.names,
+	                                 &perr) == 0;
+	if (!lv->policy_ok)
+		snprintf(lv->policy_err, sizeof(lv->policy_err), "%s",
+		         perr.msg);
 	m365_farm_host(lv->host, sizeof(lv->host));
 	m365_metrics_set_redis(cfg->metrics, cfg->redis ? M365_REDIS_DOWN
 	                                                : M365_REDIS_UNUSED);
@@ -359,8 +377,10 @@ m365_live_follow(struct m365_live *lv, struct m365_err *err)
 	if (lv->running)
 		return 0;
 	if (lv->cfg.redis == NULL) {
-		/* nothing to follow: a thread only to say there is no list */
-		if ((l = m365_live_acquire(lv)) != NULL) {
+		/* nothing to follow: a thread only to watch the local list,
+		 * or to say there is no list */
+		if (lv->cfg.opt.local == NULL &&
+		    (l = m365_live_acquire(lv)) != NULL) {
 			m365_list_unref(l);
 			return 0;
 		}
@@ -421,6 +441,10 @@ live_free(struct m365_live *lv)
 	if (lv->wake[1] >= 0)
 		close(lv->wake[1]);
 	m365_list_unref(lv->list);
+	while (lv->n_retired > 0)
+		m365_list_unref(lv->retired[--lv->n_retired]);
+	m365_local_index_unref(lv->loc);
+	m365_policy_free(&lv->policy);
 	m365_key_free(lv->verify);
 	pthread_mutex_destroy(&lv->lock);
 	free(lv);
@@ -439,6 +463,15 @@ join_briefly(struct m365_live *lv)
 		until.tv_nsec -= 1000000000L;
 	}
 	return pthread_timedjoin_np(lv->thread, NULL, &until) == 0;
+}
+
+void
+m365_live_reload(struct m365_live *lv)
+{
+	if (lv != NULL && lv->running) {
+		ssize_t n = write(lv->wake[1], "r", 1);
+		(void)n;
+	}
 }
 
 int

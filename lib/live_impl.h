@@ -15,6 +15,9 @@
 #include "m365_sign.h"
 #include "m365_store.h"
 
+/* Lists swapped out and not yet freed, at most. */
+#define LIVE_RETIRED_MAX 16
+
 /* The follower's view of Redis, logged once per change. */
 enum live_state { ST_START, ST_UP, ST_DOWN, ST_EMPTY, ST_BAD };
 
@@ -26,6 +29,18 @@ struct m365_live {
 	char prefix[128];
 	pthread_mutex_t lock; /* guards list and version */
 	struct m365_list *list;
+	/* every list is built with these (loader and follower only) */
+	struct m365_policy policy;
+	int policy_ok;
+	char policy_err[M365_ERR_MAX];
+	struct m365_local_index *loc; /* the local list in use, or NULL */
+	int loc_seen;                 /* its file as last read */
+	struct timespec loc_mtime;
+	off_t loc_size;
+	ino_t loc_ino;
+	/* swapped out, freed by the follower once no reader holds them */
+	struct m365_list *retired[LIVE_RETIRED_MAX];
+	size_t n_retired;
 	char version[M365_VERSION_MAX + 1];
 	/* when the version in use was published (0: a list file): the
 	 * follower refuses older signed versions (replays).  Loader and
@@ -42,7 +57,8 @@ struct m365_live {
 	/* stop and the thread's end: a thread that outlives stop's wait
 	 * frees lv itself (guarded by lock) */
 	int done, orphan;
-	int wake[2]; /* stop pipe */
+	int wake[2];      /* 'x': stop; 'r': read the local list again */
+	int reload_local; /* an 'r' came (follower only) */
 	enum live_state state;
 	redisContext *cmd, *sub;
 	/* where the list in use came from: "redis", "cache", "bundled" or
@@ -62,8 +78,38 @@ void live_log(struct m365_live *lv, enum m365_log_level level, const char *fmt,
 void live_event(struct m365_live *lv, enum m365_live_event ev,
                 const char *version);
 
-/* Installs l as the current list (taking over its reference). */
+/* Installs l as the current list (taking over its reference); the old
+ * one is retired (live_retire()). */
 void live_swap(struct m365_live *lv, struct m365_list *l, const char *version);
+
+/* Keeps a swapped-out list until no reader holds it (live_reap()). */
+void live_retire(struct m365_live *lv, struct m365_list *old);
+
+/* Frees the retired lists no reader holds; 1 when some are left. */
+int live_reap(struct m365_live *lv);
+
+/*
+ * Builds a list over ep (taken over) with the policy and local list in
+ * use; NULL with err set (also when a local list is configured and none
+ * is loaded: never without the admins' never rules).
+ */
+struct m365_list *live_build(struct m365_live *lv, struct m365_endpoints *ep,
+                             struct m365_err *err);
+
+/* Loads the local list at start; 0 (or none configured), -1 logged. */
+int live_local_load(struct m365_live *lv);
+
+/*
+ * Reloads the local list when its file changed, or always with force;
+ * a list that does not load keeps the one in use (logged).
+ */
+void live_local_check(struct m365_live *lv, int force);
+
+/*
+ * Loads the starting list (the cache, with cache_again even when it did
+ * not change, else the list file or the bundled list).
+ */
+void live_reload_initial(struct m365_live *lv, int cache_again);
 
 /* Tells the counters what is in use; switched counts a switch. */
 void live_gauges(struct m365_live *lv, int switched);

@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "arena.h"
 #include "fileio.h"
 #include "m365_breadth.h"
 #include "m365_host.h"
@@ -10,8 +15,8 @@
 #include "matchdata.h"
 #include "pattern.h"
 
-#define LOCAL_FILE_MAX (16u << 20)
 #define LOCAL_LINE_MAX 4096
+#define READ_BLOCK (256u << 10)
 
 static int
 is_space(char c)
@@ -92,7 +97,8 @@ escaped(const char *text, size_t i)
  * NULL.  Only letters, digits, '-' and escaped dots count as literal.
  */
 static int
-regex_domain(const char *text, char **out, struct m365_err *err)
+regex_domain(const char *text, struct arena *a, const char **out,
+             struct m365_err *err)
 {
 	char buf[M365_HOST_MAX + 1];
 	size_t end = strlen(text), i, n = 0;
@@ -123,13 +129,14 @@ regex_domain(const char *text, char **out, struct m365_err *err)
 	}
 	if (n == 0 || buf[0] == '.' || strstr(buf, "..") != NULL)
 		return 0;
-	if ((*out = strdup(buf)) == NULL)
+	if ((*out = arena_strndup(a, buf, n)) == NULL)
 		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	return 0;
 }
 
 static int
-compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
+compile_regex(struct m365_rule *r, const char *re, struct arena *a,
+              struct m365_err *err)
 {
 	int code;
 	PCRE2_SIZE off;
@@ -146,34 +153,56 @@ compile_regex(struct m365_rule *r, const char *re, struct m365_err *err)
 		                    "bad regular expression at offset %zu: %s",
 		                    (size_t)off, (char *)msg);
 	}
-	if (regex_domain(re, &r->domain, err) < 0)
+	if (regex_domain(re, a, &r->domain, err) < 0)
 		return -1;
-	r->backtracks = backtracks(r->re, r->domain);
+	if (backtracks(r->re, r->domain))
+		r->flags |= M365_RULE_BACKTRACKS;
 	return 0;
 }
 
-/* Parses the pattern of one rule into r; -1 with err set. */
+/* A CIDR rule's range into r; -1 with err set. */
 static int
-parse_pattern(struct m365_rule *r, const char *pat, struct m365_err *err)
+parse_cidr(struct m365_rule *r, const char *pat, struct m365_err *err)
+{
+	struct m365_cidr c;
+
+	if (cidr_parse(pat, &c, err) < 0)
+		return -1;
+	memcpy(r->addr, c.addr, sizeof(r->addr));
+	r->plen = c.plen;
+	if (c.family == AF_INET6)
+		r->flags |= M365_RULE_V6;
+	return 0;
+}
+
+/* Parses the pattern of one rule into r, its strings into a; -1 with err
+ * set. */
+static int
+parse_pattern(struct m365_rule *r, const char *pat, struct arena *a,
+              struct m365_err *err)
 {
 	char buf[M365_HOST_MAX + 1];
+	size_t len = strlen(pat);
 
-	if ((r->text = strdup(pat)) == NULL)
+	if ((r->text = arena_strndup(a, pat, len)) == NULL)
 		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	if (strncmp(pat, "re:", 3) == 0) {
 		r->kind = M365_RULE_REGEX;
-		return compile_regex(r, pat + 3, err);
+		return compile_regex(r, pat + 3, a, err);
 	}
 	/* addresses and ranges: anything with ':' or '/', or digits and dots */
 	if (strchr(pat, ':') != NULL || strchr(pat, '/') != NULL ||
-	    strspn(pat, "0123456789.") == strlen(pat)) {
+	    strspn(pat, "0123456789.") == len) {
 		r->kind = M365_RULE_CIDR;
-		return cidr_parse(pat, &r->cidr, err);
+		return parse_cidr(r, pat, err);
 	}
 	r->kind = M365_RULE_GLOB;
 	if (glob_check(pat, buf, sizeof(buf), err) < 0)
 		return -1;
-	if ((r->glob = strdup(buf)) == NULL)
+	/* the text itself when it is lowercase already, as most are */
+	if (memcmp(buf, pat, len) == 0)
+		r->glob = r->text;
+	else if ((r->glob = arena_strndup(a, buf, len)) == NULL)
 		return m365_err_set(err, M365_E_NOMEM, "out of memory");
 	return 0;
 }
@@ -181,7 +210,8 @@ parse_pattern(struct m365_rule *r, const char *pat, struct m365_err *err)
 /* Parses one line (NUL-terminated, modifiable) into r.  1 if it holds a
  * rule, 0 if blank, -1 with err set. */
 static int
-parse_line(char *line, struct m365_rule *r, struct m365_err *err)
+parse_line(char *line, struct m365_rule *r, struct arena *a,
+           struct m365_err *err)
 {
 	char *p = line, *verb, *pat, *extra;
 
@@ -205,77 +235,120 @@ parse_line(char *line, struct m365_rule *r, struct m365_err *err)
 		    "unexpected \"%.40s\" after the pattern (comments "
 		    "start with #)",
 		    extra);
-	return parse_pattern(r, pat, err) < 0 ? -1 : 1;
+	return parse_pattern(r, pat, a, err) < 0 ? -1 : 1;
 }
 
-static void
-free_rule(struct m365_rule *r)
-{
-	free(r->text);
-	free(r->glob);
-	free(r->domain);
-	pcre2_code_free(r->re);
-	memset(r, 0, sizeof(*r));
-}
-
-struct m365_local *
-m365_local_parse(const char *buf, size_t len, const char *source,
-                 struct m365_err *err)
-{
-	struct m365_local *l = calloc(1, sizeof(*l));
+/* A list being parsed, a block at a time. */
+struct parser {
+	struct m365_local *l;
+	size_t cap;
+	unsigned lineno;
 	char line[LOCAL_LINE_MAX + 1];
-	size_t pos = 0, cap = 0;
-	unsigned lineno = 0;
+	size_t len; /* bytes of the current line so far */
+	bool nul;   /* the current line holds a NUL byte */
+	bool over;  /* the current line is too long */
+};
 
-	if (l == NULL || (l->source = strdup(source)) == NULL) {
-		free(l);
-		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", source);
-		return NULL;
-	}
-	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-		struct m365_rule r;
-		int rc;
+/* Ends the current line: parses it into a new rule; 0 or -1 with err. */
+static int
+end_line(struct parser *p, struct m365_err *err)
+{
+	struct m365_local *l = p->l;
+	struct m365_rule r;
+	int rc;
 
-		lineno++;
-		if (n > LOCAL_LINE_MAX) {
-			m365_err_set(err, M365_E_INPUT,
-			             "%s:%u: line longer than %d bytes", source,
-			             lineno, LOCAL_LINE_MAX);
-			goto fail;
-		}
-		if (memchr(buf + pos, '\0', n) != NULL) {
-			m365_err_set(err, M365_E_INPUT,
-			             "%s:%u: NUL byte in line", source, lineno);
-			goto fail;
-		}
-		memcpy(line, buf + pos, n);
-		line[n] = '\0';
-		pos += n + 1;
-		memset(&r, 0, sizeof(r));
-		r.line = lineno;
-		if ((rc = parse_line(line, &r, err)) <= 0) {
-			free_rule(&r);
-			if (rc == 0)
-				continue;
-			m365_err_prefix(err, "%s:%u", source, lineno);
-			goto fail;
-		}
-		if (l->n_rules == cap) {
-			struct m365_rule *nr;
-			cap = cap ? cap * 2 : 16;
-			if ((nr = realloc(l->rules, cap * sizeof(*nr))) ==
-			    NULL) {
-				free_rule(&r);
-				m365_err_set(err, M365_E_NOMEM,
-				             "%s: out of memory", source);
-				goto fail;
-			}
-			l->rules = nr;
-		}
-		l->rules[l->n_rules++] = r;
+	p->lineno++;
+	if (p->over)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s:%u: line longer than %d bytes",
+		                    l->source, p->lineno, LOCAL_LINE_MAX);
+	if (p->nul)
+		return m365_err_set(err, M365_E_INPUT,
+		                    "%s:%u: NUL byte in line", l->source,
+		                    p->lineno);
+	p->line[p->len] = '\0';
+	p->len = 0;
+	memset(&r, 0, sizeof(r));
+	r.line = p->lineno;
+	if ((rc = parse_line(p->line, &r, l->strings, err)) <= 0) {
+		if (r.kind == M365_RULE_REGEX)
+			pcre2_code_free(r.re);
+		return rc == 0 ? 0
+		               : m365_err_prefix(err, "%s:%u", l->source,
+		                                 p->lineno);
 	}
+	if (l->n_rules == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct m365_rule *nr = realloc(l->rules, cap * sizeof(*nr));
+		if (nr == NULL) {
+			if (r.kind == M365_RULE_REGEX)
+				pcre2_code_free(r.re);
+			return m365_err_set(err, M365_E_NOMEM,
+			                    "%s: out of memory", l->source);
+		}
+		l->rules = nr;
+		p->cap = cap;
+	}
+	l->rules[l->n_rules++] = r;
+	return 0;
+}
+
+/* Takes buf[0..n) of the file; 0 or -1 with err set. */
+static int
+feed(struct parser *p, const char *buf, size_t n, struct m365_err *err)
+{
+	size_t pos = 0;
+
+	while (pos < n) {
+		const char *nl = memchr(buf + pos, '\n', n - pos);
+		size_t k = nl ? (size_t)(nl - (buf + pos)) : n - pos;
+		if (p->len + k > LOCAL_LINE_MAX)
+			p->over = true;
+		else {
+			if (memchr(buf + pos, '\0', k) != NULL)
+				p->nul = true;
+			memcpy(p->line + p->len, buf + pos, k);
+			p->len += k;
+		}
+		pos += k;
+		if (nl == NULL)
+			break;
+		pos++;
+		if (end_line(p, err) < 0)
+			return -1;
+		p->over = p->nul = false;
+	}
+	return 0;
+}
+
+/* A parser of a new empty list named source; -1 with err set. */
+static int
+start(struct parser *p, const char *source, struct m365_err *err)
+{
+	memset(p, 0, sizeof(*p));
+	if ((p->l = calloc(1, sizeof(*p->l))) == NULL ||
+	    (p->l->source = strdup(source)) == NULL ||
+	    (p->l->strings = arena_new()) == NULL) {
+		m365_local_free(p->l);
+		p->l = NULL;
+		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
+		                    source);
+	}
+	return 0;
+}
+
+/* The last line, the breadth check: the list, or NULL with err set. */
+static struct m365_local *
+finish(struct parser *p, struct m365_err *err)
+{
+	struct m365_local *l = p->l;
+	struct m365_rule *fit;
+
+	if ((p->len > 0 || p->over || p->nul) && end_line(p, err) < 0)
+		goto fail;
+	if (l->n_rules > 0 && l->n_rules < p->cap &&
+	    (fit = realloc(l->rules, l->n_rules * sizeof(*fit))) != NULL)
+		l->rules = fit;
 	if (m365_breadth_check_local(l, err) < 0)
 		goto fail;
 	return l;
@@ -285,23 +358,106 @@ fail:
 }
 
 struct m365_local *
-m365_local_load_file(const char *path, struct m365_err *err)
+m365_local_parse(const char *buf, size_t len, const char *source,
+                 struct m365_err *err)
 {
-	struct m365_local *l;
-	size_t len;
-	char *buf = m365_read_file(path, LOCAL_FILE_MAX, &len, err);
+	struct parser *p = malloc(sizeof(*p));
+	struct m365_local *l = NULL;
+
+	if (p == NULL) {
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", source);
+		return NULL;
+	}
+	if (start(p, source, err) == 0) {
+		if (feed(p, buf, len, err) == 0)
+			l = finish(p, err);
+		else
+			m365_local_free(p->l);
+	}
+	free(p);
+	return l;
+}
+
+/* Reads fd to its end through the parser; 0 or -1 with err set. */
+static int
+read_all(struct parser *p, int fd, const char *path, struct m365_err *err)
+{
+	char *buf = malloc(READ_BLOCK);
+	int rc = 0;
 
 	if (buf == NULL)
-		return NULL;
-	l = m365_local_parse(buf, len, path, err);
+		return m365_err_set(err, M365_E_NOMEM, "%s: out of memory",
+		                    path);
+	for (;;) {
+		ssize_t n = read(fd, buf, READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = m365_err_set(err, M365_E_IO, "%s: %s", path,
+			                  strerror(errno));
+			break;
+		}
+		if (n == 0 || (rc = feed(p, buf, (size_t)n, err)) < 0)
+			break;
+	}
 	free(buf);
+	return rc;
+}
+
+struct m365_local *
+m365_local_load_file_max(const char *path, size_t max, const char *max_name,
+                         struct m365_err *err)
+{
+	struct m365_local *l = NULL;
+	struct parser *p;
+	struct stat st;
+	int fd;
+
+	if (max == 0)
+		max = M365_LOCAL_MAX_BYTES;
+	if ((fd = m365_open_input(path, &st, err)) < 0)
+		return NULL;
+	if ((size_t)st.st_size > max) {
+		m365_err_set(err, M365_E_INPUT,
+		             "%s: %lld bytes, larger than %s (%zu); raise it "
+		             "to load this list",
+		             path, (long long)st.st_size,
+		             max_name ? max_name : "the local list limit", max);
+		close(fd);
+		return NULL;
+	}
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		m365_err_set(err, M365_E_NOMEM, "%s: out of memory", path);
+	} else if (start(p, path, err) == 0) {
+		if (read_all(p, fd, path, err) == 0)
+			l = finish(p, err);
+		else
+			m365_local_free(p->l);
+	}
+	free(p);
+	close(fd);
 	return l;
+}
+
+struct m365_local *
+m365_local_load_file(const char *path, struct m365_err *err)
+{
+	return m365_local_load_file_max(path, 0, NULL, err);
+}
+
+void
+m365_rule_cidr(const struct m365_rule *r, struct m365_cidr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = m365_rule_family(r);
+	memcpy(out->addr, r->addr, sizeof(out->addr));
+	out->plen = r->plen;
 }
 
 const char *
 m365_rule_warning(const struct m365_rule *r)
 {
-	if (!r->backtracks)
+	if (!(r->flags & M365_RULE_BACKTRACKS))
 		return NULL;
 	return "the regular expression backtracks badly (it hits the match "
 	       "limit on some names, which then never match: no bypass); "
@@ -316,8 +472,10 @@ m365_local_free(struct m365_local *l)
 	if (l == NULL)
 		return;
 	for (i = 0; i < l->n_rules; i++)
-		free_rule(&l->rules[i]);
+		if (l->rules[i].kind == M365_RULE_REGEX)
+			pcre2_code_free(l->rules[i].re);
 	free(l->rules);
+	arena_free(l->strings);
 	free(l->source);
 	free(l);
 }

@@ -46,6 +46,10 @@ struct m365_verdict {
 	const char *service;
 	/* a short static explanation for an ERR answer's message=, or NULL */
 	const char *message;
+	/* the front end's answer text for this verdict, built with the list
+	 * (m365_options.answer), or NULL; valid as long as the list */
+	const char *text;
+	size_t text_len;
 };
 
 /*

@@ -23,9 +23,11 @@ enum m365_host_kind {
 
 struct m365_host {
 	enum m365_host_kind kind;
-	size_t len;                   /* strlen(name) */
-	char name[M365_HOST_MAX + 1]; /* normalised text (names and IPs) */
-	uint8_t addr[16];             /* IPv4: first 4 bytes; IPv6: 16 */
+	size_t len; /* strlen(name) */
+	/* normalised text (names and IPs), NUL-terminated; the spare bytes
+	 * after it let the matcher read it a word at a time */
+	char name[M365_HOST_MAX + 8];
+	uint8_t addr[16]; /* IPv4: first 4 bytes; IPv6: 16 */
 };
 
 /*

@@ -6,9 +6,12 @@
  * m365_live_follow() then starts, with a Redis URL, a background thread
  * that subscribes to the update channel and also polls the version pointer.
  * Each new version is fetched, verified (checksum, full validation), built
- * and swapped in whole; readers never wait for it.  When Redis is down,
- * slow, empty or wrong, the list in use stays in use; each state change is
- * logged once, through the front end's log function.
+ * on the local list in use and swapped in whole; readers never wait for
+ * it.  The local list is compiled once and read again only when its file
+ * changes (the thread looks every second) or on m365_live_reload(); the
+ * lists swapped out are freed by the thread, never by a reader.  When Redis is
+ * down, slow, empty or wrong, the list in use stays in use; each state change
+ * is logged once, through the front end's log function.
  *
  * A front end that forks (c-icap) calls m365_live_new() before the fork and
  * m365_live_follow() in each child: a thread never crosses a fork.
@@ -104,6 +107,13 @@ struct m365_list *m365_live_acquire(struct m365_live *lv);
 
 /* The version in use ("" before Redis gave one), copied into buf. */
 char *m365_live_version(struct m365_live *lv, char *buf, size_t len);
+
+/*
+ * Asks the follower thread to read the local list again now, whether its
+ * file changed or not (a front end's SIGHUP).  Async-signal-safe; a no-op
+ * without a thread.
+ */
+void m365_live_reload(struct m365_live *lv);
 
 /*
  * Stops the thread (if any) and frees everything; NULL is a no-op.  Waits

@@ -127,29 +127,3 @@ cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err)
 	}
 	return 0;
 }
-
-int
-glob_to_regex(const char *lower, char *out, size_t cap)
-{
-	size_t o = 0;
-	const char *p;
-
-	if (cap < 3)
-		return -1;
-	out[o++] = '^';
-	for (p = lower; *p; p++) {
-		const char *piece = *p == '*' ? ".*" : *p == '.' ? "\\." : NULL;
-		char one[2] = {*p, '\0'};
-		size_t n;
-		if (piece == NULL)
-			piece = one;
-		n = strlen(piece);
-		if (o + n + 2 > cap)
-			return -1;
-		memcpy(out + o, piece, n);
-		o += n;
-	}
-	out[o++] = '$';
-	out[o] = '\0';
-	return 0;
-}

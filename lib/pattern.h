@@ -37,10 +37,4 @@ bool glob_is_broad(const char *lower);
  */
 int cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err);
 
-/*
- * Compiles the glob into a PCRE2 pattern string "^...$" with '*' as ".*"
- * and every other character literal, into out.  Returns 0, -1 if too long.
- */
-int glob_to_regex(const char *lower, char *out, size_t cap);
-
 #endif

@@ -68,11 +68,11 @@ rule_is_about(const struct m365_rule *r, const struct probe *p)
 	case M365_RULE_CIDR:
 		if (p->domain != NULL)
 			return 0; /* ranges never match names */
-		if (r->cidr.family == AF_INET)
-			return r->cidr.plen >= M365_BREADTH_V4_MIN_PLEN;
+		if (m365_rule_family(r) == AF_INET)
+			return r->plen >= M365_BREADTH_V4_MIN_PLEN;
 		/* an IPv6 range that holds an IPv4 address (mapped, NAT64)
 		 * holds IPv4 space: no more than a /12's worth */
-		return r->cidr.plen >= 96 + M365_BREADTH_V4_MIN_PLEN;
+		return r->plen >= 96 + M365_BREADTH_V4_MIN_PLEN;
 	case M365_RULE_REGEX:
 		/* its literal domain bounds it, and is inside the probe's */
 		return p->domain != NULL && r->domain != NULL &&

@@ -16,6 +16,7 @@ struct target {
 	const char *glob;             /* a url or glob rule, or */
 	const struct m365_cidr *cidr; /* a range, or */
 	const char *name;             /* a name to try as it is */
+	struct m365_cidr own;         /* a local rule's range (cidr) */
 };
 
 /* Names and addresses no pattern was written for, and invalid input. */
@@ -326,8 +327,11 @@ ref_gen_queries(struct ref_rng *r, const struct ref_gen_opts *o,
 	for (i = 0; lo != NULL && i < lo->n_rules; i++) {
 		if (lo->rules[i].kind == M365_RULE_GLOB)
 			t[n++].glob = lo->rules[i].glob;
-		else if (lo->rules[i].kind == M365_RULE_CIDR)
-			t[n++].cidr = &lo->rules[i].cidr;
+		else if (lo->rules[i].kind == M365_RULE_CIDR) {
+			m365_rule_cidr(&lo->rules[i], &t[n].own);
+			t[n].cidr = &t[n].own;
+			n++;
+		}
 	}
 	for (i = 0; i < n_hints; i++)
 		t[n++].name = hints[i];

@@ -255,6 +255,7 @@ static int
 rule_matches(const struct ref_scan *rs, size_t i, const struct m365_host *h)
 {
 	const struct m365_rule *r = &rs->local->rules[i];
+	struct m365_cidr c;
 	size_t dl;
 	int rc;
 
@@ -262,7 +263,9 @@ rule_matches(const struct ref_scan *rs, size_t i, const struct m365_host *h)
 	case M365_RULE_GLOB:
 		return h->kind == M365_HOST_NAME &&
 		       ref_glob_match(r->glob, h->name);
-	case M365_RULE_CIDR: return ref_cidr_contains(&r->cidr, h);
+	case M365_RULE_CIDR:
+		m365_rule_cidr(r, &c);
+		return ref_cidr_contains(&c, h);
 	case M365_RULE_REGEX: break;
 	}
 	/* A bypass regex is bound to its literal domain: the name must be

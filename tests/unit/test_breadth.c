@@ -601,7 +601,7 @@ TEST(test_narrow_local_bypass_rules_are_accepted)
 	             "bypass *cdn.example.org\n");
 
 	assert_int_equal(l->n_rules, 6);
-	assert_false(l->rules[0].backtracks);
+	assert_false((l->rules[0].flags & M365_RULE_BACKTRACKS));
 	assert_null(m365_rule_warning(&l->rules[0]));
 	assert_null(m365_rule_warning(&l->rules[1]));
 	m365_local_free(l);
@@ -653,11 +653,11 @@ TEST(test_backtracking_regex_is_accepted_with_a_warning)
 	             "bypass re:^meet[0-9]+\\.example\\.net$\n");
 	const char *w;
 
-	assert_true(l->rules[0].backtracks);
+	assert_true((l->rules[0].flags & M365_RULE_BACKTRACKS));
 	w = m365_rule_warning(&l->rules[0]);
 	assert_non_null(w);
 	assert_non_null(strstr(w, "backtracks"));
-	assert_false(l->rules[1].backtracks);
+	assert_false((l->rules[1].flags & M365_RULE_BACKTRACKS));
 	assert_null(m365_rule_warning(&l->rules[1]));
 	m365_local_free(l);
 }

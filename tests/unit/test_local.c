@@ -76,9 +76,9 @@ TEST(test_contract_example_parses_into_four_rules)
 	assert_int_equal(r[1].verb, M365_VERB_BYPASS);
 	assert_int_equal(r[1].kind, M365_RULE_CIDR);
 	assert_int_equal(r[1].line, 2);
-	assert_int_equal(r[1].cidr.family, AF_INET);
-	assert_int_equal(r[1].cidr.plen, 24);
-	assert_memory_equal(r[1].cidr.addr, net, 4);
+	assert_int_equal(m365_rule_family(&r[1]), AF_INET);
+	assert_int_equal(r[1].plen, 24);
+	assert_memory_equal(r[1].addr, net, 4);
 
 	assert_int_equal(r[2].verb, M365_VERB_BYPASS);
 	assert_int_equal(r[2].kind, M365_RULE_REGEX);
@@ -121,7 +121,7 @@ TEST(test_crlf_line_endings_are_accepted)
 	assert_string_equal(l->rules[0].glob, "a.example.com");
 	assert_string_equal(l->rules[0].text, "a.example.com");
 	assert_int_equal(l->rules[1].kind, M365_RULE_CIDR);
-	assert_int_equal(l->rules[1].cidr.plen, 24);
+	assert_int_equal(l->rules[1].plen, 24);
 	assert_int_equal(l->rules[1].line, 3);
 	m365_local_free(l);
 }
@@ -161,9 +161,9 @@ TEST(test_ipv6_cidr_rule_is_parsed)
 	static const uint8_t net[16] = {0x20, 0x01, 0x0d, 0xb8};
 
 	assert_int_equal(l->rules[0].kind, M365_RULE_CIDR);
-	assert_int_equal(l->rules[0].cidr.family, AF_INET6);
-	assert_int_equal(l->rules[0].cidr.plen, 32);
-	assert_memory_equal(l->rules[0].cidr.addr, net, 16);
+	assert_int_equal(m365_rule_family(&l->rules[0]), AF_INET6);
+	assert_int_equal(l->rules[0].plen, 32);
+	assert_memory_equal(l->rules[0].addr, net, 16);
 	m365_local_free(l);
 }
 
@@ -230,11 +230,11 @@ TEST(test_prefix_lengths_without_leading_zero_are_accepted)
 	                                "bypass 203.0.113.0/24\n");
 
 	assert_int_equal(l->n_rules, 5);
-	assert_int_equal(l->rules[0].cidr.plen, 8);
-	assert_int_equal(l->rules[1].cidr.plen, 0);
-	assert_int_equal(l->rules[2].cidr.plen, 32);
-	assert_int_equal(l->rules[3].cidr.plen, 32);
-	assert_int_equal(l->rules[4].cidr.plen, 24);
+	assert_int_equal(l->rules[0].plen, 8);
+	assert_int_equal(l->rules[1].plen, 0);
+	assert_int_equal(l->rules[2].plen, 32);
+	assert_int_equal(l->rules[3].plen, 32);
+	assert_int_equal(l->rules[4].plen, 24);
 	m365_local_free(l);
 }
 

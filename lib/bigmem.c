@@ -1,0 +1,28 @@
+/* bigmem.c - large tables in huge pages (see bigmem.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bigmem.h"
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *
+big_calloc(size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (size != 0 && n > (size_t)-1 / size)
+		return NULL;
+	bytes = n * size;
+	if (bytes < HUGE_PAGE)
+		return calloc(n, size);
+	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+	memset(p, 0, bytes);
+	return p;
+}

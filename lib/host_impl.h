@@ -1,0 +1,44 @@
+/*
+ * host_impl.h - the normaliser's view for the matcher (internal).
+ *
+ * The matcher needs, besides the normalised name, where each of its labels
+ * starts; the normaliser finds them in the same pass that validates,
+ * lowercases and copies the name.
+ */
+#ifndef M365_HOST_IMPL_H
+#define M365_HOST_IMPL_H
+
+#include <stdint.h>
+
+#include "m365_host.h"
+
+/* At most 127 labels fit in 253 characters. */
+#define HOST_LABELS_MAX 128
+
+/* Where the labels of a normalised name start. */
+struct host_labels {
+	unsigned n; /* labels; 0 unless a NAME */
+	/* offset of each label in name (room for one per input byte: the
+	 * normaliser writes before it validates) */
+	uint8_t start[M365_HOST_MAX + 3];
+};
+
+/*
+ * m365_host_normalize() that also fills lb for a NAME (lb->n is 0 for
+ * every other kind).  After it, out->name holds at least 7 zero bytes
+ * after its NUL, so the matcher may read it a word at a time.
+ */
+enum m365_host_kind host_scan(const char *in, size_t len, struct m365_host *out,
+                              struct host_labels *lb);
+
+/*
+ * True when s[0..len) is a valid normalised hostname: labels of 1 to 63
+ * characters from [a-z0-9_-] separated by single dots, at most 253
+ * characters.
+ */
+int host_valid_name(const char *s, size_t len);
+
+/* Fills lb with the label starts of the valid name s[0..len). */
+void host_find_labels(const char *s, size_t len, struct host_labels *lb);
+
+#endif

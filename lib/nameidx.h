@@ -1,0 +1,255 @@
+/*
+ * nameidx.h - names by their label suffixes, in one hash table (internal).
+ *
+ * Every key is a domain ("teams.microsoft.com") carrying items of three
+ * kinds: EXACT items match that name itself, SUFFIX items match the names
+ * that end in "." key (a "*.key" pattern), BUCKET items are patterns that
+ * can only match names at or under key (irregular globs and regexes bound
+ * to a domain), to be tried by the caller.  A lookup walks a name from its
+ * last label towards its first, and two small Bloom filters, one of every
+ * label suffix of every key ("com", "microsoft.com", ...) and one of the
+ * keys, say where to stop and where a probe is worth its cache miss: a
+ * name that is no key's neighbour costs a filter test or two, however
+ * long the list, and the table holds nothing but the keys.
+ *
+ * Hashes are built a label at a time, a word at a time, from the end: the
+ * hash of a suffix is its first label's hash combined with the hash of the
+ * rest.  A finished index is immutable and safe to query from many threads.
+ */
+#ifndef M365_NAMEIDX_H
+#define M365_NAMEIDX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "host_impl.h"
+
+/* What an item is about: a set's rank or a local rule, and more. */
+struct idx_item {
+	uint32_t value; /* a set rank or a rule index */
+	uint32_t aux;   /* the caller's: group and pattern number */
+};
+
+enum name_kind { NK_EXACT, NK_SUFFIX, NK_BUCKET, NK_N };
+
+/* One key of a finished index. */
+struct name_node {
+	const char *key;   /* borrowed from the caller */
+	uint32_t len;      /* strlen(key) */
+	uint32_t first;    /* its items: EXACT, then SUFFIX, then BUCKET */
+	uint32_t n_exact;  /* items of each kind */
+	uint32_t n_suffix; /* (BUCKET: up to the next node's first) */
+};
+
+/* A blocked Bloom filter: three bits of one word per entry. */
+struct name_bloom {
+	uint64_t *w;
+	uint64_t n; /* words */
+};
+
+struct nameidx {
+	uint64_t *slots; /* tag << 32 | node + 1; 0 for empty */
+	uint64_t n_slots;
+	struct name_node *nodes; /* n_nodes + 1: the last one ends the items */
+	uint32_t n_nodes;
+	struct idx_item *items;
+	uint32_t n_items;
+	struct name_bloom all;  /* every label suffix of every key */
+	struct name_bloom keys; /* every key */
+};
+
+/* --- hashing ------------------------------------------------------------ */
+
+#define NAME_K1 0x9e3779b97f4a7c15ull
+#define NAME_K2 0xc2b2ae3d27d4eb4full
+
+/* The 8 bytes at p as a little-endian-order word (p may be unaligned). */
+static inline uint64_t
+name_word(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* The word of the first n (1..7) bytes at p, the others zero. */
+static inline uint64_t
+name_part(const char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return name_word(p) & ~(~0ull >> (8 * n));
+#else
+	return name_word(p) & ((1ull << (8 * n)) - 1);
+#endif
+}
+
+/*
+ * The hash of one label p[0..n); p must be readable for 7 bytes past it
+ * (a padded name).
+ */
+static inline uint64_t
+name_label_hash(const char *p, size_t n)
+{
+	uint64_t h = (uint64_t)n * NAME_K2;
+
+	for (; n >= 8; p += 8, n -= 8) {
+		h = (h ^ name_word(p)) * NAME_K1;
+		h ^= h >> 29;
+	}
+	if (n > 0) {
+		h = (h ^ name_part(p, n)) * NAME_K1;
+		h ^= h >> 29;
+	}
+	return h;
+}
+
+/* The hash of a suffix: its first label's hash, then the rest's. */
+static inline uint64_t
+name_combine(uint64_t label, uint64_t rest)
+{
+	return ((rest << 23 | rest >> 41) ^ label) * NAME_K2;
+}
+
+/* The hash of the suffix of a name after its last label: nothing. */
+#define NAME_NONE 0x5851f42d4c957f2dull
+
+/* --- lookups ------------------------------------------------------------ */
+
+/* The hash a table and the filters use for suffix hash h. */
+static inline uint64_t
+name_mix(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= NAME_K1;
+	return h ^ (h >> 32);
+}
+
+/* True when the filter may hold mixed hash f (never false for one it
+ * holds). */
+static inline int
+name_bloom_test(const struct name_bloom *b, uint64_t f)
+{
+	uint64_t m =
+	    1ull << (f & 63) | 1ull << (f >> 6 & 63) | 1ull << (f >> 12 & 63);
+
+	return (b->w[(size_t)(((f >> 32) * b->n) >> 32)] & m) == m;
+}
+
+/* The second filter's own bits for the same mixed hash. */
+static inline uint64_t
+name_key_mix(uint64_t f)
+{
+	return (f ^ (f >> 29)) * NAME_K2;
+}
+
+/* True when the suffix whose mixed hash is f may lead to a key. */
+static inline int
+nameidx_may_lead(const struct nameidx *ix, uint64_t f)
+{
+	return name_bloom_test(&ix->all, f);
+}
+
+/*
+ * The node of key[0..len) whose mixed hash is f, or NULL.  key need not
+ * be NUL-terminated.
+ */
+static inline const struct name_node *
+nameidx_find(const struct nameidx *ix, uint64_t f, const char *key, size_t len)
+{
+	uint32_t tag = (uint32_t)f;
+	uint64_t s;
+
+	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
+		return NULL;
+	for (s = ((f >> 32) * ix->n_slots) >> 32;;
+	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
+		uint64_t e = ix->slots[s];
+		const struct name_node *nd;
+		if (e == 0)
+			return NULL;
+		if ((uint32_t)(e >> 32) != tag)
+			continue;
+		nd = &ix->nodes[(uint32_t)e - 1];
+		if (nd->len == len && memcmp(nd->key, key, len) == 0)
+			return nd;
+	}
+}
+
+/* The node's items of one kind, and their number in *n. */
+static inline const struct idx_item *
+name_items(const struct nameidx *ix, const struct name_node *nd,
+           enum name_kind k, size_t *n)
+{
+	uint32_t at = nd->first;
+
+	switch (k) {
+	case NK_EXACT: *n = nd->n_exact; break;
+	case NK_SUFFIX:
+		at += nd->n_exact;
+		*n = nd->n_suffix;
+		break;
+	default:
+		at += nd->n_exact + nd->n_suffix;
+		*n = nd[1].first - at;
+		break;
+	}
+	return &ix->items[at];
+}
+
+/* True when the index holds no key. */
+static inline int
+nameidx_empty(const struct nameidx *ix)
+{
+	return ix == NULL || ix->n_nodes == 0;
+}
+
+/* --- building ----------------------------------------------------------- */
+
+struct nameidx_builder;
+
+/* A new builder for about hint items; NULL when out of memory. */
+struct nameidx_builder *nameidx_builder_new(size_t hint);
+
+/*
+ * Pass 1: counts one item of kind k on key (a valid lowercase hostname,
+ * kept by the caller for the index's life).  0, or -1 out of memory.
+ */
+int nameidx_count(struct nameidx_builder *b, const char *key, enum name_kind k);
+
+/* Between the passes: lays the items out.  0, or -1 out of memory. */
+int nameidx_layout(struct nameidx_builder *b);
+
+/*
+ * Pass 2: places the item counted for (key, k) by the same call of pass 1
+ * (pass 2 makes the same calls in the same order); items of a key keep
+ * the order they are placed in.
+ */
+void nameidx_place(struct nameidx_builder *b, const char *key, enum name_kind k,
+                   struct idx_item item);
+
+/*
+ * Freezes the builder into an index (the builder is freed either way).
+ * NULL when out of memory.
+ */
+struct nameidx *nameidx_finish(struct nameidx_builder *b);
+
+/* Frees a builder that was not finished; NULL is a no-op. */
+void nameidx_builder_free(struct nameidx_builder *b);
+
+/* Frees the index; NULL is a no-op. */
+void nameidx_free(struct nameidx *ix);
+
+/* Bytes the index holds, for the benchmarks. */
+size_t nameidx_bytes(const struct nameidx *ix);
+
+/*
+ * Computes the suffix hashes of a valid name s[0..len) whose labels lb
+ * gives, into hash[0..lb->n): hash[i] is that of s[lb->start[i]..len).
+ * s must be readable for 7 bytes past len.
+ */
+void name_suffix_hashes(const char *s, size_t len, const struct host_labels *lb,
+                        uint64_t *hash);
+
+#endif

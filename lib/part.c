@@ -1,0 +1,276 @@
+/* part.c - one compiled group of patterns (see part.h). */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "part.h"
+
+struct part_builder {
+	int pass; /* 1: count, 2: place */
+	struct nameidx_builder *names;
+	struct range_builder *v4, *v6;
+	struct pattern *pat;
+	size_t n_pat, cap_pat;
+	size_t pat_seen; /* pass 2: patterns met so far */
+	struct idx_item *loose, *loose_ip;
+	size_t n_loose, cap_loose, n_loose_ip, cap_loose_ip;
+};
+
+static int
+nomem(struct m365_err *err)
+{
+	return m365_err_set(err, M365_E_NOMEM, "out of memory");
+}
+
+/* Appends it to *arr; 0 or -1. */
+static int
+push_item(struct idx_item **arr, size_t *n, size_t *cap, struct idx_item it)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 8;
+		struct idx_item *a = realloc(*arr, c * sizeof(*a));
+		if (a == NULL)
+			return -1;
+		*arr = a;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = it;
+	return 0;
+}
+
+/* A new pattern record (pass 1); NULL when out of memory. */
+static struct pattern *
+new_pattern(struct part_builder *b)
+{
+	if (b->n_pat == b->cap_pat) {
+		size_t c = b->cap_pat ? b->cap_pat * 2 : 8;
+		struct pattern *p;
+		if (c > AUX_INDEX_MAX ||
+		    (p = realloc(b->pat, c * sizeof(*p))) == NULL)
+			return NULL;
+		b->pat = p;
+		b->cap_pat = c;
+	}
+	memset(&b->pat[b->n_pat], 0, sizeof(b->pat[0]));
+	return &b->pat[b->n_pat++];
+}
+
+/* Counts (pass 1) or places (pass 2) one name item; 0 or -1. */
+static int
+name_item(struct part_builder *b, const char *key, enum name_kind k,
+          struct idx_item it, struct m365_err *err)
+{
+	if (b->pass == 2) {
+		nameidx_place(b->names, key, k, it);
+		return 0;
+	}
+	return nameidx_count(b->names, key, k) < 0 ? nomem(err) : 0;
+}
+
+/*
+ * The domain an irregular glob's names must be under: its literal tail
+ * (after the last '*') from its first whole label ("*-files.sharepoint.com"
+ * and "a.*.sharepoint.com": "sharepoint.com"), or NULL when the tail fixes
+ * no whole label ("foo*", "*com").
+ */
+static const char *
+glob_domain(const char *glob)
+{
+	const char *tail = strrchr(glob, '*') + 1, *dot;
+
+	if (*tail == '.')
+		dot = tail;
+	else if ((dot = strchr(tail, '.')) == NULL)
+		return NULL;
+	return dot[1] != '\0' ? dot + 1 : NULL;
+}
+
+/* An irregular glob: a pattern under its domain's bucket, or loose. */
+static int
+add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
+              const char *text, struct m365_err *err)
+{
+	const char *domain = glob_domain(glob), *last = strrchr(glob, '*');
+	struct pattern *p;
+
+	if (domain != NULL && !host_valid_name(domain, strlen(domain)))
+		domain = NULL; /* no name ends so: nothing to look up */
+	if (b->pass == 2) {
+		it.aux |= (uint32_t)b->pat_seen++;
+		return domain ? name_item(b, domain, NK_BUCKET, it, err) : 0;
+	}
+	if ((p = new_pattern(b)) == NULL)
+		return nomem(err);
+	p->names_only = true;
+	p->text = text;
+	p->prefix = glob;
+	p->prelen = (uint16_t)(strchr(glob, '*') - glob);
+	p->suffix = last + 1;
+	p->suflen = (uint16_t)strlen(last + 1);
+	p->len = (uint16_t)strlen(glob);
+	it.aux |= (uint32_t)(b->n_pat - 1);
+	if (domain != NULL)
+		return name_item(b, domain, NK_BUCKET, it, err);
+	return push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0
+	           ? nomem(err)
+	           : 0;
+}
+
+int
+part_add_glob(struct part_builder *b, const char *glob, enum part_group group,
+              uint32_t value, uint32_t index, const char *text,
+              struct m365_err *err)
+{
+	struct idx_item it = {.value = value, .aux = AUX(group, index)};
+	const char *star = strchr(glob, '*');
+
+	if (star == NULL) /* a name that can be no host matches nothing */
+		return host_valid_name(glob, strlen(glob))
+		           ? name_item(b, glob, NK_EXACT, it, err)
+		           : 0;
+	if (star == glob && glob[1] == '.' && strchr(glob + 1, '*') == NULL)
+		return host_valid_name(glob + 2, strlen(glob + 2))
+		           ? name_item(b, glob + 2, NK_SUFFIX, it, err)
+		           : 0;
+	it.aux = AUX(group, 0);
+	return add_irregular(b, glob, it, text, err);
+}
+
+int
+part_add_cidr(struct part_builder *b, int family, const uint8_t *addr,
+              unsigned plen, enum part_group group, uint32_t value,
+              uint32_t index, struct m365_err *err)
+{
+	struct idx_item it = {.value = value, .aux = AUX(group, index)};
+
+	if (b->pass == 2)
+		return 0;
+	if (range_add(family == AF_INET ? b->v4 : b->v6, addr, plen, it) < 0)
+		return nomem(err);
+	return 0;
+}
+
+int
+part_add_regex(struct part_builder *b, pcre2_code *re, const char *domain,
+               enum part_group group, uint32_t value, const char *text,
+               struct m365_err *err)
+{
+	struct idx_item it = {.value = value, .aux = AUX(group, 0)};
+	int keyed = domain && host_valid_name(domain, strlen(domain));
+	struct pattern *p;
+
+	if (b->pass == 2) {
+		it.aux |= (uint32_t)b->pat_seen++;
+		return keyed ? name_item(b, domain, NK_BUCKET, it, err) : 0;
+	}
+	if ((p = new_pattern(b)) == NULL)
+		return nomem(err);
+	p->code = re;
+	p->text = text;
+	p->prefix = p->suffix = "";
+	if (domain != NULL) {
+		/* bound to a domain no host can have: it matches nothing */
+		p->suffix = domain;
+		p->suflen = (uint16_t)strlen(domain);
+		p->domain = p->names_only = true;
+	}
+	it.aux |= (uint32_t)(b->n_pat - 1);
+	if (keyed)
+		return name_item(b, domain, NK_BUCKET, it, err);
+	if (domain != NULL)
+		return 0;
+	if (push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0 ||
+	    push_item(&b->loose_ip, &b->n_loose_ip, &b->cap_loose_ip, it) < 0)
+		return nomem(err);
+	return 0;
+}
+
+static void
+builder_free(struct part_builder *b)
+{
+	nameidx_builder_free(b->names);
+	range_builder_free(b->v4);
+	range_builder_free(b->v6);
+	free(b->pat);
+	free(b->loose);
+	free(b->loose_ip);
+	free(b);
+}
+
+struct part *
+part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
+{
+	struct part_builder *b = calloc(1, sizeof(*b));
+	struct part *p = calloc(1, sizeof(*p));
+	size_t i;
+
+	if (b == NULL || p == NULL ||
+	    (b->names = nameidx_builder_new(hint)) == NULL ||
+	    (b->v4 = range_builder_new(32)) == NULL ||
+	    (b->v6 = range_builder_new(128)) == NULL) {
+		nomem(err);
+		goto fail;
+	}
+	b->pass = 1;
+	if (feed(b, ctx, err) < 0)
+		goto fail;
+	if (nameidx_layout(b->names) < 0) {
+		nomem(err);
+		goto fail;
+	}
+	b->pass = 2;
+	if (feed(b, ctx, err) < 0)
+		goto fail;
+	p->names = nameidx_finish(b->names);
+	p->v4 = range_finish(b->v4);
+	p->v6 = range_finish(b->v6);
+	b->names = NULL;
+	b->v4 = b->v6 = NULL;
+	if (p->names == NULL || p->v4 == NULL || p->v6 == NULL) {
+		nomem(err);
+		goto fail;
+	}
+	/* JIT is an optimisation: where it is unavailable, the interpreter
+	 * gives the same answers */
+	for (i = 0; i < b->n_pat; i++)
+		if (b->pat[i].code != NULL)
+			(void)pcre2_jit_compile(b->pat[i].code,
+			                        PCRE2_JIT_COMPLETE);
+	p->pat = b->pat;
+	p->n_pat = b->n_pat;
+	p->loose = b->loose;
+	p->n_loose = b->n_loose;
+	p->loose_ip = b->loose_ip;
+	p->n_loose_ip = b->n_loose_ip;
+	free(b);
+	return p;
+fail:
+	if (b != NULL)
+		builder_free(b);
+	part_free(p);
+	return NULL;
+}
+
+void
+part_free(struct part *p)
+{
+	if (p == NULL)
+		return;
+	nameidx_free(p->names);
+	range_free(p->v4);
+	range_free(p->v6);
+	free(p->pat);
+	free(p->loose);
+	free(p->loose_ip);
+	free(p);
+}
+
+size_t
+part_bytes(const struct part *p)
+{
+	return p == NULL
+	           ? 0
+	           : sizeof(*p) + nameidx_bytes(p->names) + range_bytes(p->v4) +
+	                 range_bytes(p->v6) + p->n_pat * sizeof(*p->pat) +
+	                 (p->n_loose + p->n_loose_ip) * sizeof(struct idx_item);
+}

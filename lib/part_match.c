@@ -1,0 +1,163 @@
+/* part_match.c - walking a host through compiled parts (see part.h). */
+#include <string.h>
+
+#include "matchdata.h"
+#include "part.h"
+
+/* The chain of prefixes of ix holding addr, deepest first. */
+static void
+walk_range(const struct rangeidx *ix, const uint8_t *addr, part_hit_fn fn,
+           void *ctx)
+{
+	uint32_t at = range_find(ix, addr);
+
+	while (at != RANGE_NONE) {
+		const struct range_prefix *pre = range_prefix(ix, at);
+		size_t n;
+		const struct idx_item *it = range_items(ix, pre, &n);
+		fn(ctx, it, n);
+		at = pre->parent;
+	}
+}
+
+/*
+ * The name, from its last label to its first, through every part whose
+ * filter says the suffix so far may lead to a key: suffix items at a
+ * proper suffix, exact items at the whole name, bucket runs at both.
+ */
+static void
+walk_name(const struct part *const *parts, size_t np,
+          const struct part_query *q, part_hit_fn fn, part_try_fn try,
+          void *ctx)
+{
+	const struct m365_host *h = q->host;
+	uint64_t hash = NAME_NONE, f;
+	unsigned alive = 0, i = q->lb->n;
+	size_t end = h->len, p, n;
+
+	for (p = 0; p < np; p++)
+		if (parts[p] != NULL && !nameidx_empty(parts[p]->names))
+			alive |= 1u << p;
+	while (alive != 0 && i-- > 0) {
+		size_t at = q->lb->start[i];
+		hash =
+		    name_combine(name_label_hash(h->name + at, end - at), hash);
+		f = name_mix(hash);
+		end = at - 1;
+		for (p = 0; p < np; p++) {
+			const struct nameidx *ix;
+			const struct name_node *nd;
+			const struct idx_item *it;
+			if (!(alive & (1u << p)))
+				continue;
+			ix = parts[p]->names;
+			if (!nameidx_may_lead(ix, f)) {
+				alive &= ~(1u << p);
+				continue;
+			}
+			nd = nameidx_find(ix, f, h->name + at, h->len - at);
+			if (nd == NULL)
+				continue;
+			it = name_items(ix, nd, i == 0 ? NK_EXACT : NK_SUFFIX,
+			                &n);
+			if (n > 0)
+				fn(ctx, it, n);
+			it = name_items(ix, nd, NK_BUCKET, &n);
+			if (n > 0)
+				try(ctx, parts[p], it, n);
+		}
+	}
+}
+
+void
+part_walk(const struct part *const *parts, size_t np,
+          const struct part_query *q, part_hit_fn fn, part_try_fn try,
+          void *ctx)
+{
+	const struct m365_host *h = q->host;
+	size_t p;
+
+	if (h->kind == M365_HOST_NAME)
+		walk_name(parts, np, q, fn, try, ctx);
+	for (p = 0; p < np; p++) {
+		const struct part *pt = parts[p];
+		if (pt == NULL)
+			continue;
+		if (h->kind == M365_HOST_NAME) {
+			if (pt->n_loose > 0)
+				try(ctx, pt, pt->loose, pt->n_loose);
+			continue;
+		}
+		if (h->kind == M365_HOST_IPV4)
+			walk_range(pt->v4, h->addr, fn, ctx);
+		else if (h->kind == M365_HOST_IPV6)
+			walk_range(pt->v6, h->addr, fn, ctx);
+		else
+			continue;
+		if (pt->n_loose_ip > 0)
+			try(ctx, pt, pt->loose_ip, pt->n_loose_ip);
+	}
+}
+
+/*
+ * shExpMatch on lowercase text: '*' stands for any run of characters,
+ * every other character for itself.  Greedy with one point to come back
+ * to (the last '*'), so at most len(g) * len(s) steps, and never a failure
+ * to answer, however many stars.
+ */
+static int
+glob_match(const char *g, size_t gl, const char *s, size_t sl)
+{
+	size_t i = 0, j = 0, star = (size_t)-1, mark = 0;
+
+	while (i < sl) {
+		if (j < gl && g[j] == '*') {
+			star = j++;
+			mark = i;
+		} else if (j < gl && g[j] == s[i]) {
+			i++;
+			j++;
+		} else if (star != (size_t)-1) {
+			j = star + 1;
+			i = ++mark;
+		} else {
+			return 0;
+		}
+	}
+	while (j < gl && g[j] == '*')
+		j++;
+	return j == gl;
+}
+
+int
+part_try(const struct part *p, const struct idx_item *it,
+         const struct m365_host *h)
+{
+	const struct pattern *r = &p->pat[AUX_INDEX(it->aux)];
+	pcre2_match_context *mc;
+	pcre2_match_data *md;
+	int rc;
+
+	if (r->names_only && h->kind != M365_HOST_NAME)
+		return 0;
+	if (h->len < (size_t)r->prelen + r->suflen ||
+	    memcmp(h->name, r->prefix, r->prelen) != 0 ||
+	    memcmp(h->name + h->len - r->suflen, r->suffix, r->suflen) != 0 ||
+	    (r->domain && h->len > r->suflen &&
+	     h->name[h->len - r->suflen - 1] != '.'))
+		return 0;
+	if (r->code == NULL)
+		return glob_match(r->prefix, r->len, h->name, h->len);
+	if ((md = matchdata_get()) == NULL || (mc = matchctx_get()) == NULL)
+		return -1;
+	rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0, md, mc);
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+const char *
+part_pattern_text(const struct part *p, const struct idx_item *it)
+{
+	return p->pat[AUX_INDEX(it->aux)].text;
+}

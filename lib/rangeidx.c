@@ -1,0 +1,332 @@
+/* rangeidx.c - address ranges as sorted intervals (see rangeidx.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rangeidx.h"
+
+__extension__ typedef unsigned __int128 u128;
+
+/* A prefix while building. */
+struct entry {
+	u128 lo; /* first address (host bits cleared) */
+	struct idx_item item;
+	uint32_t plen;
+};
+
+struct range_builder {
+	unsigned bits;
+	struct entry *e;
+	size_t n, cap;
+};
+
+struct rangeidx {
+	unsigned bits;
+	size_t n_added;
+	/* interval i starts at start4[i] or start6[i] and lies in the chain
+	 * of prefix deep[i] (RANGE_NONE: in none) */
+	uint32_t *start4;
+	u128 *start6;
+	uint32_t *deep;
+	size_t n;
+	/* jump[t]: the first interval starting at or after t's top bits */
+	uint32_t *jump;
+	unsigned jump_bits;
+	struct range_prefix *pre;
+	size_t n_pre;
+	struct idx_item *items;
+	size_t n_items;
+};
+
+/* The address as a number (the first bits/8 bytes, big-endian). */
+static u128
+to_num(const uint8_t *addr, unsigned bits)
+{
+	u128 v = 0;
+	unsigned i;
+
+	for (i = 0; i < bits / 8; i++)
+		v = v << 8 | addr[i];
+	return v;
+}
+
+/* All ones in the low `bits - plen` bits. */
+static u128
+host_mask(unsigned bits, unsigned plen)
+{
+	unsigned h = bits - plen;
+
+	return h >= 128 ? ~(u128)0 : ((u128)1 << h) - 1;
+}
+
+struct range_builder *
+range_builder_new(unsigned bits)
+{
+	struct range_builder *b = calloc(1, sizeof(*b));
+
+	if (b != NULL)
+		b->bits = bits;
+	return b;
+}
+
+int
+range_add(struct range_builder *b, const uint8_t *addr, unsigned plen,
+          struct idx_item item)
+{
+	struct entry *e;
+
+	if (plen > b->bits)
+		return -1;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		if ((e = realloc(b->e, cap * sizeof(*e))) == NULL)
+			return -1;
+		b->e = e;
+		b->cap = cap;
+	}
+	e = &b->e[b->n++];
+	e->lo = to_num(addr, b->bits) & ~host_mask(b->bits, plen);
+	e->plen = plen;
+	e->item = item;
+	return 0;
+}
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	if (x->plen != y->plen)
+		return x->plen < y->plen ? -1 : 1;
+	return (x->item.value > y->item.value) -
+	       (x->item.value < y->item.value);
+}
+
+/* Appends interval (at, deep), or replaces the last one starting at at. */
+static void
+emit(struct rangeidx *ix, u128 at, uint32_t deep)
+{
+	size_t i = ix->n;
+
+	if (i > 0 && (ix->bits == 32 ? (u128)ix->start4[i - 1] == at
+	                             : ix->start6[i - 1] == at)) {
+		ix->deep[i - 1] = deep;
+		return;
+	}
+	if (ix->bits == 32)
+		ix->start4[i] = (uint32_t)at;
+	else
+		ix->start6[i] = at;
+	ix->deep[i] = deep;
+	ix->n++;
+}
+
+/* The prefixes, deduplicated, and their items. 0 or -1. */
+static int
+build_prefixes(struct rangeidx *ix, const struct entry *e, size_t n)
+{
+	size_t i;
+
+	ix->pre = calloc(n + 1, sizeof(*ix->pre));
+	ix->items = calloc(n + 1, sizeof(*ix->items));
+	if (ix->pre == NULL || ix->items == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct range_prefix *p = &ix->pre[ix->n_pre - 1];
+		if (i == 0 || e[i].lo != e[i - 1].lo ||
+		    e[i].plen != e[i - 1].plen) {
+			p = &ix->pre[ix->n_pre++];
+			p->first = (uint32_t)i;
+			p->parent = RANGE_NONE;
+		}
+		p->count++;
+		ix->items[i] = e[i].item;
+	}
+	ix->n_items = n;
+	return 0;
+}
+
+/*
+ * Cuts the space into intervals: the prefixes are sorted by first address
+ * then length, so each one either nests in the open prefixes on the stack
+ * or starts after some of them end.
+ */
+static int
+build_intervals(struct rangeidx *ix, const struct entry *e)
+{
+	uint32_t stack[129];
+	u128 end[129];
+	size_t depth = 0, i, k = 0, cap = 2 * ix->n_pre + 1;
+	u128 top = host_mask(ix->bits, 0);
+
+	ix->deep = malloc(cap * sizeof(*ix->deep));
+	if (ix->bits == 32)
+		ix->start4 = malloc(cap * sizeof(*ix->start4));
+	else
+		ix->start6 = malloc(cap * sizeof(*ix->start6));
+	if (ix->deep == NULL || (ix->start4 == NULL && ix->start6 == NULL))
+		return -1;
+	emit(ix, 0, RANGE_NONE);
+	for (i = 0; i < ix->n_pre; i++) {
+		const struct entry *p = &e[ix->pre[i].first];
+		u128 last = p->lo | host_mask(ix->bits, p->plen);
+		while (depth > 0 && end[depth - 1] < p->lo) {
+			depth--;
+			if (end[depth] != top)
+				emit(ix, end[depth] + 1,
+				     depth ? stack[depth - 1] : RANGE_NONE);
+		}
+		ix->pre[i].parent = depth ? stack[depth - 1] : RANGE_NONE;
+		stack[depth] = (uint32_t)i;
+		end[depth++] = last;
+		emit(ix, p->lo, (uint32_t)i);
+		k++;
+	}
+	while (depth > 0) {
+		depth--;
+		if (end[depth] != top)
+			emit(ix, end[depth] + 1,
+			     depth ? stack[depth - 1] : RANGE_NONE);
+	}
+	(void)k;
+	return 0;
+}
+
+/* The top bits of interval start i. */
+static size_t
+top_of(const struct rangeidx *ix, u128 v)
+{
+	return (size_t)(v >> (ix->bits - ix->jump_bits));
+}
+
+/* The jump table, when there are enough intervals to need one. */
+static int
+build_jump(struct rangeidx *ix)
+{
+	size_t t, i = 0, n;
+
+	if (ix->n < 64)
+		return 0;
+	while (ix->jump_bits < 16 && ((size_t)2 << ix->jump_bits) <= ix->n)
+		ix->jump_bits++;
+	n = (size_t)1 << ix->jump_bits;
+	if ((ix->jump = malloc((n + 1) * sizeof(*ix->jump))) == NULL)
+		return -1;
+	for (t = 0; t <= n; t++) {
+		while (i < ix->n &&
+		       top_of(ix, ix->bits == 32 ? (u128)ix->start4[i]
+		                                 : ix->start6[i]) < t)
+			i++;
+		ix->jump[t] = (uint32_t)i;
+	}
+	return 0;
+}
+
+struct rangeidx *
+range_finish(struct range_builder *b)
+{
+	struct rangeidx *ix = calloc(1, sizeof(*ix));
+
+	if (ix == NULL)
+		goto fail;
+	ix->bits = b->bits;
+	ix->n_added = b->n;
+	if (b->n > 0)
+		qsort(b->e, b->n, sizeof(*b->e), cmp_entry);
+	if (build_prefixes(ix, b->e, b->n) < 0 ||
+	    build_intervals(ix, b->e) < 0 || build_jump(ix) < 0)
+		goto fail;
+	range_builder_free(b);
+	return ix;
+fail:
+	range_builder_free(b);
+	range_free(ix);
+	return NULL;
+}
+
+void
+range_builder_free(struct range_builder *b)
+{
+	if (b == NULL)
+		return;
+	free(b->e);
+	free(b);
+}
+
+uint32_t
+range_find(const struct rangeidx *ix, const uint8_t *addr)
+{
+	size_t lo = 0, hi = ix->n;
+	u128 a;
+
+	if (ix->n_pre == 0)
+		return RANGE_NONE;
+	a = to_num(addr, ix->bits);
+	if (ix->jump != NULL) {
+		size_t t = top_of(ix, a);
+		lo = ix->jump[t];
+		hi = ix->jump[t + 1];
+		if (lo == hi) /* no interval starts here: the one before */
+			return ix->deep[lo - 1];
+	}
+	/* the last start <= a in [lo, hi); start[0] is 0, so there is one
+	 * at or before lo */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		u128 s =
+		    ix->bits == 32 ? (u128)ix->start4[mid] : ix->start6[mid];
+		if (s <= a)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if ((ix->bits == 32 ? (u128)ix->start4[lo] : ix->start6[lo]) > a)
+		lo--;
+	return ix->deep[lo];
+}
+
+const struct range_prefix *
+range_prefix(const struct rangeidx *ix, uint32_t p)
+{
+	return &ix->pre[p];
+}
+
+const struct idx_item *
+range_items(const struct rangeidx *ix, const struct range_prefix *p, size_t *n)
+{
+	*n = p->count;
+	return &ix->items[p->first];
+}
+
+size_t
+range_size(const struct rangeidx *ix)
+{
+	return ix ? ix->n_added : 0;
+}
+
+size_t
+range_bytes(const struct rangeidx *ix)
+{
+	if (ix == NULL)
+		return 0;
+	return sizeof(*ix) +
+	       ix->n * (sizeof(*ix->deep) +
+	                (ix->bits == 32 ? sizeof(uint32_t) : sizeof(u128))) +
+	       (ix->jump ? (((size_t)1 << ix->jump_bits) + 1) * 4 : 0) +
+	       ix->n_pre * sizeof(*ix->pre) + ix->n_items * sizeof(*ix->items);
+}
+
+void
+range_free(struct rangeidx *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->start4);
+	free(ix->start6);
+	free(ix->deep);
+	free(ix->jump);
+	free(ix->pre);
+	free(ix->items);
+	free(ix);
+}

@@ -1,5 +1,4 @@
 /* host.c - the host normaliser of contract.md (see m365_host.h). */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "hex.h"
@@ -72,102 +71,6 @@ host_find_labels(const char *s, size_t len, struct host_labels *lb)
 			lb->start[lb->n++] = (uint8_t)(i + 1);
 }
 
-/* Writes a.b.c.d for addr into out; returns its length. */
-static size_t
-format_ipv4(const uint8_t *addr, char *out)
-{
-	size_t n = 0;
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		unsigned v = addr[i];
-		if (i)
-			out[n++] = '.';
-		if (v >= 100)
-			out[n++] = (char)('0' + v / 100);
-		if (v >= 10)
-			out[n++] = (char)('0' + v / 10 % 10);
-		out[n++] = (char)('0' + v % 10);
-	}
-	out[n] = '\0';
-	return n;
-}
-
-/*
- * Writes the RFC 5952 text of an IPv6 address into out (at least 40
- * bytes): lowercase hex, no leading zeros, the longest run of two or more
- * zero groups as "::".  Returns its length.
- */
-static size_t
-format_ipv6(const uint8_t *a, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	int g[8], i, best = -1, best_len = 1, run = 0;
-	size_t n = 0;
-
-	for (i = 0; i < 8; i++) {
-		g[i] = a[2 * i] << 8 | a[2 * i + 1];
-		run = g[i] == 0 ? run + 1 : 0;
-		if (run > best_len) {
-			best_len = run;
-			best = i - run + 1;
-		}
-	}
-	i = 0;
-	while (i < 8) {
-		int shift, started = 0;
-		if (i == best) {
-			out[n++] = ':';
-			out[n++] = ':';
-			i += best_len;
-			continue;
-		}
-		if (n > 0 && out[n - 1] != ':')
-			out[n++] = ':';
-		for (shift = 12; shift >= 0; shift -= 4) {
-			int d = (g[i] >> shift) & 15;
-			if (d || started || shift == 0) {
-				out[n++] = hex[d];
-				started = 1;
-			}
-		}
-		i++;
-	}
-	out[n] = '\0';
-	return n;
-}
-
-/*
- * Tries inet_pton on s[0..n) (NUL-terminated) when it can be an address at
- * all: digits and dots for IPv4, a ':' for IPv6.  Fills out on success.
- */
-static int
-ip_literal(const char *s, size_t n, struct m365_host *out)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                   0, 0, 0, 0, 0xff, 0xff};
-	if (memchr(s, ':', n) == NULL) {
-		if (n > 15 || strspn(s, "0123456789.") != n ||
-		    inet_pton(AF_INET, s, out->addr) != 1)
-			return 0;
-		out->kind = M365_HOST_IPV4;
-		out->len = format_ipv4(out->addr, out->name);
-		return 1;
-	}
-	if (n >= INET6_ADDRSTRLEN || inet_pton(AF_INET6, s, out->addr) != 1)
-		return 0;
-	if (memcmp(out->addr, mapped, sizeof(mapped)) == 0) {
-		memmove(out->addr, out->addr + 12, 4);
-		out->kind = M365_HOST_IPV4;
-		out->len = format_ipv4(out->addr, out->name);
-		return 1;
-	}
-	out->kind = M365_HOST_IPV6;
-	/* canonical text, e.g. "2603:1006::1" for any spelling */
-	out->len = format_ipv6(out->addr, out->name);
-	return 1;
-}
-
 /*
  * Character classes of the fast path: C_OK for every byte it takes (a
  * byte without it is left to the general path), C_DOT a dot, C_NAME a
@@ -184,37 +87,8 @@ static const unsigned char char_class[256] = {['0' ... '9'] = C_OK | C_DIGIT,
                                               ['_'] = C_OK | C_NAME,
                                               ['.'] = C_OK | C_DOT};
 
-/*
- * A dotted quad in the labels of a digits-and-dots name: four labels of
- * one to three digits, no leading zero, each at most 255 (what inet_pton
- * accepts).  Fills addr; returns 1, or 0 when it is no address.
- */
-static int
-dotted_quad(const char *s, size_t len, const struct host_labels *lb,
-            uint8_t *addr)
-{
-	unsigned i;
-
-	if (lb->n != 4)
-		return 0;
-	for (i = 0; i < 4; i++) {
-		size_t a = lb->start[i];
-		size_t b = i < 3 ? (size_t)lb->start[i + 1] - 1 : len;
-		unsigned v = 0;
-		if (b - a > 3 || (b - a > 1 && s[a] == '0'))
-			return 0;
-		for (; a < b; a++)
-			v = v * 10 + (unsigned)(s[a] - '0');
-		if (v > 255)
-			return 0;
-		addr[i] = (uint8_t)v;
-	}
-	return 1;
-}
-
-/* Zeroes the spare word after a name of len bytes (host_impl.h). */
-static void
-pad_name(struct m365_host *out, size_t len)
+void
+host_pad(struct m365_host *out, size_t len)
 {
 	static const char zero[8];
 
@@ -227,30 +101,86 @@ pad_name(struct m365_host *out, size_t len)
  * copied into out at once, its labels noted in lb.  Returns 1 when it
  * decided, 0 to leave the input to the general path.
  */
+/* SWAR: eight bytes of a word at once (each below 0x80). */
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* The high bit of each byte of w that is at least c (1 <= c <= 0x80). */
+static inline uint64_t
+at_least(uint64_t w, unsigned c)
+{
+	return (w + ONES * (0x80u - c)) & HIGH;
+}
+
+/*
+ * Eight bytes of a name at once: lowercases w into *low and returns the
+ * high bit of each dot in *dots and of each byte no IPv4 address has in
+ * *name; 0 when a byte is not [A-Za-z0-9._-] (the general path decides),
+ * else 1.
+ */
+static inline int
+word_scan(uint64_t w, uint64_t *low, uint64_t *dots, uint64_t *name)
+{
+	uint64_t lt_slash, lt_colon, digit, alpha, ok;
+
+	if (w & HIGH)
+		return 0;
+	w |= (at_least(w, 'A') & ~at_least(w, 'Z' + 1)) >> 2;
+	lt_slash = ~at_least(w, '/');
+	lt_colon = ~at_least(w, ':');
+	digit = at_least(w, '0') & lt_colon;
+	alpha = at_least(w, 'a') & ~at_least(w, 'z' + 1);
+	*dots = at_least(w, '.') & lt_slash;
+	ok = (at_least(w, '-') & lt_slash) | digit | alpha |
+	     (at_least(w, '_') & ~at_least(w, '_' + 1));
+	*name |= ok & ~digit & ~*dots;
+	*low = w;
+	return ok == HIGH;
+}
+
+/*
+ * The common case: a name or dotted quad of [A-Za-z0-9._-] with no
+ * escapes, brackets or empty labels, validated, lowercased and copied into
+ * out in one pass (eight bytes at a time, then the rest one by one), its
+ * labels noted in lb.  Returns 1 when it decided, 0 to leave the input to
+ * the general path.
+ */
 static int
 fast_path(const char *in, size_t len, struct m365_host *out,
           struct host_labels *lb)
 {
 	const unsigned char *s = (const unsigned char *)in;
 	char *o = out->name;
+	uint8_t *st = lb->start;
+	uint64_t name = 0, w, dots;
 	unsigned any = 0, all = C_OK, n = 0, j;
-	size_t i;
+	size_t i = 0;
 
 	if (len > M365_HOST_MAX + 1)
 		return 0;
-	/* no branch but the loop's: a dot only moves the label count on */
-	lb->start[0] = 0;
-	for (i = 0; i < len; i++) {
+	st[0] = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		if (!word_scan(w, &w, &dots, &name))
+			return 0;
+		memcpy(o + i, &w, sizeof(w));
+		for (; dots != 0; dots &= dots - 1) /* little-endian order */
+			st[++n] = (uint8_t)(i + (unsigned)__builtin_ctzll(dots) /
+			                            8 + 1);
+	}
+#endif
+	for (; i < len; i++) { /* the rest, a byte at a time */
 		unsigned c = s[i], k = char_class[c];
 		o[i] = (char)(c | (k & C_UPPER));
 		any |= k;
 		all &= k;
-		lb->start[n + 1] = (uint8_t)(i + 1);
+		st[n + 1] = (uint8_t)(i + 1);
 		n += k & C_DOT;
 	}
 	if (!(all & C_OK))
 		return 0;
-	if (lb->start[n] == len) { /* one trailing dot */
+	if (st[n] == len) { /* one trailing dot */
 		if (n == 0)
 			return 0;
 		len--;
@@ -259,15 +189,16 @@ fast_path(const char *in, size_t len, struct m365_host *out,
 	if (len > M365_HOST_MAX)
 		return 0;
 	for (j = 0; j <= n; j++) { /* labels of 1 to 63 bytes */
-		size_t end = j < n ? (size_t)lb->start[j + 1] - 1 : len;
-		if (end <= lb->start[j] || end - lb->start[j] > 63)
+		size_t end = j < n ? (size_t)st[j + 1] - 1 : len;
+		if (end <= st[j] || end - st[j] > 63)
 			return 0;
 	}
-	pad_name(out, len);
+	host_pad(out, len);
 	lb->n = n + 1;
 	out->len = len;
 	out->kind = M365_HOST_NAME;
-	if (!(any & C_NAME) && dotted_quad(o, len, lb, out->addr)) {
+	if (!(any & C_NAME) && name == 0 && lb->n == 4 &&
+	    host_dotted_quad(o, len, out->addr)) {
 		out->kind = M365_HOST_IPV4;
 		lb->n = 0;
 	}
@@ -292,6 +223,8 @@ host_scan(const char *in, size_t len, struct m365_host *out,
 	if (fast_path(in, len, out, lb))
 		return out->kind;
 	lb->n = 0;
+	if (host_ip_direct(in, len, out)) /* an IPv6 literal as it comes */
+		return out->kind;
 	out->name[0] = '\0';
 	out->len = 0;
 	out->kind = M365_HOST_INVALID;
@@ -307,17 +240,17 @@ host_scan(const char *in, size_t len, struct m365_host *out,
 	if (n > 0 && s[n - 1] == '.')
 		n--;
 	s[n] = '\0';
-	if (ip_literal(s, (size_t)n, out)) {
+	if (host_ip_literal(s, (size_t)n, out)) {
 		if (bracketed && out->kind == M365_HOST_IPV4 &&
 		    memchr(s, ':', (size_t)n) == NULL)
 			goto invalid; /* "[1.2.3.4]" is no IPv6 literal */
-		pad_name(out, out->len);
+		host_pad(out, out->len);
 		return out->kind;
 	}
 	if (bracketed || !host_valid_name(s, (size_t)n))
 		goto invalid;
 	memcpy(out->name, s, (size_t)n);
-	pad_name(out, (size_t)n);
+	host_pad(out, (size_t)n);
 	out->len = (size_t)n;
 	host_find_labels(out->name, out->len, lb);
 	return out->kind = M365_HOST_NAME;

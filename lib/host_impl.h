@@ -41,4 +41,29 @@ int host_valid_name(const char *s, size_t len);
 /* Fills lb with the label starts of the valid name s[0..len). */
 void host_find_labels(const char *s, size_t len, struct host_labels *lb);
 
+/* Zeroes the 8 bytes after a name of len bytes (see host_scan()). */
+void host_pad(struct m365_host *out, size_t len);
+
+/*
+ * True when s[0..len) (digits and dots) is a dotted quad as inet_pton
+ * takes it: four parts of one to three digits, no leading zero, each at
+ * most 255.  Fills addr (4 bytes).
+ */
+int host_dotted_quad(const char *s, size_t len, uint8_t *addr);
+
+/*
+ * True when the NUL-terminated s[0..n) (decoded, lowercase, without
+ * brackets and trailing dot) is an IP literal: inet_pton's AF_INET, or its
+ * AF_INET6 (an IPv4-mapped one is its IPv4 address).  Fills out's kind,
+ * addr, name (canonical text, padded) and len.
+ */
+int host_ip_literal(const char *s, size_t n, struct m365_host *out);
+
+/*
+ * The general path's answer for an IPv6 literal that needs no decoding
+ * (no '%'), straight from the input: true when it decided (out filled,
+ * valid or INVALID), false to leave the input to the general path.
+ */
+int host_ip_direct(const char *in, size_t len, struct m365_host *out);
+
 #endif

@@ -1,8 +1,10 @@
 /* tests/unit/test_host.c - m365_host_normalize (contract.md, "Normalising a
  * host"), one test per step. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "host_impl.h"
 #include "unit.h"
 
 /* A test function; the name says what it proves. */
@@ -354,6 +356,109 @@ TEST(test_kind_names_are_readable)
 	                        "hostname");
 }
 
+/* xorshift64*: a fixed sequence. */
+static uint64_t
+next_rand(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 2685821657736338717ULL;
+}
+
+/*
+ * The one-pass path (plain input, a word at a time) and the general one
+ * (the same input with its first byte percent-encoded) give the same host
+ * and the same labels, for many random inputs around the limits.
+ */
+TEST(test_fast_and_general_paths_agree)
+{
+	static const char alphabet[] = "aZ09.-_.b.c1.x.YQ...9";
+	static const char odd[] = " /:%[\x80\xff@";
+	uint64_t seed = 42;
+	int round;
+
+	for (round = 0; round < 200000; round++) {
+		char plain[300], coded[910];
+		size_t n, i;
+		struct m365_host a, b;
+		struct host_labels la, lbb;
+		uint64_t r = next_rand(&seed);
+		n = 1 + (r % 7 == 0 ? (r >> 8) % 260 : (r >> 8) % 40);
+		for (i = 0; i < n; i++) {
+			uint64_t c = next_rand(&seed);
+			plain[i] = c % 97 == 0 ? odd[(c >> 8) % (sizeof(odd) - 1)]
+			                       : alphabet[(c >> 8) %
+			                                  (sizeof(alphabet) - 1)];
+		}
+		plain[n] = '\0';
+		snprintf(coded, sizeof(coded), "%%%02x%s",
+		         (unsigned char)plain[0], plain + 1);
+		host_scan(plain, n, &a, &la);
+		host_scan(coded, strlen(coded), &b, &lbb);
+		if (a.kind != b.kind || a.len != b.len ||
+		    strcmp(a.name, b.name) != 0 || la.n != lbb.n ||
+		    memcmp(la.start, lbb.start, la.n) != 0 ||
+		    (a.kind == M365_HOST_IPV4 &&
+		     memcmp(a.addr, b.addr, 4) != 0))
+			fail_msg("\"%s\": %d \"%s\" (%u labels) against "
+			         "%d \"%s\" (%u labels)",
+			         plain, (int)a.kind, a.name, la.n, (int)b.kind,
+			         b.name, lbb.n);
+	}
+}
+
+/*
+ * IP literals are what inet_pton says they are: random strings of hex
+ * digits, colons and dots (and brackets, a trailing dot, upper case) give
+ * the kind and address inet_pton gives, IPv4-mapped ones as IPv4.
+ */
+TEST(test_ip_literals_agree_with_inet_pton)
+{
+	static const char alphabet[] = "0123456789abcdefABCDEF::::...f0";
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	                                   0, 0, 0, 0, 0xff, 0xff};
+	uint64_t seed = 7;
+	int round, v6 = 0, v4 = 0;
+
+	for (round = 0; round < 300000; round++) {
+		char s[64], in[70];
+		uint8_t a[16];
+		size_t n, i;
+		struct m365_host h;
+		enum m365_host_kind want = M365_HOST_INVALID;
+		uint64_t r = next_rand(&seed);
+		n = 1 + (r >> 8) % 46;
+		for (i = 0; i < n; i++)
+			s[i] = alphabet[next_rand(&seed) % (sizeof(alphabet) - 1)];
+		s[n] = '\0';
+		if (r % 5 == 0 && n > 3) /* some real-looking ones */
+			memcpy(s, r % 2 ? "::ffff:" : "2603:10", n > 7 ? 7 : n);
+		snprintf(in, sizeof(in), r % 3 == 0 ? "[%s]" : "%s", s);
+		if (s[n - 1] == '.') /* the normaliser drops one */
+			s[n - 1] = '\0';
+		if (strchr(s, ':') != NULL && inet_pton(AF_INET6, s, a) == 1)
+			want = memcmp(a, mapped, 12) == 0 ? M365_HOST_IPV4
+			                                  : M365_HOST_IPV6;
+		else if (strchr(s, ':') == NULL &&
+		         inet_pton(AF_INET, s, a) == 1 && r % 3 != 0)
+			want = M365_HOST_IPV4;
+		m365_host_normalize(in, strlen(in), &h);
+		if (h.kind == M365_HOST_NAME && want == M365_HOST_INVALID)
+			continue; /* digits and dots that are a name */
+		if (h.kind != want ||
+		    (want == M365_HOST_IPV6 && memcmp(h.addr, a, 16) != 0) ||
+		    (want == M365_HOST_IPV4 &&
+		     memcmp(h.addr, strchr(s, ':') ? a + 12 : a, 4) != 0))
+			fail_msg("\"%s\": kind %d, inet_pton says %d", in,
+			         (int)h.kind, (int)want);
+		v6 += want == M365_HOST_IPV6;
+		v4 += want == M365_HOST_IPV4;
+	}
+	assert_true(v6 > 1000);
+	assert_true(v4 > 100);
+}
+
 int
 main(void)
 {
@@ -390,6 +495,8 @@ main(void)
 	    cmocka_unit_test(test_underscore_and_hyphen_are_allowed),
 	    cmocka_unit_test(test_other_punctuation_is_invalid),
 	    cmocka_unit_test(test_kind_names_are_readable),
+	    cmocka_unit_test(test_fast_and_general_paths_agree),
+	    cmocka_unit_test(test_ip_literals_agree_with_inet_pton),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

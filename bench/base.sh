@@ -38,7 +38,7 @@ if ! make -C "$D/src" --no-print-directory -j2 B="$D" "$D/ext_m365_acl" \
 	echo "bench/base.sh: building $1 failed" >&2
 	exit 1
 fi
-cp "$D/src/bench/bench_classify.c" "$D/bench_classify.base.c"
+cp "$D/src/bench/bench_classify.c" "$D/bench_classify.base.c" 2>/dev/null
 cp bench/bench_classify.c "$D/src/bench/bench_classify.c"
 if ! make -C "$D/src" --no-print-directory B="$D" "$D/bench_classify" >&2; then
 	echo "bench/base.sh: the current bench_classify.c does not build" \

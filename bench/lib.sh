@@ -19,6 +19,19 @@ if [ -n "${BENCH_BASE:-}" ]; then
 	fi
 fi
 
+# PIN: the command that puts bench_driver, and so the helper it forks, on
+# one CPU (BENCH_PIN=N, default the last one; BENCH_PIN=none for no pin).
+# On one CPU the two take turns, so a request's bytes are still in that
+# CPU's cache when the helper reads them: where the scheduler would put
+# the pair on one CPU or on two at its whim (and the I/O floor costs 25 or
+# 80 ns/request accordingly), the figures become stable.  The cost of
+# moving requests between CPUs is left out of every figure alike.
+PIN=
+if [ "${BENCH_PIN:-}" != none ] && command -v taskset >/dev/null; then
+	PIN_CPU=${BENCH_PIN:-$(($(nproc) - 1))}
+	PIN="taskset -c $PIN_CPU"
+fi
+
 # bin BUILD PROG: the path of PROG in BUILD
 bin() {
 	if [ "$1" = base ]; then echo "$BENCH_BASE/$2"; else echo "$B/$2"; fi
@@ -45,13 +58,14 @@ rotate() {
 	echo "$@"
 }
 
-# drive OUT DRIVER_ARG...: runs bench_driver with OUT as NAME, its output
-# in $T/OUT, its (and the child's) stderr in $T/OUT.err; 1 and a FAIL line
-# when it breaks.
+# drive OUT DRIVER_ARG...: runs bench_driver (pinned: PIN) with OUT as
+# NAME, its output in $T/OUT, its (and the child's) stderr in $T/OUT.err;
+# 1 and a FAIL line when it breaks.
 drive() {
 	_o=$1
 	shift
-	if timeout 300 "$B/bench_driver" "$@" >"$T/$_o" 2>"$T/$_o.err"; then
+	# shellcheck disable=SC2086 # PIN is a command and its arguments
+	if timeout 300 $PIN "$B/bench_driver" "$@" >"$T/$_o" 2>"$T/$_o.err"; then
 		return 0
 	fi
 	echo "FAIL: $_o run broken: $(grep -v WARNING "$T/$_o.err" | tail -c 300)"

@@ -8,7 +8,9 @@
 # bench_driver (bench/bench_driver.c) sends the helper a mixed request
 # stream; the helper's figure is its CPU time per request over the
 # answering phase only (from /proc/PID/task/*/schedstat at its first and
-# last answer: loading and exit left out).
+# last answer: loading and exit left out), the driver and the helper on
+# one CPU (BENCH_PIN, see bench/lib.sh) so that the cost of a request does
+# not depend on where the scheduler puts them.
 #
 # (a) helper vs floor: ext_m365_acl and build/bench_floor (the I/O floor:
 #     answers ERR without classifying) on the same N requests
@@ -33,8 +35,12 @@
 # BENCH_BASE=DIR (a build dir of another revision: ext_m365_acl,
 # bench_classify; bench/base.sh REV makes one, `make bench
 # BENCH_BASE_REV=REV` both) adds a column (rows in (d)) for that build to
-# (a) to (e), run alternately with the current one.  BENCH_KEEP=DIR keeps
-# every raw output there.  BENCH_SECTIONS="a c" runs some sections only.
+# (a) to (e): run by run alternately with the current one in (a) to (d),
+# one after the other in (e) (whose quiet and reload phases alternate).
+# Sizes: BENCH_REQUESTS, BENCH_WINDOW, BENCH_LOCAL_REQUESTS (d, default
+# 200,000), BENCH_LISTS (d, e: where the lists are kept), BENCH_ICAP_* (f,
+# see bench/icap.sh).  BENCH_KEEP=DIR keeps every raw output there;
+# BENCH_SECTIONS="a c" runs some sections only.
 #
 # Targets (issue 9, and issue 8's for counting) are printed as PASS or
 # MISS lines, for the current build; a run that breaks (wrong or missing
@@ -79,6 +85,10 @@ header() {
 	echo
 }
 
+if [ -n "$PIN" ]; then
+	echo "(a), (b), (d): bench_driver and the helper pinned to CPU $PIN_CPU" \
+		"(BENCH_PIN; none to let them move)"
+fi
 if [ "$BUILDS" != cur ]; then
 	echo "Comparing the current build ($(git rev-parse --short HEAD 2>/dev/null)" \
 		"and the tree's changes) with the base build in $BENCH_BASE"

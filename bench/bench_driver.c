@@ -3,13 +3,18 @@
  * measures it.
  *
  *     bench_driver [-n REQUESTS] [-w WINDOW] [-s SEED] [-f HOSTS [-m PCT]]
- *                  NAME CMD [ARG...]
+ *                  [-p] NAME CMD [ARG...]
  *
  * Forks CMD with pipes on its stdin and stdout and sends REQUESTS (default
  * 1,000,000) request lines of bench_mix.h's mix, `ID DST PORT SNI -`.  With
  * -f, PCT percent (default 50) of the destinations come from the file HOSTS
  * (one a line: bench/gen_local.py's LIST.hosts), the rest of the mix
- * unchanged.  The first request goes alone: its answer marks the end of the
+ * unchanged.  With -p the driver first puts itself, and so CMD, on the CPU
+ * that was idle the longest over 100 ms (bench_proc.h): the two then take
+ * turns on it, and what a request costs no longer depends on whether the
+ * scheduler runs them on one CPU (the request's bytes still in its cache)
+ * or on two (the I/O floor then costs 3 times as much).  The first request
+ * goes alone: its answer marks the end of the
  * loading (the helper reads nothing before its list is loaded).  Then never
  * more than WINDOW (default 50, Squid's concurrency=50 on one child) lines
  * go ahead of the answers; a WINDOW of REQUESTS or more streams.  Each
@@ -18,21 +23,23 @@
  * every answer is in, so its exit and cleanup are outside the answering
  * phase.  At the end it prints
  *
+ *     NAME: pinned to CPU P                                 (with -p)
  *     NAME: N requests in S s = X req/s, peak RSS R KiB
  *     NAME: answers OK=a ERR=b
  *     NAME: child CPU C s = P ns/request
- *     NAME: load L ms
+ *     NAME: load L ms wall, K ms CPU
  *     NAME: answering CPU A s over M requests = Q ns/request
  *     NAME: RSS V KiB after answering, peak H KiB
  *     NAME: answering sleeps Z = Y requests/sleep
  *
  * R is the child's ru_maxrss and C its user + system time over its whole
  * life (wait4()), loading and exit included; L the wall time from the fork
- * to the first answer; A the child's CPU time (bench_proc.h: schedstat,
- * every thread) from the first answer to the last, over the M = N - 1
- * requests of that phase; V and H its VmRSS and VmHWM at the last answer;
- * Z the times its main thread went to sleep in that phase (waiting for
- * input): Y, the requests it answered per wake-up, shows how the scheduler
+ * to the first answer, K the child's CPU time until then (exec and loading
+ * the lists: what the scheduler does to L does not count); A its CPU time
+ * (bench_proc.h: schedstat, every thread) from the first answer to the last,
+ * over the M = N - 1 requests of that phase; V and H its VmRSS and VmHWM at the
+ * last answer; Z the times its main thread went to sleep in that phase (waiting
+ * for input): Y, the requests it answered per wake-up, shows how the scheduler
  * batched the stream, which the CPU per request depends on.
  *
  * Exit 0 when every request got exactly one valid answer and the child
@@ -42,6 +49,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -320,8 +328,9 @@ report(const char *name, const struct run *r, double secs, long rss, double cpu)
 		fprintf(stderr, "%s: %zu of %zu requests answered\n", name,
 		        r->answered, r->rq->n);
 	if (r->t_first > 0)
-		printf("%s: load %.3f ms\n", name,
-		       (r->t_first - r->t_fork) * 1e3);
+		printf("%s: load %.3f ms wall, %.3f ms CPU\n", name,
+		       (r->t_first - r->t_fork) * 1e3,
+		       (double)r->cpu_first / 1e6);
 	if (r->t_last > 0 && r->cpu_last > 0 && r->answered > 1) {
 		double a = (double)(r->cpu_last - r->cpu_first) / 1e9;
 		printf("%s: answering CPU %.3f s over %zu requests = %.0f "
@@ -340,11 +349,30 @@ report(const char *name, const struct run *r, double secs, long rss, double cpu)
 	return fail ? 1 : 0;
 }
 
+/* Puts this process (and the children it forks) on the idlest CPU. */
+static int
+pin_cpu(const char *name)
+{
+	int cpu = proc_idlest_cpu(100);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	if (cpu < 0 || sched_setaffinity(0, sizeof(set), &set) < 0) {
+		fprintf(stderr, "bench_driver: cannot pin to a CPU\n");
+		return -1;
+	}
+	printf("%s: pinned to CPU %d\n", name, cpu);
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_driver [-n REQUESTS] [-w WINDOW] "
-	                "[-s SEED] [-f HOSTS [-m PCT]] NAME CMD [ARG...]\n");
+	                "[-s SEED] [-f HOSTS [-m PCT]] [-p] NAME CMD "
+	                "[ARG...]\n");
 	exit(2);
 }
 
@@ -358,9 +386,9 @@ main(int argc, char **argv)
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	const char *hosts = NULL;
 	unsigned pct = 50;
-	int c;
+	int c, pin = 0;
 
-	while ((c = getopt(argc, argv, "+n:w:s:f:m:")) != -1) {
+	while ((c = getopt(argc, argv, "+n:w:s:f:m:p")) != -1) {
 		if (c == 'n')
 			n = strtoull(optarg, NULL, 10);
 		else if (c == 'w')
@@ -371,6 +399,8 @@ main(int argc, char **argv)
 			hosts = optarg;
 		else if (c == 'm')
 			pct = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 'p')
+			pin = 1;
 		else
 			usage();
 	}
@@ -386,6 +416,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_driver: out of memory\n");
 		return 1;
 	}
+	if (pin && pin_cpu(argv[optind]) < 0)
+		return 1;
 	fflush(stdout);
 	r.t_fork = bench_now();
 	if (start_child(&r, argv + optind + 1) < 0) {

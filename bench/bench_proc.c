@@ -4,8 +4,10 @@
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench_proc.h"
 
@@ -73,4 +75,48 @@ proc_sleeps(pid_t pid)
 			sscanf(line + 24, "%ld", &n);
 	fclose(f);
 	return n;
+}
+
+#define CPUS_MAX 1024
+
+/* Reads the idle + iowait ticks of each CPU into idle[]; 0 or -1. */
+static int
+idle_ticks(unsigned long long idle[CPUS_MAX])
+{
+	char line[512];
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (f == NULL)
+		return -1;
+	memset(idle, 0, CPUS_MAX * sizeof(idle[0]));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		unsigned long long v[5];
+		int cpu;
+		if (sscanf(line, "cpu%d %llu %llu %llu %llu %llu", &cpu, &v[0],
+		           &v[1], &v[2], &v[3], &v[4]) == 6 &&
+		    cpu >= 0 && cpu < CPUS_MAX)
+			idle[cpu] = v[3] + v[4];
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+proc_idlest_cpu(int ms)
+{
+	static unsigned long long a[CPUS_MAX], b[CPUS_MAX];
+	cpu_set_t allowed;
+	int best = -1;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0 ||
+	    idle_ticks(a) < 0)
+		return -1;
+	usleep((useconds_t)ms * 1000);
+	if (idle_ticks(b) < 0)
+		return -1;
+	for (int i = 0; i < CPUS_MAX && i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &allowed) &&
+		    (best < 0 || b[i] - a[i] > b[best] - a[best]))
+			best = i;
+	return best;
 }

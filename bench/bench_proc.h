@@ -29,4 +29,11 @@ void proc_rss_kib(pid_t pid, long *rss, long *hwm);
  */
 long proc_sleeps(pid_t pid);
 
+/*
+ * Of the CPUs this process may run on, the one that was idle the longest
+ * (idle + iowait in /proc/stat) over the next ms milliseconds; -1 when
+ * /proc/stat is unreadable.
+ */
+int proc_idlest_cpu(int ms);
+
 #endif

@@ -19,18 +19,22 @@ if [ -n "${BENCH_BASE:-}" ]; then
 	fi
 fi
 
-# PIN: the command that puts bench_driver, and so the helper it forks, on
-# one CPU (BENCH_PIN=N, default the last one; BENCH_PIN=none for no pin).
-# On one CPU the two take turns, so a request's bytes are still in that
-# CPU's cache when the helper reads them: where the scheduler would put
-# the pair on one CPU or on two at its whim (and the I/O floor costs 25 or
-# 80 ns/request accordingly), the figures become stable.  The cost of
-# moving requests between CPUs is left out of every figure alike.
+# PIN: how bench_driver and the helper it forks share one CPU.  On one CPU
+# the two take turns, and a request's bytes are still in that CPU's cache
+# when the helper reads them; where the scheduler would put the pair on
+# one CPU or on two at its whim (the I/O floor then costs 25 or 80
+# ns/request), the figures become stable.  Moving requests between CPUs is
+# left out of every figure alike.  BENCH_PIN=auto (the default): the CPU
+# idle the longest over the 100 ms before each run (bench_driver -p), so
+# that a job busy on one CPU is avoided; BENCH_PIN=N: always CPU N;
+# BENCH_PIN=none: no pinning.
 PIN=
-if [ "${BENCH_PIN:-}" != none ] && command -v taskset >/dev/null; then
-	PIN_CPU=${BENCH_PIN:-$(($(nproc) - 1))}
-	PIN="taskset -c $PIN_CPU"
-fi
+PIN_OPT=
+case ${BENCH_PIN:-auto} in
+none) ;;
+auto) PIN_OPT=-p ;;
+*) PIN="taskset -c $BENCH_PIN" ;;
+esac
 
 # bin BUILD PROG: the path of PROG in BUILD
 bin() {
@@ -58,14 +62,15 @@ rotate() {
 	echo "$@"
 }
 
-# drive OUT DRIVER_ARG...: runs bench_driver (pinned: PIN) with OUT as
-# NAME, its output in $T/OUT, its (and the child's) stderr in $T/OUT.err;
-# 1 and a FAIL line when it breaks.
+# drive OUT DRIVER_ARG...: runs bench_driver (pinned: PIN, PIN_OPT) with
+# OUT as NAME, its output in $T/OUT, its (and the child's) stderr in
+# $T/OUT.err; 1 and a FAIL line when it breaks.
 drive() {
 	_o=$1
 	shift
 	# shellcheck disable=SC2086 # PIN is a command and its arguments
-	if timeout 300 $PIN "$B/bench_driver" "$@" >"$T/$_o" 2>"$T/$_o.err"; then
+	if timeout 300 $PIN "$B/bench_driver" $PIN_OPT "$@" >"$T/$_o" \
+		2>"$T/$_o.err"; then
 		return 0
 	fi
 	echo "FAIL: $_o run broken: $(grep -v WARNING "$T/$_o.err" | tail -c 300)"
@@ -73,14 +78,16 @@ drive() {
 }
 
 # num OUT WHAT: a number from bench_driver's output $T/OUT: cpu (answering
-# CPU ns/request), life (child CPU ns/request from wait4), load (ms), rss,
+# CPU ns/request), life (child CPU ns/request from wait4), load (CPU ms
+# from the fork to the first answer), loadwall (the same in wall ms), rss,
 # hwm (KiB after answering, peak), ok (OK answers), batch (requests
 # answered per sleep of the child's main thread).
 num() {
 	awk -v w="$2" '
 		/: answering CPU / && w == "cpu" { print $(NF - 1) }
 		/: child CPU / && w == "life" { print $(NF - 1) }
-		/: load / && w == "load" { print $(NF - 1) }
+		/: load / && w == "load" { print $(NF - 2) }
+		/: load / && w == "loadwall" { print $3 }
 		/: RSS / && w == "rss" { print $3 }
 		/: RSS / && w == "hwm" { print $(NF - 1) }
 		/: answers OK=/ && w == "ok" { sub(/OK=/, "", $3); print $3 }

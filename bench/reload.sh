@@ -13,7 +13,8 @@
 # to the first answer from the new version) over every switch; per phase,
 # the longest wait of a request for its answer, the longest gap between
 # two reads of answers, the 99th percentile wait, each quiet vs reloads;
-# the helper's peak RSS (VmHWM; two lists live during a switch).
+# the helper's peak RSS (VmHWM; two lists live during a switch).  Not
+# pinned to a CPU: the helper's two threads, Redis and the driver need both.
 OLDJ=tests/fixtures/worldwide-2024-04-17.json
 NEWJ=tests/fixtures/worldwide-2025-12-01.json
 

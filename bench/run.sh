@@ -85,10 +85,12 @@ header() {
 	echo
 }
 
-if [ -n "$PIN" ]; then
-	echo "(a), (b), (d): bench_driver and the helper pinned to CPU $PIN_CPU" \
-		"(BENCH_PIN; none to let them move)"
-fi
+case ${BENCH_PIN:-auto} in
+none) echo "(a), (b), (d): the driver and the helper not pinned (BENCH_PIN=none)" ;;
+auto) echo "(a), (b), (d): the driver and the helper on one CPU, the idlest" \
+	"before each run (BENCH_PIN=auto)" ;;
+*) echo "(a), (b), (d): the driver and the helper on CPU $BENCH_PIN (BENCH_PIN)" ;;
+esac
 if [ "$BUILDS" != cur ]; then
 	echo "Comparing the current build ($(git rev-parse --short HEAD 2>/dev/null)" \
 		"and the tree's changes) with the base build in $BENCH_BASE"
@@ -142,7 +144,7 @@ if want a; then
 		brow "  floor requests/wake-up" "a.$mode.flb"
 		brow "  helper requests/wake-up" "a.$mode.batch"
 	done
-	brow "helper load, ms" a.load "%.1f"
+	brow "helper load, CPU ms" a.load "%.1f"
 	brow "helper peak RSS, KiB" a.hwm
 	r=$(med a.stream.ratio.cur)
 	judge "helper CPU per request streaming $(fmt %.2f "$r")x the floor's (median; target <= 6x)" \

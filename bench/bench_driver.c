@@ -13,17 +13,18 @@
  * that was idle the longest over 100 ms (bench_proc.h): the two then take
  * turns on it, and what a request costs no longer depends on whether the
  * scheduler runs them on one CPU (the request's bytes still in its cache)
- * or on two (the I/O floor then costs 3 times as much).  The first request
- * goes alone: its answer marks the end of the
- * loading (the helper reads nothing before its list is loaded).  Then never
- * more than WINDOW (default 50, Squid's concurrency=50 on one child) lines
- * go ahead of the answers; a WINDOW of REQUESTS or more streams.  Each
- * answer must be one line starting with the ID of a request sent and not
- * yet answered, then OK or ERR.  The child's stdin is closed only once
- * every answer is in, so its exit and cleanup are outside the answering
- * phase.  At the end it prints
+ * or on two (the I/O floor then costs 3 times as much).
  *
- *     NAME: pinned to CPU P                                 (with -p)
+ * The first request goes alone: its answer marks the end of the loading
+ * (the helper reads nothing before its list is loaded).  Then never more
+ * than WINDOW (default 50, Squid's concurrency=50 on one child) lines go
+ * ahead of the answers; a WINDOW of REQUESTS or more streams.  Each answer
+ * must be one line starting with the ID of a request sent and not yet
+ * answered, then OK or ERR.  The child's stdin is closed only once every
+ * answer is in, so its exit and cleanup are outside the answering phase.
+ * At the end it prints
+ *
+ *     NAME: pinned to CPU P                          (with -p, at the start)
  *     NAME: N requests in S s = X req/s, peak RSS R KiB
  *     NAME: answers OK=a ERR=b
  *     NAME: child CPU C s = P ns/request
@@ -33,14 +34,15 @@
  *     NAME: answering sleeps Z = Y requests/sleep
  *
  * R is the child's ru_maxrss and C its user + system time over its whole
- * life (wait4()), loading and exit included; L the wall time from the fork
- * to the first answer, K the child's CPU time until then (exec and loading
- * the lists: what the scheduler does to L does not count); A its CPU time
- * (bench_proc.h: schedstat, every thread) from the first answer to the last,
- * over the M = N - 1 requests of that phase; V and H its VmRSS and VmHWM at the
- * last answer; Z the times its main thread went to sleep in that phase (waiting
- * for input): Y, the requests it answered per wake-up, shows how the scheduler
- * batched the stream, which the CPU per request depends on.
+ * life (wait4()), loading and exit included.  L is the wall time from the
+ * fork to the first answer, K the child's CPU time until then (exec and
+ * loading the lists; what the scheduler does to L does not count).  A is
+ * its CPU time (bench_proc.h: schedstat, every thread) from the first
+ * answer to the last, over the M = N - 1 requests of that phase; V and H
+ * its VmRSS and VmHWM at the last answer; Z the times its main thread went
+ * to sleep in that phase, waiting for input: Y, the requests it answered
+ * per wake-up, shows how the stream was batched, which the CPU per request
+ * depends on.
  *
  * Exit 0 when every request got exactly one valid answer and the child
  * exited 0; 1 otherwise; 2 on a usage error.

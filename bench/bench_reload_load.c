@@ -23,7 +23,7 @@
  * 99th percentile of the waits, and for each publish the switch time: from
  * just before the publish to the first answer that shows the new version.
  *
- *     start: first answer after L ms, Redis version in use after V ms
+ *     start: first probe answered after L ms, Redis version in use after V ms
  *     reload I: A answers, switches S1 S2 ms, max wait W ms, max gap G ms,
  *               p99 wait P ms
  *     quiet I: A answers, max wait W ms, max gap G ms, p99 wait P ms
@@ -436,9 +436,10 @@ main(int argc, char **argv)
 	start_helper(&s, argv + 6);
 	double first = until_probe(&s, 1, -2, 60); /* its own list */
 	double redis = until_probe(&s, window, 1, 60);
-	printf("start: first answer after %.0f ms, Redis version in use after "
-	       "%.0f ms\n",
-	       (first - t0) * 1e3, (redis - t0) * 1e3);
+	printf(
+	    "start: first probe answered after %.0f ms, Redis version in use "
+	    "after %.0f ms\n",
+	    (first - t0) * 1e3, (redis - t0) * 1e3);
 	stream_for(&s, window, 1.0); /* whatever follows the first load */
 	for (int i = 0; i < rounds; i++) {
 		double secs = reload_phase(&s, &p, window, i);

@@ -75,6 +75,11 @@ brow "helper peak RSS, MiB" e.hwm "%.1f"
 sw=$(stats e.switch.cur | awk '{ print $3 }')
 judge "every switch under 50 ms with a 500k-rule local list (slowest $(fmt %.1f "$sw") ms)" \
 	'v < 50' "$sw"
-dw=$(med e.dwait.cur)
-judge "the longest wait for an answer grows by $(fmt %.2f "$dw") ms with reloads (median over pairs of phases; target <= 5 ms)" \
+# "no answer waits more than 5 ms longer": the longest wait of all the
+# reload phases against the longest of all the quiet ones (as long)
+rmax=$(stats e.reload.1.cur | awk '{ print $3 }')
+qmax=$(stats e.quiet.1.cur | awk '{ print $3 }')
+dw=$(awk -v r="$rmax" -v q="$qmax" \
+	'BEGIN { if (r != "" && q != "") printf "%.2f", r - q }')
+judge "no answer waits more than 5 ms longer with reloads: the longest wait $(fmt %.2f "$rmax") ms, $(fmt %.2f "$dw") ms over the quiet phases' longest" \
 	'v <= 5' "$dw"

@@ -4,7 +4,8 @@
 #   make            build everything into build/
 #   make check      install missing packages, build, run every test
 #   make run        install missing packages, build, start Squid + helper
-#   make bench      benchmark the helper, classify() and the ICAP service
+#   make bench      benchmark the helper, classify(), local lists, reloads
+#                   and the ICAP service (BENCH_BASE_REV=REV: beside REV)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr DESTDIR=...
 
@@ -129,20 +130,32 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh contrib/squid/run.sh
 
-$(B)/bench_classify: bench/bench_classify.c bench/bench_clock.h $(B)/libm365.a
+$(B)/bench_classify: bench/bench_classify.c $(B)/libm365.a
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $< $(B)/libm365.a $(LIBS)
 $(B)/bench_floor: bench/bench_floor.c
 	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
-$(B)/bench_driver: bench/bench_driver.c bench/bench_clock.h
-	$(CC) $(ALL_CFLAGS) -O3 -o $@ $<
-$(B)/bench_reload: bench/bench_reload.c bench/bench_clock.h $(B)/libm365.a
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ $< $(B)/libm365.a $(LIBS)
+$(B)/bench_driver: bench/bench_driver.c bench/bench_mix.c bench/bench_proc.c \
+	    bench/bench_clock.h bench/bench_mix.h bench/bench_proc.h
+	$(CC) $(ALL_CFLAGS) -O3 -o $@ bench/bench_driver.c bench/bench_mix.c \
+	    bench/bench_proc.c
+$(B)/bench_reload_load: bench/bench_reload_load.c bench/bench_mix.c \
+	    bench/bench_proc.c bench/bench_clock.h bench/bench_mix.h \
+	    bench/bench_proc.h $(B)/libm365.a
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ bench/bench_reload_load.c \
+	    bench/bench_mix.c bench/bench_proc.c $(B)/libm365.a $(LIBS)
 $(B)/bench_icap: bench/bench_icap.c bench/bench_clock.h
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
+# BENCH_BASE_REV=REV also builds revision REV (bench/base.sh) and runs it
+# beside the current build; BENCH_BASE=DIR uses a build of it already made.
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor \
-	    $(B)/bench_driver $(B)/bench_reload $(B)/bench_icap
-	@sh bench/run.sh
+	    $(B)/bench_driver $(B)/bench_reload_load $(B)/bench_icap
+	@if [ -n "$(BENCH_BASE_REV)" ]; then \
+	    base=$$(sh bench/base.sh "$(BENCH_BASE_REV)") || exit 1; \
+	    BENCH_BASE=$$base sh bench/run.sh; \
+	else \
+	    sh bench/run.sh; \
+	fi
 
 # --- fuzzing -----------------------------------------------------------------
 # Each target tests/fuzz/fuzz_T.c keeps its seeds and every crash ever found

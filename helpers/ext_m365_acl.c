@@ -324,7 +324,8 @@ handle_line(struct helper *h, const char *line, size_t len)
 		answer_error(h, req.channel, req.channel_len, req.bad,
 		             M365_INV_SYNTAX);
 	} else {
-		m365_classify(h->list, req.dst, req.port, req.sni, &v);
+		m365_classify_n(h->list, req.dst, req.dst_len, req.port,
+		                req.port_len, req.sni, req.sni_len, &v);
 		if (proto_answer(&h->out, req.channel, req.channel_len, &v,
 		                 NULL) < 0) {
 			fprintf(stderr, PROG ": out of memory\n");

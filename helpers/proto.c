@@ -94,6 +94,43 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 	return start;
 }
 
+/* Bytes that end a plain token (1), or that only the general tokenizer
+ * reads (2: quotes, escapes, NUL). */
+static const unsigned char token_class[256] = {
+    [' '] = 1, ['\t'] = 1, ['"'] = 2, ['\\'] = 2, ['\0'] = 2};
+
+/*
+ * The common case: tokens with no quote, backslash or NUL byte, copied
+ * whole.  Returns 1 when it decided, 0 to leave the line to the general
+ * tokenizer.
+ */
+static int
+plain_fields(const char *line, size_t len, size_t i, struct request *req,
+             char *out)
+{
+	const char **field[3] = {&req->dst, &req->port, &req->sni};
+	size_t *flen[3] = {&req->dst_len, &req->port_len, &req->sni_len};
+	size_t f, start;
+
+	for (f = 0; f < 3; f++) {
+		while (i < len && token_class[(unsigned char)line[i]] == 1)
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		while (i < len && token_class[(unsigned char)line[i]] == 0)
+			i++;
+		if (i < len && token_class[(unsigned char)line[i]] == 2)
+			return 0;
+		memcpy(out, line + start, i - start);
+		out[i - start] = '\0';
+		*field[f] = out;
+		*flen[f] = i - start;
+		out += i - start + 1;
+	}
+	return 1;
+}
+
 void
 proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
             char *scratch)
@@ -104,6 +141,7 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 	    "unterminated quote in destination", "unterminated quote in port",
 	    "unterminated quote in SNI"};
 	const char **field[3] = {&req->dst, &req->port, &req->sni};
+	size_t *flen[3] = {&req->dst_len, &req->port_len, &req->sni_len};
 	const char *raw;
 	size_t i = 0, raw_len, f;
 	char *out = scratch;
@@ -121,12 +159,16 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 		if (req->channel_len == 0)
 			req->channel = NULL;
 	}
+	if (plain_fields(line, len, i, req, out))
+		return;
+	req->dst = req->port = req->sni = NULL;
 	for (f = 0; f < 3; f++) {
 		int nul = 0;
 		*field[f] =
 		    next_token(line, len, &i, &out, &nul, &raw, &raw_len);
 		if (*field[f] == NULL)
 			break;
+		*flen[f] = strlen(*field[f]);
 		if (nul && req->bad == NULL)
 			req->bad = nul == 2 ? unclosed[f] : bad[f];
 	}

@@ -30,7 +30,8 @@ struct request {
 	const char *channel; /* raw token, or NULL (--no-concurrency) */
 	size_t channel_len;
 	const char *dst, *port, *sni; /* decoded, NUL-terminated, or NULL */
-	const char *bad;              /* message when a field held a NUL byte */
+	size_t dst_len, port_len, sni_len;
+	const char *bad; /* message when a field held a NUL byte */
 };
 
 /*

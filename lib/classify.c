@@ -163,8 +163,9 @@ judge(const struct m365_list *l, const struct m365_host *h,
 	fixed(l, v, FA_NO_MATCH);
 }
 
-int
-m365_port_parse(const char *s)
+/* m365_port_parse() on s[0..len) (s NULL: none). */
+static int
+port_parse_n(const char *s, size_t len)
 {
 	char buf[8];
 	size_t i, n = 0;
@@ -172,18 +173,19 @@ m365_port_parse(const char *s)
 
 	/* unknown: absent, or "-" as received ("%2d" decodes to "-" but is
 	 * not how Squid says "none": an error, as "" is) */
-	if (s == NULL || (s[0] == '-' && s[1] == '\0'))
+	if (s == NULL || (len == 1 && s[0] == '-'))
 		return -1;
 	/* the common case: plain decimal digits, no leading zero */
-	for (i = 0; s[i] >= '0' && s[i] <= '9' && i < 5; i++)
+	for (i = 0; i < len && i < 5 && s[i] >= '0' && s[i] <= '9'; i++)
 		v = v * 10 + (s[i] - '0');
-	if (s[i] == '\0' && i > 0 && s[0] != '0')
+	if (i == len && i > 0 && s[0] != '0')
 		return v <= 65535 ? v : 0;
 	v = 0;
 	/* percent-decode (Squid escapes rfc1738-style): "%34%34%33" is 443 */
-	for (i = 0; s[i]; i++) {
+	for (i = 0; i < len; i++) {
 		int c = (unsigned char)s[i], hi, lo;
-		if (c == '%' && (hi = hex_value(s[i + 1])) >= 0 &&
+		if (c == '%' && i + 2 < len &&
+		    (hi = hex_value(s[i + 1])) >= 0 &&
 		    (lo = hex_value(s[i + 2])) >= 0) {
 			c = hi * 16 + lo;
 			i += 2;
@@ -201,6 +203,12 @@ m365_port_parse(const char *s)
 		v = v * 10 + (buf[i] - '0');
 	}
 	return v >= 1 && v <= 65535 ? v : 0;
+}
+
+int
+m365_port_parse(const char *s)
+{
+	return port_parse_n(s, s ? strlen(s) : 0);
 }
 
 void
@@ -237,13 +245,23 @@ classify_norm(const struct m365_list *l, const struct m365_host *dst,
 }
 
 void
-m365_classify(const struct m365_list *list, const char *dst, const char *port,
-              const char *sni, struct m365_verdict *v)
+m365_classify_n(const struct m365_list *list, const char *dst, size_t dst_len,
+                const char *port, size_t port_len, const char *sni,
+                size_t sni_len, struct m365_verdict *v)
 {
 	struct host_labels dlb, slb;
 	struct m365_host d, s;
 
-	host_scan(dst, dst ? strlen(dst) : 0, &d, &dlb);
-	host_scan(sni, sni ? strlen(sni) : 0, &s, &slb);
-	classify_norm(list, &d, &dlb, m365_port_parse(port), &s, &slb, v);
+	host_scan(dst, dst ? dst_len : 0, &d, &dlb);
+	host_scan(sni, sni ? sni_len : 0, &s, &slb);
+	classify_norm(list, &d, &dlb, port_parse_n(port, port_len), &s, &slb,
+	              v);
+}
+
+void
+m365_classify(const struct m365_list *list, const char *dst, const char *port,
+              const char *sni, struct m365_verdict *v)
+{
+	m365_classify_n(list, dst, dst ? strlen(dst) : 0, port,
+	                port ? strlen(port) : 0, sni, sni ? strlen(sni) : 0, v);
 }

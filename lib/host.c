@@ -166,8 +166,9 @@ fast_path(const char *in, size_t len, struct m365_host *out,
 			return 0;
 		memcpy(o + i, &w, sizeof(w));
 		for (; dots != 0; dots &= dots - 1) /* little-endian order */
-			st[++n] = (uint8_t)(i + (unsigned)__builtin_ctzll(dots) /
-			                            8 + 1);
+			st[++n] =
+			    (uint8_t)(i + (unsigned)__builtin_ctzll(dots) / 8 +
+			              1);
 	}
 #endif
 	for (; i < len; i++) { /* the rest, a byte at a time */

@@ -61,6 +61,16 @@ struct m365_verdict {
 void m365_classify(const struct m365_list *list, const char *dst,
                    const char *port, const char *sni, struct m365_verdict *v);
 
+/*
+ * m365_classify() on values given with their lengths: dst[0..dst_len),
+ * port[0..port_len), sni[0..sni_len), none of them NUL-terminated (NULL
+ * for a value not given).  For a front end that knows where its fields
+ * end.
+ */
+void m365_classify_n(const struct m365_list *list, const char *dst,
+                     size_t dst_len, const char *port, size_t port_len,
+                     const char *sni, size_t sni_len, struct m365_verdict *v);
+
 /* One annotation of a verdict, such as m365_category=Allow. */
 struct m365_note {
 	const char *key;

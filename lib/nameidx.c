@@ -6,6 +6,10 @@
 
 /* Bits of filter per entry: about 1% false positives. */
 #define BLOOM_BITS 16
+/* Up to this many items, every label suffix of every key is a node of the
+ * table (a lookup stops where one is missing) and there are no filters:
+ * a small table is in the cache anyway. */
+#define CLOSED_MAX 16384
 
 /* A node while building: its counts, then its cursors. */
 struct bnode {
@@ -27,12 +31,14 @@ struct nameidx_builder {
 	size_t n_suffixes; /* label suffixes met, for the filter's size */
 	struct idx_item *items;
 	struct name_bloom all, keys;
+	int closed; /* label suffixes are nodes; no filters */
 	/* calls waiting AHEAD calls for the memory they touch */
 	struct pending {
 		const char *key;
 		uint32_t len;
 		enum name_kind kind;
 		uint64_t f[HOST_LABELS_MAX]; /* suffixes' mixed hashes */
+		uint8_t start[HOST_LABELS_MAX];
 		unsigned n;
 	} ring[8];
 	size_t head, n_ring; /* the oldest, and how many wait */
@@ -77,7 +83,9 @@ nameidx_builder_new(size_t hint)
 
 	if (b == NULL)
 		return NULL;
-	while (size * 7 < hint * 10 && size < ((size_t)1 << 31))
+	b->closed = hint <= CLOSED_MAX;
+	while (size * 7 < hint * 10 * (b->closed ? 3 : 1) &&
+	       size < ((size_t)1 << 31))
 		size *= 2;
 	if ((b->slots = calloc(size, sizeof(*b->slots))) == NULL) {
 		free(b);
@@ -197,6 +205,7 @@ bloom_add(struct name_bloom *bl, uint64_t f)
 static int
 count_now(struct nameidx_builder *b, const struct pending *c)
 {
+	unsigned i;
 	long nd;
 
 	if (b->n_calls == b->cap_calls) {
@@ -209,6 +218,10 @@ count_now(struct nameidx_builder *b, const struct pending *c)
 	}
 	if ((nd = node_of(b, c->f[0], c->key, c->len)) < 0)
 		return -1;
+	for (i = 1; b->closed && i < c->n; i++) /* the key's suffixes */
+		if (node_of(b, c->f[i], c->key + c->start[i],
+		            c->len - c->start[i]) < 0)
+			return -1;
 	b->nodes[nd].c[c->kind]++;
 	b->order[b->n_calls++] = (uint32_t)nd;
 	b->n_suffixes += c->n;
@@ -223,11 +236,11 @@ drain(struct nameidx_builder *b, size_t keep, int place)
 	while (b->n_ring > keep) {
 		struct pending *c = &b->ring[b->head];
 		unsigned i;
-		if (place) {
+		if (place && !b->closed) {
 			for (i = 0; i < c->n; i++)
 				bloom_add(&b->all, c->f[i]);
 			bloom_add(&b->keys, name_key_mix(c->f[0]));
-		} else if (count_now(b, c) < 0) {
+		} else if (!place && count_now(b, c) < 0) {
 			return -1;
 		}
 		b->head = (b->head + 1) % AHEAD;
@@ -250,12 +263,16 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 	c->kind = k;
 	key_hashes(key, c->len, &lb, hash);
 	c->n = lb.n;
-	for (i = 0; i < lb.n; i++)
+	for (i = 0; i < lb.n; i++) {
 		c->f[i] = name_mix(hash[i]);
+		c->start[i] = lb.start[i];
+	}
 	if (!place) {
 		prefetch_slot(b->slots, c->f[0] & b->mask);
 		return c;
 	}
+	if (b->closed)
+		return c;
 	for (i = 0; i < c->n; i++)
 		bloom_prefetch(&b->all, c->f[i]);
 	bloom_prefetch(&b->keys, name_key_mix(c->f[0]));
@@ -279,9 +296,10 @@ nameidx_layout(struct nameidx_builder *b)
 	size_t i;
 
 	if (drain(b, 0, 0) < 0 ||
-	    (b->items = calloc(b->n_calls + 1, sizeof(*b->items))) == NULL ||
-	    bloom_new(&b->all, b->n_suffixes) < 0 ||
-	    bloom_new(&b->keys, b->n_nodes) < 0)
+	    (b->items = big_calloc(b->n_calls + 1, sizeof(*b->items))) ==
+	        NULL ||
+	    (!b->closed && (bloom_new(&b->all, b->n_suffixes) < 0 ||
+	                    bloom_new(&b->keys, b->n_nodes) < 0)))
 		return -1;
 	for (i = 0; i < b->n_nodes; i++) {
 		struct bnode *nd = &b->nodes[i];
@@ -340,10 +358,30 @@ final_slots(struct nameidx *ix)
 	return 0;
 }
 
+/* A small index keeps its keys, padded, for word-wise comparisons. */
+static int
+own_keys(struct nameidx *ix)
+{
+	size_t total = 0, at = 0;
+	uint32_t i;
+
+	for (i = 0; i < ix->n_nodes; i++)
+		total += ix->nodes[i].len + 8;
+	if ((ix->own = calloc(total + 1, 1)) == NULL)
+		return -1;
+	for (i = 0; i < ix->n_nodes; i++) {
+		memcpy(ix->own + at, ix->nodes[i].key, ix->nodes[i].len);
+		ix->nodes[i].key = ix->own + at;
+		at += ix->nodes[i].len + 8;
+	}
+	return 0;
+}
+
 struct nameidx *
 nameidx_finish(struct nameidx_builder *b)
 {
 	struct nameidx *ix = calloc(1, sizeof(*ix));
+	int closed;
 	struct name_node out;
 	struct bnode nd;
 	char *base;
@@ -386,9 +424,10 @@ nameidx_finish(struct nameidx_builder *b)
 	ix->n_items = (uint32_t)b->n_calls;
 	ix->all = b->all;
 	ix->keys = b->keys;
+	closed = b->closed;
 	free(b->slots);
 	free(b);
-	if (final_slots(ix) < 0) {
+	if ((closed && own_keys(ix) < 0) || final_slots(ix) < 0) {
 		nameidx_free(ix);
 		return NULL;
 	}
@@ -419,6 +458,7 @@ nameidx_free(struct nameidx *ix)
 	free(ix->items);
 	free(ix->all.w);
 	free(ix->keys.w);
+	free(ix->own);
 	free(ix);
 }
 

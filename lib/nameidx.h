@@ -10,7 +10,9 @@
  * label suffix of every key ("com", "microsoft.com", ...) and one of the
  * keys, say where to stop and where a probe is worth its cache miss: a
  * name that is no key's neighbour costs a filter test or two, however
- * long the list, and the table holds nothing but the keys.
+ * long the list, and the table holds nothing but the keys.  A small index
+ * (Microsoft's list, a short local list) has no filters: its table holds
+ * every label suffix as a node, and the walk stops where one is missing.
  *
  * Hashes are built a label at a time, a word at a time, from the end: the
  * hash of a suffix is its first label's hash combined with the hash of the
@@ -57,6 +59,8 @@ struct nameidx {
 	uint32_t n_items;
 	struct name_bloom all;  /* every label suffix of every key */
 	struct name_bloom keys; /* every key */
+	char *own;              /* a small index's keys, each padded with 8
+	                           zero bytes, or NULL */
 };
 
 /* --- hashing ------------------------------------------------------------ */
@@ -144,11 +148,35 @@ name_key_mix(uint64_t f)
 	return (f ^ (f >> 29)) * NAME_K2;
 }
 
-/* True when the suffix whose mixed hash is f may lead to a key. */
+/*
+ * True when the suffix whose mixed hash is f may lead to a key: its filter
+ * says so, or (a small index without filters, whose table holds every
+ * label suffix) always, the table's answer deciding.
+ */
 static inline int
 nameidx_may_lead(const struct nameidx *ix, uint64_t f)
 {
-	return name_bloom_test(&ix->all, f);
+	return ix->all.w == NULL || name_bloom_test(&ix->all, f);
+}
+
+/* True when the table holds every label suffix of every key. */
+static inline int
+nameidx_closed(const struct nameidx *ix)
+{
+	return ix->all.w == NULL;
+}
+
+/* True when a[0..len) and b[0..len) are equal; both are followed by at
+ * least 7 zero bytes. */
+static inline int
+name_same(const char *a, const char *b, size_t len)
+{
+	size_t k;
+
+	for (k = 0; k < len; k += 8)
+		if (name_word(a + k) != name_word(b + k))
+			return 0;
+	return 1;
 }
 
 /*
@@ -161,7 +189,7 @@ nameidx_find(const struct nameidx *ix, uint64_t f, const char *key, size_t len)
 	uint32_t tag = (uint32_t)f;
 	uint64_t s;
 
-	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
+	if (!nameidx_closed(ix) && !name_bloom_test(&ix->keys, name_key_mix(f)))
 		return NULL;
 	for (s = ((f >> 32) * ix->n_slots) >> 32;;
 	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
@@ -172,7 +200,10 @@ nameidx_find(const struct nameidx *ix, uint64_t f, const char *key, size_t len)
 		if ((uint32_t)(e >> 32) != tag)
 			continue;
 		nd = &ix->nodes[(uint32_t)e - 1];
-		if (nd->len == len && memcmp(nd->key, key, len) == 0)
+		if (nd->len != len)
+			continue;
+		if (ix->own != NULL ? name_same(nd->key, key, len)
+		                    : memcmp(nd->key, key, len) == 0)
 			return nd;
 	}
 }

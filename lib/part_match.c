@@ -20,52 +20,82 @@ walk_range(const struct rangeidx *ix, const uint8_t *addr, part_hit_fn fn,
 	}
 }
 
+/* The mixed hashes of a name's suffixes, computed from its end as far as
+ * a walk needs them. */
+struct suffixes {
+	const struct m365_host *h;
+	const struct host_labels *lb;
+	uint64_t f[HOST_LABELS_MAX];
+	uint64_t rest; /* hash of the suffix after label `low` */
+	unsigned low;  /* f[i] is known for i >= low */
+};
+
+/* The mixed hash of the suffix that starts at label i. */
+static inline uint64_t
+suffix_at(struct suffixes *sx, unsigned i)
+{
+	while (sx->low > i) {
+		unsigned k = --sx->low;
+		size_t at = sx->lb->start[k];
+		size_t end = k + 1 < sx->lb->n
+		                 ? (size_t)sx->lb->start[k + 1] - 1
+		                 : sx->h->len;
+		sx->rest = name_combine(
+		    name_label_hash(sx->h->name + at, end - at), sx->rest);
+		sx->f[k] = name_mix(sx->rest);
+	}
+	return sx->f[i];
+}
+
+/* Reports node nd's items met at label i (0: the whole name). */
+static inline void
+node_hits(const struct part *pt, const struct name_node *nd, unsigned i,
+          part_hit_fn fn, part_try_fn try, void *ctx)
+{
+	const struct idx_item *it;
+	size_t n;
+
+	if (nd[1].first == nd->first)
+		return; /* a suffix of keys, with no items of its own */
+	it = name_items(pt->names, nd, i == 0 ? NK_EXACT : NK_SUFFIX, &n);
+	if (n > 0)
+		fn(ctx, it, n);
+	it = name_items(pt->names, nd, NK_BUCKET, &n);
+	if (n > 0)
+		try(ctx, pt, it, n);
+}
+
 /*
- * The name, from its last label to its first, through every part whose
- * filter says the suffix so far may lead to a key: suffix items at a
- * proper suffix, exact items at the whole name, bucket runs at both.
+ * The name through one part, from its last label to its first: suffix
+ * items at a proper suffix, exact items at the whole name, bucket runs at
+ * both.  A small index holds every label suffix, and the walk stops at
+ * the first it lacks; a large one says so through its filter.
  */
 static void
-walk_name(const struct part *const *parts, size_t np,
-          const struct part_query *q, part_hit_fn fn, part_try_fn try,
-          void *ctx)
+walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
+          part_try_fn try, void *ctx)
 {
-	const struct m365_host *h = q->host;
-	uint64_t hash = NAME_NONE, f;
-	unsigned alive = 0, i = q->lb->n;
-	size_t end = h->len, p, n;
+	const struct nameidx *ix = pt->names;
+	const struct m365_host *h = sx->h;
+	const struct name_node *nd;
+	unsigned i = sx->lb->n;
 
-	for (p = 0; p < np; p++)
-		if (parts[p] != NULL && !nameidx_empty(parts[p]->names))
-			alive |= 1u << p;
-	while (alive != 0 && i-- > 0) {
-		size_t at = q->lb->start[i];
-		hash =
-		    name_combine(name_label_hash(h->name + at, end - at), hash);
-		f = name_mix(hash);
-		end = at - 1;
-		for (p = 0; p < np; p++) {
-			const struct nameidx *ix;
-			const struct name_node *nd;
-			const struct idx_item *it;
-			if (!(alive & (1u << p)))
-				continue;
-			ix = parts[p]->names;
-			if (!nameidx_may_lead(ix, f)) {
-				alive &= ~(1u << p);
-				continue;
-			}
-			nd = nameidx_find(ix, f, h->name + at, h->len - at);
-			if (nd == NULL)
-				continue;
-			it = name_items(ix, nd, i == 0 ? NK_EXACT : NK_SUFFIX,
-			                &n);
-			if (n > 0)
-				fn(ctx, it, n);
-			it = name_items(ix, nd, NK_BUCKET, &n);
-			if (n > 0)
-				try(ctx, parts[p], it, n);
+	if (nameidx_empty(ix))
+		return;
+	while (i-- > 0) {
+		uint64_t f = suffix_at(sx, i);
+		size_t at = sx->lb->start[i];
+		if (nameidx_closed(ix)) {
+			if ((nd = nameidx_find(ix, f, h->name + at,
+			                       h->len - at)) == NULL)
+				return;
+		} else if (!nameidx_may_lead(ix, f)) {
+			return;
+		} else if ((nd = nameidx_find(ix, f, h->name + at,
+		                              h->len - at)) == NULL) {
+			continue;
 		}
+		node_hits(pt, nd, i, fn, try, ctx);
 	}
 }
 
@@ -75,10 +105,18 @@ part_walk(const struct part *const *parts, size_t np,
           void *ctx)
 {
 	const struct m365_host *h = q->host;
+	struct suffixes sx;
 	size_t p;
 
-	if (h->kind == M365_HOST_NAME)
-		walk_name(parts, np, q, fn, try, ctx);
+	if (h->kind == M365_HOST_NAME) {
+		sx.h = h;
+		sx.lb = q->lb;
+		sx.low = q->lb->n;
+		sx.rest = NAME_NONE;
+		for (p = 0; p < np; p++)
+			if (parts[p] != NULL)
+				walk_name(parts[p], &sx, fn, try, ctx);
+	}
 	for (p = 0; p < np; p++) {
 		const struct part *pt = parts[p];
 		if (pt == NULL)

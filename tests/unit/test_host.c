@@ -387,9 +387,10 @@ TEST(test_fast_and_general_paths_agree)
 		n = 1 + (r % 7 == 0 ? (r >> 8) % 260 : (r >> 8) % 40);
 		for (i = 0; i < n; i++) {
 			uint64_t c = next_rand(&seed);
-			plain[i] = c % 97 == 0 ? odd[(c >> 8) % (sizeof(odd) - 1)]
-			                       : alphabet[(c >> 8) %
-			                                  (sizeof(alphabet) - 1)];
+			plain[i] =
+			    c % 97 == 0
+			        ? odd[(c >> 8) % (sizeof(odd) - 1)]
+			        : alphabet[(c >> 8) % (sizeof(alphabet) - 1)];
 		}
 		plain[n] = '\0';
 		snprintf(coded, sizeof(coded), "%%%02x%s",
@@ -416,7 +417,7 @@ TEST(test_fast_and_general_paths_agree)
 TEST(test_ip_literals_agree_with_inet_pton)
 {
 	static const char alphabet[] = "0123456789abcdefABCDEF::::...f0";
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 	                                   0, 0, 0, 0, 0xff, 0xff};
 	uint64_t seed = 7;
 	int round, v6 = 0, v4 = 0;
@@ -430,7 +431,8 @@ TEST(test_ip_literals_agree_with_inet_pton)
 		uint64_t r = next_rand(&seed);
 		n = 1 + (r >> 8) % 46;
 		for (i = 0; i < n; i++)
-			s[i] = alphabet[next_rand(&seed) % (sizeof(alphabet) - 1)];
+			s[i] =
+			    alphabet[next_rand(&seed) % (sizeof(alphabet) - 1)];
 		s[n] = '\0';
 		if (r % 5 == 0 && n > 3) /* some real-looking ones */
 			memcpy(s, r % 2 ? "::ffff:" : "2603:10", n > 7 ? 7 : n);

@@ -30,10 +30,15 @@ struct judge {
 	unsigned failed; /* bit per enum part_group */
 };
 
+/* True when the set of rank r takes the port (-1: unknown, any). */
 static int
-port_ok(const struct m365_set *s, int port)
+port_ok(const struct m365_list *l, uint32_t r, int port)
 {
-	return port < 0 || m365_ports_contains(&s->tcp, (unsigned)port);
+	if (port == 443)
+		return l->web[r] & PORT_443;
+	if (port == 80)
+		return l->web[r] & PORT_80;
+	return port < 0 || m365_ports_contains(&l->rank[r]->tcp, (unsigned)port);
 }
 
 static void
@@ -46,7 +51,7 @@ on_hit(void *ctx, const struct idx_item *it, size_t n)
 		uint32_t v = it[i].value;
 		switch (AUX_GROUP(it[i].aux)) {
 		case G_MS:
-			if (v < j->rank && port_ok(j->l->rank[v], j->port))
+			if (v < j->rank && port_ok(j->l, v, j->port))
 				j->rank = v;
 			break;
 		case G_NEVER:
@@ -211,6 +216,33 @@ m365_port_parse(const char *s)
 	return port_parse_n(s, s ? strlen(s) : 0);
 }
 
+/* True when two valid hosts are the same (IP literals by address: their
+ * text may not be written). */
+static int
+same_host(const struct m365_host *a, const struct m365_host *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind == M365_HOST_IPV4)
+		return memcmp(a->addr, b->addr, 4) == 0;
+	if (a->kind == M365_HOST_IPV6)
+		return memcmp(a->addr, b->addr, 16) == 0;
+	return a->len == b->len && memcmp(a->name, b->name, a->len) == 0;
+}
+
+/* True when a pattern of the list reads an IP literal's text (a loose
+ * regex, tried on addresses too). */
+static unsigned
+ip_text(const struct m365_list *l)
+{
+	if (l == NULL)
+		return 0;
+	if (l->parts[0]->n_loose_ip > 0 ||
+	    (l->parts[1] != NULL && l->parts[1]->n_loose_ip > 0))
+		return HOST_IP_TEXT;
+	return 0;
+}
+
 void
 classify_norm(const struct m365_list *l, const struct m365_host *dst,
               const struct host_labels *dst_lb, int port,
@@ -236,8 +268,7 @@ classify_norm(const struct m365_list *l, const struct m365_host *dst,
 		return fixed(l, v, FA_BAD_SNI);
 	judge(l, dst, dst_lb, port, v);
 	if (v->result != M365_OK || sni->kind == M365_HOST_NONE ||
-	    (sni->kind == dst->kind && sni->len == dst->len &&
-	     memcmp(sni->name, dst->name, dst->len) == 0))
+	    same_host(sni, dst))
 		return;
 	judge(l, sni, sni_lb, port, &sv);
 	if (sv.result != M365_OK)
@@ -251,9 +282,10 @@ m365_classify_n(const struct m365_list *list, const char *dst, size_t dst_len,
 {
 	struct host_labels dlb, slb;
 	struct m365_host d, s;
+	unsigned flags = ip_text(list);
 
-	host_scan(dst, dst ? dst_len : 0, &d, &dlb);
-	host_scan(sni, sni ? sni_len : 0, &s, &slb);
+	host_scan(dst, dst ? dst_len : 0, &d, &dlb, flags);
+	host_scan(sni, sni ? sni_len : 0, &s, &slb, flags);
 	classify_norm(list, &d, &dlb, port_parse_n(port, port_len), &s, &slb,
 	              v);
 }

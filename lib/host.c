@@ -1,5 +1,8 @@
 /* host.c - the host normaliser of contract.md (see m365_host.h). */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "hex.h"
 #include "host_impl.h"
@@ -138,6 +141,42 @@ word_scan(uint64_t w, uint64_t *low, uint64_t *dots, uint64_t *name)
 	return ok == HIGH;
 }
 
+#ifdef __SSE2__
+/* Byte lanes of v in [lo, hi] (both below 0x80): all ones, else zero. */
+static inline __m128i
+in_range(__m128i v, char lo, char hi)
+{
+	return _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)(lo - 1))),
+	                     _mm_cmplt_epi8(v, _mm_set1_epi8((char)(hi + 1))));
+}
+
+/*
+ * word_scan() on sixteen bytes at once (SSE2): lowercases in[0..16) into
+ * out[0..16), returns a bit per dot in *dots and sets *name when a byte
+ * no IPv4 address has is there; 0 when a byte is not [A-Za-z0-9._-].
+ */
+static inline int
+block_scan(const unsigned char *in, char *out, unsigned *dots, uint64_t *name)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)in);
+	__m128i digit, dot, ok;
+
+	v = _mm_or_si128(v, _mm_and_si128(in_range(v, 'A', 'Z'),
+	                                  _mm_set1_epi8(0x20)));
+	digit = in_range(v, '0', '9');
+	dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+	ok = _mm_or_si128(_mm_or_si128(in_range(v, 'a', 'z'), digit),
+	                  _mm_or_si128(in_range(v, '-', '.'),
+	                               _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+	if (_mm_movemask_epi8(ok) != 0xffff)
+		return 0;
+	*name |= _mm_movemask_epi8(_mm_or_si128(digit, dot)) != 0xffff;
+	*dots = (unsigned)_mm_movemask_epi8(dot);
+	_mm_storeu_si128((__m128i *)(void *)out, v);
+	return 1;
+}
+#endif
+
 /*
  * The common case: a name or dotted quad of [A-Za-z0-9._-] with no
  * escapes, brackets or empty labels, validated, lowercased and copied into
@@ -159,6 +198,15 @@ fast_path(const char *in, size_t len, struct m365_host *out,
 	if (len > M365_HOST_MAX + 1)
 		return 0;
 	st[0] = 0;
+#ifdef __SSE2__
+	for (; i + 16 <= len; i += 16) {
+		unsigned dm;
+		if (!block_scan(s + i, o + i, &dm, &name))
+			return 0;
+		for (; dm != 0; dm &= dm - 1)
+			st[++n] = (uint8_t)(i + (unsigned)__builtin_ctz(dm) + 1);
+	}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w, s + i, sizeof(w));
@@ -208,7 +256,7 @@ fast_path(const char *in, size_t len, struct m365_host *out,
 
 enum m365_host_kind
 host_scan(const char *in, size_t len, struct m365_host *out,
-          struct host_labels *lb)
+          struct host_labels *lb, unsigned flags)
 {
 	char buf[RAW_MAX + 1];
 	char *s = buf;
@@ -224,7 +272,7 @@ host_scan(const char *in, size_t len, struct m365_host *out,
 	if (fast_path(in, len, out, lb))
 		return out->kind;
 	lb->n = 0;
-	if (host_ip_direct(in, len, out)) /* an IPv6 literal as it comes */
+	if (host_ip_direct(in, len, out, flags)) /* an IPv6 literal as is */
 		return out->kind;
 	out->name[0] = '\0';
 	out->len = 0;
@@ -241,7 +289,7 @@ host_scan(const char *in, size_t len, struct m365_host *out,
 	if (n > 0 && s[n - 1] == '.')
 		n--;
 	s[n] = '\0';
-	if (host_ip_literal(s, (size_t)n, out)) {
+	if (host_ip_literal(s, (size_t)n, out, flags)) {
 		if (bracketed && out->kind == M365_HOST_IPV4 &&
 		    memchr(s, ':', (size_t)n) == NULL)
 			goto invalid; /* "[1.2.3.4]" is no IPv6 literal */
@@ -266,7 +314,7 @@ m365_host_normalize(const char *in, size_t len, struct m365_host *out)
 {
 	struct host_labels lb;
 
-	return host_scan(in, len, out, &lb);
+	return host_scan(in, len, out, &lb, HOST_IP_TEXT);
 }
 
 const char *

@@ -23,13 +23,18 @@ struct host_labels {
 	uint8_t start[M365_HOST_MAX + 3];
 };
 
+/* host_scan() flags */
+#define HOST_IP_TEXT 1u /* write an IP literal's canonical text */
+
 /*
  * m365_host_normalize() that also fills lb for a NAME (lb->n is 0 for
  * every other kind).  After it, out->name holds at least 7 zero bytes
- * after its NUL, so the matcher may read it a word at a time.
+ * after its NUL, so the matcher may read it a word at a time.  Without
+ * HOST_IP_TEXT in flags, an IP literal's name is left empty (len 0): for
+ * a caller that needs its address only.
  */
 enum m365_host_kind host_scan(const char *in, size_t len, struct m365_host *out,
-                              struct host_labels *lb);
+                              struct host_labels *lb, unsigned flags);
 
 /*
  * True when s[0..len) is a valid normalised hostname: labels of 1 to 63
@@ -55,15 +60,18 @@ int host_dotted_quad(const char *s, size_t len, uint8_t *addr);
  * True when the NUL-terminated s[0..n) (decoded, lowercase, without
  * brackets and trailing dot) is an IP literal: inet_pton's AF_INET, or its
  * AF_INET6 (an IPv4-mapped one is its IPv4 address).  Fills out's kind,
- * addr, name (canonical text, padded) and len.
+ * addr, and (with HOST_IP_TEXT in flags; else empty) name (canonical
+ * text, padded) and len.
  */
-int host_ip_literal(const char *s, size_t n, struct m365_host *out);
+int host_ip_literal(const char *s, size_t n, struct m365_host *out,
+                    unsigned flags);
 
 /*
  * The general path's answer for an IPv6 literal that needs no decoding
  * (no '%'), straight from the input: true when it decided (out filled,
  * valid or INVALID), false to leave the input to the general path.
  */
-int host_ip_direct(const char *in, size_t len, struct m365_host *out);
+int host_ip_direct(const char *in, size_t len, struct m365_host *out,
+                   unsigned flags);
 
 #endif

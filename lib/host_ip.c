@@ -4,8 +4,16 @@
  */
 #include <string.h>
 
-#include "hex.h"
 #include "host_impl.h"
+
+/* Each byte's value as a hex digit, or 16. */
+static const uint8_t hex_digit[256] = {
+    [0 ... '0' - 1] = 16, ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,
+    ['4'] = 4,            ['5'] = 5,  ['6'] = 6,  ['7'] = 7,  ['8'] = 8,
+    ['9'] = 9,            [':' ... '@'] = 16,     ['A'] = 10, ['B'] = 11,
+    ['C'] = 12,           ['D'] = 13, ['E'] = 14, ['F'] = 15,
+    ['G' ... '`'] = 16,   ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13,
+    ['e'] = 14,           ['f'] = 15, ['g' ... 255] = 16};
 
 /* Where no "::" was seen. */
 #define NO_GAP ((size_t)-1)
@@ -118,11 +126,11 @@ parse_ipv6(const char *s, size_t n, uint8_t *a)
 	}
 	while (i < n) {
 		char c = s[i++];
-		int d = hex_value(c);
-		if (d >= 0) {
+		unsigned d = hex_digit[(unsigned char)c];
+		if (d < 16) {
 			if (digits++ == 4)
 				return 0;
-			val = val << 4 | (unsigned)d;
+			val = val << 4 | d;
 			continue;
 		}
 		if (c == ':') {
@@ -173,7 +181,8 @@ parse_ipv6(const char *s, size_t n, uint8_t *a)
 }
 
 int
-host_ip_literal(const char *s, size_t n, struct m365_host *out)
+host_ip_literal(const char *s, size_t n, struct m365_host *out,
+                unsigned flags)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 	                                   0, 0, 0, 0, 0xff, 0xff};
@@ -182,24 +191,28 @@ host_ip_literal(const char *s, size_t n, struct m365_host *out)
 		if (!host_dotted_quad(s, n, out->addr))
 			return 0;
 		out->kind = M365_HOST_IPV4;
-		out->len = format_ipv4(out->addr, out->name);
 	} else if (n > V6_TEXT_MAX || !parse_ipv6(s, n, out->addr)) {
 		return 0;
 	} else if (memcmp(out->addr, mapped, sizeof(mapped)) == 0) {
 		memmove(out->addr, out->addr + 12, 4);
 		out->kind = M365_HOST_IPV4;
-		out->len = format_ipv4(out->addr, out->name);
 	} else {
 		out->kind = M365_HOST_IPV6;
-		/* canonical text, e.g. "2603:1006::1" for any spelling */
-		out->len = format_ipv6(out->addr, out->name);
 	}
+	out->len = 0;
+	if (!(flags & HOST_IP_TEXT))
+		out->name[0] = '\0';
+	else if (out->kind == M365_HOST_IPV4)
+		out->len = format_ipv4(out->addr, out->name);
+	else /* canonical text, e.g. "2603:1006::1" for any spelling */
+		out->len = format_ipv6(out->addr, out->name);
 	host_pad(out, out->len);
 	return 1;
 }
 
 int
-host_ip_direct(const char *in, size_t len, struct m365_host *out)
+host_ip_direct(const char *in, size_t len, struct m365_host *out,
+               unsigned flags)
 {
 	size_t n = len;
 
@@ -213,7 +226,7 @@ host_ip_direct(const char *in, size_t len, struct m365_host *out)
 	}
 	if (n > 0 && in[n - 1] == '.')
 		n--;
-	if (host_ip_literal(in, n, out))
+	if (host_ip_literal(in, n, out, flags))
 		return 1;
 	out->name[0] = '\0';
 	out->len = 0;

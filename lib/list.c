@@ -105,6 +105,7 @@ ms_unref(struct ms_side *ms)
 	part_free(ms->part);
 	answers_free(ms->ans);
 	free(ms->rank);
+	free(ms->web);
 	m365_policy_free(&ms->policy);
 	m365_endpoints_free(ms->ep);
 	free(ms);
@@ -129,7 +130,8 @@ ms_build(struct m365_endpoints *ep, const struct m365_policy *policy,
 	    m365_breadth_check(ep, policy, err) < 0)
 		goto fail;
 	if (copy_policy(&ms->policy, policy) < 0 ||
-	    (ms->rank = calloc(ep->n_sets + 1, sizeof(*ms->rank))) == NULL) {
+	    (ms->rank = calloc(ep->n_sets + 1, sizeof(*ms->rank))) == NULL ||
+	    (ms->web = calloc(ep->n_sets + 1, 1)) == NULL) {
 		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		goto fail;
 	}
@@ -225,6 +227,7 @@ assemble(struct ms_side *ms, struct m365_local_index *li, struct m365_err *err)
 	l->ms = ms;
 	l->loc = li ? m365_local_index_ref(li) : NULL;
 	l->rank = ms->rank;
+	l->web = ms->web;
 	l->n_selected = ms->n_selected;
 	l->local = li ? li->local : NULL;
 	l->parts[0] = ms->part;

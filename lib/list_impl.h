@@ -8,6 +8,10 @@
 #include "m365_list.h"
 #include "part.h"
 
+/* ms_side.web: the ports nearly every request is for, known per set */
+#define PORT_443 1u
+#define PORT_80 2u
+
 /* The verdicts that carry no set or rule: their message and reason. */
 enum fixed_answer {
 	FA_NO_MATCH,    /* nothing matched (at this port) */
@@ -49,6 +53,7 @@ struct ms_side {
 	/* sets by rank: selected first, then category, then id; a set's
 	 * rank is the value its items carry */
 	const struct m365_set **rank;
+	uint8_t *web; /* by rank: PORT_443 | PORT_80 when tcpPorts has them */
 	size_t n_selected;
 	struct part *part;
 	struct answers *ans; /* or NULL: no answer function */
@@ -68,6 +73,7 @@ struct m365_list {
 	struct m365_local_index *loc; /* or NULL */
 	/* the same, at hand for lookups */
 	const struct m365_set *const *rank;
+	const uint8_t *web;
 	size_t n_selected;
 	const struct m365_local *local; /* or NULL */
 	const struct part *parts[2];    /* Microsoft's, the local list's */

@@ -29,6 +29,7 @@ struct nameidx_builder {
 	uint32_t *order;
 	size_t n_calls, cap_calls, placed;
 	size_t n_suffixes; /* label suffixes met, for the filter's size */
+	unsigned min_labels; /* of the shortest key so far */
 	struct idx_item *items;
 	struct name_bloom all, keys;
 	int closed; /* label suffixes are nodes; no filters */
@@ -225,6 +226,8 @@ count_now(struct nameidx_builder *b, const struct pending *c)
 	b->nodes[nd].c[c->kind]++;
 	b->order[b->n_calls++] = (uint32_t)nd;
 	b->n_suffixes += c->n;
+	if (b->min_labels == 0 || c->n < b->min_labels)
+		b->min_labels = c->n;
 	return 0;
 }
 
@@ -328,21 +331,37 @@ nameidx_place(struct nameidx_builder *b, const char *key, enum name_kind k,
 	enqueue(b, key, k, 1);
 }
 
-/* The final table, sized to the keys (about 60% full); 0 or -1. */
+/* The final table's slot for mixed hash f. */
+static uint64_t
+slot_of(const struct nameidx *ix, uint64_t f)
+{
+	return ix->mask ? (f >> 32) & ix->mask
+	                : ((f >> 32) * ix->n_slots) >> 32;
+}
+
+/*
+ * The final table: a small index's a power of two (at most half full),
+ * a large one's sized to its keys (about 60% full).  0 or -1.
+ */
 static int
-final_slots(struct nameidx *ix)
+final_slots(struct nameidx *ix, int closed)
 {
 	uint64_t ring[AHEAD];
 	uint32_t i;
 
 	ix->n_slots = (uint64_t)ix->n_nodes * 5 / 3 + 2;
+	if (closed) {
+		for (ix->n_slots = 16; ix->n_slots < 2 * (uint64_t)ix->n_nodes;)
+			ix->n_slots *= 2;
+		ix->mask = ix->n_slots - 1;
+	}
 	if ((ix->slots = big_calloc(ix->n_slots, sizeof(*ix->slots))) == NULL)
 		return -1;
 	for (i = 0; i < ix->n_nodes + AHEAD; i++) {
 		uint64_t f, s;
 		if (i >= AHEAD) { /* node i - AHEAD: its slot has arrived */
 			f = ring[i % AHEAD];
-			s = ((f >> 32) * ix->n_slots) >> 32;
+			s = slot_of(ix, f);
 			while (ix->slots[s] != 0)
 				s = s + 1 == ix->n_slots ? 0 : s + 1;
 			ix->slots[s] = (uint64_t)(uint32_t)f << 32 |
@@ -350,8 +369,7 @@ final_slots(struct nameidx *ix)
 		}
 		if (i < ix->n_nodes) {
 			f = key_mix(ix->nodes[i].key, ix->nodes[i].len);
-			prefetch_slot(ix->slots,
-			              ((f >> 32) * ix->n_slots) >> 32);
+			prefetch_slot(ix->slots, slot_of(ix, f));
 			ring[i % AHEAD] = f;
 		}
 	}
@@ -420,6 +438,7 @@ nameidx_finish(struct nameidx_builder *b)
 	p = realloc(base, (b->n_nodes + 1) * sizeof(struct name_node));
 	ix->nodes = p != NULL ? p : (struct name_node *)(void *)base;
 	ix->n_nodes = (uint32_t)b->n_nodes;
+	ix->min_labels = b->min_labels ? b->min_labels : 1;
 	ix->items = b->items;
 	ix->n_items = (uint32_t)b->n_calls;
 	ix->all = b->all;
@@ -427,7 +446,7 @@ nameidx_finish(struct nameidx_builder *b)
 	closed = b->closed;
 	free(b->slots);
 	free(b);
-	if ((closed && own_keys(ix) < 0) || final_slots(ix) < 0) {
+	if ((closed && own_keys(ix) < 0) || final_slots(ix, closed) < 0) {
 		nameidx_free(ix);
 		return NULL;
 	}

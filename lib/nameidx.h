@@ -53,8 +53,12 @@ struct name_bloom {
 struct nameidx {
 	uint64_t *slots; /* tag << 32 | node + 1; 0 for empty */
 	uint64_t n_slots;
+	uint64_t mask; /* n_slots - 1 when a power of two (a small index),
+	                  else 0 */
 	struct name_node *nodes; /* n_nodes + 1: the last one ends the items */
 	uint32_t n_nodes;
+	unsigned min_labels; /* of the shortest key: shorter suffixes need
+	                        no probe */
 	struct idx_item *items;
 	uint32_t n_items;
 	struct name_bloom all;  /* every label suffix of every key */
@@ -187,25 +191,29 @@ static inline const struct name_node *
 nameidx_find(const struct nameidx *ix, uint64_t f, const char *key, size_t len)
 {
 	uint32_t tag = (uint32_t)f;
-	uint64_t s;
+	const struct name_node *nd;
+	uint64_t s, e;
 
-	if (!nameidx_closed(ix) && !name_bloom_test(&ix->keys, name_key_mix(f)))
+	if (ix->mask != 0) { /* small: a power of two, keys padded */
+		for (s = (f >> 32) & ix->mask; (e = ix->slots[s]) != 0;
+		     s = (s + 1) & ix->mask) {
+			nd = &ix->nodes[(uint32_t)e - 1];
+			if ((uint32_t)(e >> 32) == tag && nd->len == len &&
+			    name_same(nd->key, key, len))
+				return nd;
+		}
 		return NULL;
-	for (s = ((f >> 32) * ix->n_slots) >> 32;;
+	}
+	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
+		return NULL;
+	for (s = ((f >> 32) * ix->n_slots) >> 32; (e = ix->slots[s]) != 0;
 	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
-		uint64_t e = ix->slots[s];
-		const struct name_node *nd;
-		if (e == 0)
-			return NULL;
-		if ((uint32_t)(e >> 32) != tag)
-			continue;
 		nd = &ix->nodes[(uint32_t)e - 1];
-		if (nd->len != len)
-			continue;
-		if (ix->own != NULL ? name_same(nd->key, key, len)
-		                    : memcmp(nd->key, key, len) == 0)
+		if ((uint32_t)(e >> 32) == tag && nd->len == len &&
+		    memcmp(nd->key, key, len) == 0)
 			return nd;
 	}
+	return NULL;
 }
 
 /* The node's items of one kind, and their number in *n. */

@@ -80,8 +80,11 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 	const struct name_node *nd;
 	unsigned i = sx->lb->n;
 
-	if (nameidx_empty(ix))
+	/* a suffix shorter than every key holds none and leads to all:
+	 * the walk starts at the shortest key's length */
+	if (nameidx_empty(ix) || i < ix->min_labels)
 		return;
+	i -= ix->min_labels - 1;
 	while (i-- > 0) {
 		uint64_t f = suffix_at(sx, i);
 		size_t at = sx->lb->start[i];

@@ -37,16 +37,27 @@ struct rangeidx {
 	size_t n_items;
 };
 
+/* Bytes in network order as a number. */
+static inline uint32_t
+be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t
+be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
 /* The address as a number (the first bits/8 bytes, big-endian). */
-static u128
+static inline u128
 to_num(const uint8_t *addr, unsigned bits)
 {
-	u128 v = 0;
-	unsigned i;
-
-	for (i = 0; i < bits / 8; i++)
-		v = v << 8 | addr[i];
-	return v;
+	if (bits == 32)
+		return be32(addr);
+	return (u128)be64(addr) << 64 | be64(addr + 8);
 }
 
 /* All ones in the low `bits - plen` bits. */
@@ -254,35 +265,49 @@ range_builder_free(struct range_builder *b)
 	free(b);
 }
 
+/* The last of start[lo..hi) at or below a (start[lo - 1] when none). */
+#define LAST_AT_OR_BELOW(start, lo, hi, a)                                     \
+	do {                                                                   \
+		while ((hi) - (lo) > 1) {                                      \
+			size_t mid_ = (lo) + ((hi) - (lo)) / 2;                \
+			if ((start)[mid_] <= (a))                              \
+				(lo) = mid_;                                   \
+			else                                                   \
+				(hi) = mid_;                                   \
+		}                                                              \
+		if ((start)[lo] > (a))                                         \
+			(lo)--;                                                \
+	} while (0)
+
 uint32_t
 range_find(const struct rangeidx *ix, const uint8_t *addr)
 {
 	size_t lo = 0, hi = ix->n;
-	u128 a;
 
 	if (ix->n_pre == 0)
 		return RANGE_NONE;
-	a = to_num(addr, ix->bits);
-	if (ix->jump != NULL) {
-		size_t t = top_of(ix, a);
-		lo = ix->jump[t];
-		hi = ix->jump[t + 1];
-		if (lo == hi) /* no interval starts here: the one before */
-			return ix->deep[lo - 1];
+	if (ix->bits == 32) {
+		uint32_t a = be32(addr);
+		if (ix->jump != NULL) {
+			size_t t = a >> (32 - ix->jump_bits);
+			lo = ix->jump[t];
+			hi = ix->jump[t + 1];
+			if (lo == hi) /* no interval starts here */
+				return ix->deep[lo - 1];
+		}
+		/* start4[0] is 0: there is one at or below a */
+		LAST_AT_OR_BELOW(ix->start4, lo, hi, a);
+	} else {
+		u128 a = to_num(addr, 128);
+		if (ix->jump != NULL) {
+			size_t t = (size_t)(a >> (128 - ix->jump_bits));
+			lo = ix->jump[t];
+			hi = ix->jump[t + 1];
+			if (lo == hi)
+				return ix->deep[lo - 1];
+		}
+		LAST_AT_OR_BELOW(ix->start6, lo, hi, a);
 	}
-	/* the last start <= a in [lo, hi); start[0] is 0, so there is one
-	 * at or before lo */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		u128 s =
-		    ix->bits == 32 ? (u128)ix->start4[mid] : ix->start6[mid];
-		if (s <= a)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	if ((ix->bits == 32 ? (u128)ix->start4[lo] : ix->start6[lo]) > a)
-		lo--;
 	return ix->deep[lo];
 }
 

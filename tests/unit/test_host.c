@@ -395,8 +395,8 @@ TEST(test_fast_and_general_paths_agree)
 		plain[n] = '\0';
 		snprintf(coded, sizeof(coded), "%%%02x%s",
 		         (unsigned char)plain[0], plain + 1);
-		host_scan(plain, n, &a, &la);
-		host_scan(coded, strlen(coded), &b, &lbb);
+		host_scan(plain, n, &a, &la, HOST_IP_TEXT);
+		host_scan(coded, strlen(coded), &b, &lbb, HOST_IP_TEXT);
 		if (a.kind != b.kind || a.len != b.len ||
 		    strcmp(a.name, b.name) != 0 || la.n != lbb.n ||
 		    memcmp(la.start, lbb.start, la.n) != 0 ||

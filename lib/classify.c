@@ -38,7 +38,8 @@ port_ok(const struct m365_list *l, uint32_t r, int port)
 		return l->web[r] & PORT_443;
 	if (port == 80)
 		return l->web[r] & PORT_80;
-	return port < 0 || m365_ports_contains(&l->rank[r]->tcp, (unsigned)port);
+	return port < 0 ||
+	       m365_ports_contains(&l->rank[r]->tcp, (unsigned)port);
 }
 
 static void

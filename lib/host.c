@@ -161,8 +161,8 @@ block_scan(const unsigned char *in, char *out, unsigned *dots, uint64_t *name)
 	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)in);
 	__m128i digit, dot, ok;
 
-	v = _mm_or_si128(v, _mm_and_si128(in_range(v, 'A', 'Z'),
-	                                  _mm_set1_epi8(0x20)));
+	v = _mm_or_si128(
+	    v, _mm_and_si128(in_range(v, 'A', 'Z'), _mm_set1_epi8(0x20)));
 	digit = in_range(v, '0', '9');
 	dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
 	ok = _mm_or_si128(_mm_or_si128(in_range(v, 'a', 'z'), digit),
@@ -204,7 +204,8 @@ fast_path(const char *in, size_t len, struct m365_host *out,
 		if (!block_scan(s + i, o + i, &dm, &name))
 			return 0;
 		for (; dm != 0; dm &= dm - 1)
-			st[++n] = (uint8_t)(i + (unsigned)__builtin_ctz(dm) + 1);
+			st[++n] =
+			    (uint8_t)(i + (unsigned)__builtin_ctz(dm) + 1);
 	}
 #endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -7,13 +7,32 @@
 #include "host_impl.h"
 
 /* Each byte's value as a hex digit, or 16. */
-static const uint8_t hex_digit[256] = {
-    [0 ... '0' - 1] = 16, ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3,
-    ['4'] = 4,            ['5'] = 5,  ['6'] = 6,  ['7'] = 7,  ['8'] = 8,
-    ['9'] = 9,            [':' ... '@'] = 16,     ['A'] = 10, ['B'] = 11,
-    ['C'] = 12,           ['D'] = 13, ['E'] = 14, ['F'] = 15,
-    ['G' ... '`'] = 16,   ['a'] = 10, ['b'] = 11, ['c'] = 12, ['d'] = 13,
-    ['e'] = 14,           ['f'] = 15, ['g' ... 255] = 16};
+static const uint8_t hex_digit[256] = {[0 ... '0' - 1] = 16,
+                                       ['0'] = 0,
+                                       ['1'] = 1,
+                                       ['2'] = 2,
+                                       ['3'] = 3,
+                                       ['4'] = 4,
+                                       ['5'] = 5,
+                                       ['6'] = 6,
+                                       ['7'] = 7,
+                                       ['8'] = 8,
+                                       ['9'] = 9,
+                                       [':' ... '@'] = 16,
+                                       ['A'] = 10,
+                                       ['B'] = 11,
+                                       ['C'] = 12,
+                                       ['D'] = 13,
+                                       ['E'] = 14,
+                                       ['F'] = 15,
+                                       ['G' ... '`'] = 16,
+                                       ['a'] = 10,
+                                       ['b'] = 11,
+                                       ['c'] = 12,
+                                       ['d'] = 13,
+                                       ['e'] = 14,
+                                       ['f'] = 15,
+                                       ['g' ... 255] = 16};
 
 /* Where no "::" was seen. */
 #define NO_GAP ((size_t)-1)
@@ -181,8 +200,7 @@ parse_ipv6(const char *s, size_t n, uint8_t *a)
 }
 
 int
-host_ip_literal(const char *s, size_t n, struct m365_host *out,
-                unsigned flags)
+host_ip_literal(const char *s, size_t n, struct m365_host *out, unsigned flags)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 	                                   0, 0, 0, 0, 0xff, 0xff};

@@ -140,6 +140,14 @@ ms_build(struct m365_endpoints *ep, const struct m365_policy *policy,
 		ms->n_selected += m365_policy_selects(policy, &ep->sets[i]);
 	}
 	qsort_r(ms->rank, ep->n_sets, sizeof(*ms->rank), cmp_rank, &ms->policy);
+	for (i = 0; i < ep->n_sets; i++)
+		ms->web[i] =
+		    (uint8_t)((m365_ports_contains(&ms->rank[i]->tcp, 443)
+		                   ? PORT_443
+		                   : 0) |
+		              (m365_ports_contains(&ms->rank[i]->tcp, 80)
+		                   ? PORT_80
+		                   : 0));
 	if ((ms->part = part_build(feed_sets, ms, ep->n_urls, err)) == NULL)
 		goto fail;
 	if (answer != NULL && (ms->ans = answers_build(ms, answer)) == NULL) {

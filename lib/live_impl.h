@@ -15,6 +15,14 @@
 #include "m365_sign.h"
 #include "m365_store.h"
 
+/* A file's state: what a change of contents changes. */
+struct file_id {
+	int known;
+	struct timespec mtime;
+	off_t size;
+	ino_t ino;
+};
+
 /* Lists swapped out and not yet freed, at most. */
 #define LIVE_RETIRED_MAX 16
 
@@ -34,10 +42,9 @@ struct m365_live {
 	int policy_ok;
 	char policy_err[M365_ERR_MAX];
 	struct m365_local_index *loc; /* the local list in use, or NULL */
-	int loc_seen;                 /* its file as last read */
-	struct timespec loc_mtime;
-	off_t loc_size;
-	ino_t loc_ino;
+	struct file_id loc_read;      /* its file as last read */
+	struct file_id loc_next;      /* as it changed since */
+	long long loc_next_at;        /* when that was seen (ms) */
 	/* swapped out, freed by the follower once no reader holds them */
 	struct m365_list *retired[LIVE_RETIRED_MAX];
 	size_t n_retired;

@@ -4,8 +4,9 @@
  *
  * The local list is read, checked and compiled once per process, and
  * again only when its file changes (modification time, size or inode,
- * looked at every second by the follower thread) or when the front end
- * asks (SIGHUP): every Microsoft version is built on the compiled local
+ * looked at every second by the follower thread; read once it has stayed
+ * the same for a second, not while it is being written) or when the front
+ * end asks (SIGHUP): every Microsoft version is built on the compiled local
  * list in use.  A local list that breaks or grows past its limit during a
  * reload keeps the last good one; only at start does it leave the process
  * with no list (fail closed).  Lists that are swapped out are freed by the
@@ -16,29 +17,68 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "list_impl.h"
 #include "live_impl.h"
 
-/* What identifies the file's contents for a reload: 0 when unchanged. */
+/* A file changed this long ago at least is read: not while written. */
+#define SETTLE_MS 1000
+
+/* True when st and the state kept in *id are the same file, unchanged. */
 static int
-local_changed(struct m365_live *lv, struct stat *st)
+same_state(const struct stat *st, const struct file_id *id)
+{
+	return id->known && st->st_mtim.tv_sec == id->mtime.tv_sec &&
+	       st->st_mtim.tv_nsec == id->mtime.tv_nsec &&
+	       st->st_size == id->size && st->st_ino == id->ino;
+}
+
+/* Keeps st's state in *id. */
+static void
+keep_state(struct file_id *id, const struct stat *st)
+{
+	id->known = 1;
+	id->mtime = st->st_mtim;
+	id->size = st->st_size;
+	id->ino = st->st_ino;
+}
+
+/* The local list file's state now (zeroes when it is not there). */
+static void
+local_state(struct m365_live *lv, struct stat *st)
 {
 	if (stat(lv->cfg.opt.local, st) < 0)
 		memset(st, 0, sizeof(*st));
-	return !(lv->loc_seen && st->st_mtim.tv_sec == lv->loc_mtime.tv_sec &&
-	         st->st_mtim.tv_nsec == lv->loc_mtime.tv_nsec &&
-	         st->st_size == lv->loc_size && st->st_ino == lv->loc_ino);
 }
 
-/* Remembers st as the file's state last read. */
-static void
-local_seen(struct m365_live *lv, const struct stat *st)
+/* The monotonic clock in milliseconds. */
+static long long
+mono_ms(void)
 {
-	lv->loc_seen = 1;
-	lv->loc_mtime = st->st_mtim;
-	lv->loc_size = st->st_size;
-	lv->loc_ino = st->st_ino;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * True when the file changed since it was read and has not changed for
+ * SETTLE_MS since (so that a file being written is not read half-way).
+ */
+static int
+local_settled(struct m365_live *lv, const struct stat *st)
+{
+	if (same_state(st, &lv->loc_read)) {
+		lv->loc_next.known = 0;
+		return 0;
+	}
+	if (!same_state(st, &lv->loc_next)) {
+		keep_state(&lv->loc_next, st);
+		lv->loc_next_at = mono_ms();
+		return 0;
+	}
+	return mono_ms() - lv->loc_next_at >= SETTLE_MS;
 }
 
 /* Logs the rules that backtrack badly. */
@@ -62,8 +102,8 @@ live_local_load(struct m365_live *lv)
 
 	if (lv->cfg.opt.local == NULL)
 		return 0;
-	local_changed(lv, &st);
-	local_seen(lv, &st);
+	local_state(lv, &st);
+	keep_state(&lv->loc_read, &st);
 	if ((lv->loc = m365_local_index_load(&lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_ERROR,
 		         "%s; answering ERR until a list loads", err.msg);
@@ -103,9 +143,13 @@ live_local_check(struct m365_live *lv, int force)
 	struct stat st;
 	char v[M365_VERSION_MAX + 1];
 
-	if (lv->cfg.opt.local == NULL || (!local_changed(lv, &st) && !force))
+	if (lv->cfg.opt.local == NULL)
 		return;
-	local_seen(lv, &st);
+	local_state(lv, &st);
+	if (!force && !local_settled(lv, &st))
+		return;
+	keep_state(&lv->loc_read, &st);
+	lv->loc_next.known = 0;
 	if ((li = m365_local_index_load(&lv->cfg.opt, &err)) == NULL) {
 		live_log(lv, M365_LOG_ERROR, "%s; keeping the local list %s",
 		         err.msg,

@@ -28,7 +28,7 @@ struct nameidx_builder {
 	/* the node of each pass 1 call, for pass 2 */
 	uint32_t *order;
 	size_t n_calls, cap_calls, placed;
-	size_t n_suffixes; /* label suffixes met, for the filter's size */
+	size_t n_suffixes;   /* label suffixes met, for the filter's size */
 	unsigned min_labels; /* of the shortest key so far */
 	struct idx_item *items;
 	struct name_bloom all, keys;

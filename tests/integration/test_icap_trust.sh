@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/integration/test_icap_trust.sh - srv_m365_bypass's trust directives:
-# m365_bypass.VerifyKey, m365_bypass.RedisAuthFile, m365_bypass.RedisMaxBytes.
+# m365_bypass.VerifyKey, m365_bypass.RedisAuthFile, m365_bypass.RedisMaxBytes,
+# m365_bypass.LocalMaxBytes.
 #
 # A real redis-server on a free loopback port with ACL users (the default
 # user off): m365-admin (everything, for the test's own writes),
@@ -28,7 +29,8 @@
 #        - a version signed with the right key but larger than RedisMaxBytes
 #          (the directive's value reaches the followers);
 #   c. startup errors: RedisAuthFile of mode 644, VerifyKey that is not a
-#      key, RedisMaxBytes "5abc" and "100": c-icap exits 1 at startup,
+#      key, RedisMaxBytes "5abc" and "100", LocalMaxBytes "100", a
+#      LocalList over LocalMaxBytes: c-icap exits 1 at startup,
 #      nothing listens, the server log names the directive;
 #   d. the Redis password is in no c-icap process's arguments (ps -o args)
 #      nor in c-icap's logs.
@@ -372,5 +374,16 @@ check_eq "c: the mode-644 auth file's password is not in the server log" "" \
 bad_value "VerifyKey that is not a key" "m365_bypass.VerifyKey $T/notakey.pem" m365_bypass.VerifyKey
 bad_value "RedisMaxBytes 5abc" "m365_bypass.RedisMaxBytes 5abc" m365_bypass.RedisMaxBytes
 bad_value "RedisMaxBytes 100" "m365_bypass.RedisMaxBytes 100" m365_bypass.RedisMaxBytes
+bad_value "LocalMaxBytes 100" "m365_bypass.LocalMaxBytes 100" m365_bypass.LocalMaxBytes
+python3 -c 'import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(300):
+        f.write("bypass host%d.example.org\n" % i)' "$T/big.list"
+bad_value "LocalList larger than LocalMaxBytes" \
+	"$(printf 'm365_bypass.LocalList %s\nm365_bypass.LocalMaxBytes 4096' "$T/big.list")" \
+	m365_bypass.LocalList
+check_match "c: LocalList larger than LocalMaxBytes: the log names the limit" \
+	'larger than m365_bypass.LocalMaxBytes \(4096\)' \
+	"$(grep -a 'm365_bypass: ERROR: ' "$T/bad$n/server.log" 2>/dev/null)"
 
 finish

@@ -4,6 +4,7 @@
  * policies and queries (tests/unit/ref_gen.c, ref_query.c), and on a few
  * hand-written cases that pin the trickiest rules of the contract. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -186,6 +187,136 @@ TEST(test_generated_local_lists_agree_with_the_reference)
 
 	run_generated(7, 160, 400, &o, NULL, &st);
 	report_stats("synthetic", &st, t0);
+}
+
+/* Rules appended to a generated local list to make it large: names,
+ * suffixes, never rules and host routes, all narrow enough to pass. */
+#define FILLER 20000
+
+/* Appends the filler rules to the case's local list. */
+static void
+add_filler(struct ref_case *c)
+{
+	size_t len = c->local ? strlen(c->local) : 0, cap = len + FILLER * 48;
+	char *s = malloc(cap);
+	size_t n = len;
+	unsigned k;
+
+	assert_non_null(s);
+	if (len > 0)
+		memcpy(s, c->local, len);
+	for (k = 0; k < FILLER; k++) {
+		unsigned z = k % 500;
+		switch (k % 4) {
+		case 0:
+			n += (size_t)snprintf(s + n, cap - n,
+			                      "bypass host%u.fill%u.example\n",
+			                      k, z);
+			break;
+		case 1:
+			n += (size_t)snprintf(
+			    s + n, cap - n, "bypass *.zone%u.fill%u.example\n",
+			    k, z);
+			break;
+		case 2:
+			n += (size_t)snprintf(s + n, cap - n,
+			                      "never host%u.fill%u.example\n",
+			                      k, z);
+			break;
+		default:
+			n += (size_t)snprintf(s + n, cap - n,
+			                      "bypass 198.51.%u.%u/32\n",
+			                      k / 256 % 256, k % 256);
+			break;
+		}
+	}
+	s[n] = '\0';
+	free(c->local);
+	c->local = s;
+}
+
+/* Queries at the filler rules: hits, apexes, neighbours, near misses. */
+static size_t
+filler_queries(uint64_t seed, struct ref_query *q, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < max; i++) {
+		unsigned k = (unsigned)((seed + i * 7919) % FILLER);
+		unsigned z = k % 500, how = (unsigned)(i % 6);
+		memset(&q[i], 0, sizeof(q[i]));
+		q[i].has_dst = q[i].has_port = true;
+		snprintf(q[i].port, sizeof(q[i].port), "%s",
+		         i % 3 ? "443" : "-");
+		if (how == 0)
+			snprintf(q[i].dst, sizeof(q[i].dst),
+			         "host%u.fill%u.example", k, z);
+		else if (how == 1)
+			snprintf(q[i].dst, sizeof(q[i].dst),
+			         "a.b.zone%u.fill%u.example", k, z);
+		else if (how == 2)
+			snprintf(q[i].dst, sizeof(q[i].dst),
+			         "zone%u.fill%u.example", k, z);
+		else if (how == 3)
+			snprintf(q[i].dst, sizeof(q[i].dst),
+			         "host%u.fill%u.example", k, (z + 1) % 500);
+		else if (how == 4)
+			snprintf(q[i].dst, sizeof(q[i].dst), "198.51.%u.%u",
+			         k / 256 % 256, k % 256);
+		else
+			snprintf(q[i].dst, sizeof(q[i].dst),
+			         "x.host%u.fill%u.example", k, z);
+	}
+	return max;
+}
+
+/*
+ * Large local lists (over the size where the index keeps filters instead
+ * of every label suffix): generated cases with 20,000 more rules, queried
+ * at the generated patterns and at the filler.
+ */
+TEST(test_large_local_lists_agree_with_the_reference)
+{
+	const struct ref_gen_opts o = {
+	    .max_stars = 3, .max_fill = 12, .max_sets = 6, .max_rules = 12};
+	struct ref_diff d = {.out = stdout, .max_reports = 3};
+	struct ref_query q[300];
+	struct stats st = {0};
+	struct ref_rng r;
+	double t0 = now();
+	unsigned i, built = 0;
+	size_t j, n;
+
+	ref_rng_seed(&r, 99);
+	for (i = 0; i < 12 && built < 4; i++) {
+		struct ref_case c;
+		struct m365_list *l;
+		struct ref_scan *rs;
+		ref_gen_case(&r, &o, NULL, &c);
+		add_filler(&c);
+		if ((l = build_case(&c, &st)) == NULL) {
+			ref_case_free(&c);
+			continue;
+		}
+		built++;
+		rs = ref_for(l);
+		d.c = &c;
+		n = ref_gen_queries(&r, &o, l, c.hints, c.n_hints, q, 150);
+		n += filler_queries(i * 1000003u, q + n, 150);
+		for (j = 0; j < n; j++)
+			ref_check_query(l, rs, &q[j], &d);
+		ref_scan_free(rs);
+		m365_list_unref(l);
+		ref_case_free(&c);
+	}
+	printf("differential large: %u lists built of %u, %lu queries, %lu "
+	       "local OK, %lu never, %.1f s\n",
+	       built, i, d.queries, d.why[M365_WHY_LOCAL],
+	       d.why[M365_WHY_NEVER], now() - t0);
+	assert_true(built >= 4);
+	assert_true(d.why[M365_WHY_LOCAL] > 50 && d.why[M365_WHY_NEVER] > 20);
+	if (d.mismatches > 0)
+		fail_msg("%lu of %lu queries differ", d.mismatches, d.queries);
 }
 
 /* --- hand-written cases -------------------------------------------------- */
@@ -409,6 +540,7 @@ main(void)
 	    cmocka_unit_test(test_generated_lists_agree_with_the_reference),
 	    cmocka_unit_test(
 	        test_generated_local_lists_agree_with_the_reference),
+	    cmocka_unit_test(test_large_local_lists_agree_with_the_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,5 @@
 /* proto.c - the helper wire format (see proto.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,34 +100,74 @@ next_token(const char *line, size_t len, size_t *i, char **out, int *nul,
 static const unsigned char token_class[256] = {
     [' '] = 1, ['\t'] = 1, ['"'] = 2, ['\\'] = 2, ['\0'] = 2};
 
+/* SWAR: eight bytes of a word at once. */
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* The high bit of each byte of w that is c. */
+static inline uint64_t
+byte_is(uint64_t w, unsigned c)
+{
+	uint64_t x = w ^ (ONES * c);
+
+	return ~(((x & ~HIGH) + ~HIGH) | x | ~HIGH);
+}
+
 /*
- * The common case: tokens with no quote, backslash or NUL byte, copied
- * whole.  Returns 1 when it decided, 0 to leave the line to the general
- * tokenizer.
+ * The end of the token that starts at line[i]: the first blank at or
+ * after i, or len.  Sets *odd when a quote, backslash or NUL byte comes
+ * before it.  Eight bytes at a time, no branch per byte.
+ */
+static size_t
+token_end(const char *line, size_t i, size_t len, int *odd)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w, blank, bad;
+		memcpy(&w, line + i, sizeof(w));
+		blank = byte_is(w, ' ') | byte_is(w, '\t');
+		bad = byte_is(w, '"') | byte_is(w, '\\') | byte_is(w, 0);
+		if (blank != 0) { /* the bytes before the first blank */
+			unsigned k = (unsigned)__builtin_ctzll(blank);
+			*odd |= (bad & ((1ull << k) - 1)) != 0;
+			return i + k / 8;
+		}
+		*odd |= bad != 0;
+	}
+#endif
+	for (; i < len; i++) {
+		unsigned c = token_class[(unsigned char)line[i]];
+		if (c == 1)
+			break;
+		*odd |= c == 2;
+	}
+	return i;
+}
+
+/*
+ * The common case: tokens with no quote, backslash or NUL byte, taken
+ * where they are in the line.  Returns 1 when it decided, 0 to leave the
+ * line to the general tokenizer.
  */
 static int
-plain_fields(const char *line, size_t len, size_t i, struct request *req,
-             char *out)
+plain_fields(const char *line, size_t len, size_t i, struct request *req)
 {
 	const char **field[3] = {&req->dst, &req->port, &req->sni};
 	size_t *flen[3] = {&req->dst_len, &req->port_len, &req->sni_len};
 	size_t f, start;
 
 	for (f = 0; f < 3; f++) {
+		int odd = 0;
 		while (i < len && token_class[(unsigned char)line[i]] == 1)
 			i++;
 		if (i >= len)
 			break;
 		start = i;
-		while (i < len && token_class[(unsigned char)line[i]] == 0)
-			i++;
-		if (i < len && token_class[(unsigned char)line[i]] == 2)
+		i = token_end(line, i, len, &odd);
+		if (odd)
 			return 0;
-		memcpy(out, line + start, i - start);
-		out[i - start] = '\0';
-		*field[f] = out;
+		*field[f] = line + start;
 		*flen[f] = i - start;
-		out += i - start + 1;
 	}
 	return 1;
 }
@@ -150,16 +191,16 @@ proto_parse(const char *line, size_t len, bool concurrency, struct request *req,
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (concurrency) {
+		int odd = 0;
 		while (i < len && is_blank(line[i]))
 			i++;
 		req->channel = line + i;
-		while (i < len && !is_blank(line[i]))
-			i++;
+		i = token_end(line, i, len, &odd);
 		req->channel_len = (size_t)(line + i - req->channel);
 		if (req->channel_len == 0)
 			req->channel = NULL;
 	}
-	if (plain_fields(line, len, i, req, out))
+	if (plain_fields(line, len, i, req))
 		return;
 	req->dst = req->port = req->sni = NULL;
 	for (f = 0; f < 3; f++) {

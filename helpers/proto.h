@@ -29,7 +29,9 @@ void outbuf_free(struct outbuf *o);
 struct request {
 	const char *channel; /* raw token, or NULL (--no-concurrency) */
 	size_t channel_len;
-	const char *dst, *port, *sni; /* decoded, NUL-terminated, or NULL */
+	/* decoded, or NULL; not NUL-terminated: where a field needs no
+	 * decoding it is taken in place from the line */
+	const char *dst, *port, *sni;
 	size_t dst_len, port_len, sni_len;
 	const char *bad; /* message when a field held a NUL byte */
 };

@@ -32,7 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	proto_parse(line, size, true, &req, scratch);
 	if (req.channel != NULL) {
-		m365_classify(list, req.dst, req.port, req.sni, &v);
+		m365_classify_n(list, req.dst, req.dst_len, req.port,
+		                req.port_len, req.sni, req.sni_len, &v);
 		if (proto_answer(&o, req.channel, req.channel_len, &v,
 		                 req.bad) == 0) {
 			if (o.len == 0 || o.data[o.len - 1] != '\n' ||

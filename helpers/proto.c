@@ -118,7 +118,7 @@ byte_is(uint64_t w, unsigned c)
  * after i, or len.  Sets *odd when a quote, backslash or NUL byte comes
  * before it.  Eight bytes at a time, no branch per byte.
  */
-static size_t
+static inline __attribute__((always_inline)) size_t
 token_end(const char *line, size_t i, size_t len, int *odd)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__

@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "arena.h"
+#include "bigmem.h"
 
-#define BLOCK (64u << 10)
+/* Blocks double from 64 KiB to 2 MiB (a huge page, where there are). */
+#define BLOCK_MIN ((size_t)64 << 10)
+#define BLOCK_MAX ((size_t)2 << 20)
 
 struct block {
 	struct block *next;
@@ -14,7 +17,7 @@ struct block {
 
 struct arena {
 	struct block *head;
-	size_t bytes;
+	size_t bytes, next; /* the next block's size */
 };
 
 struct arena *
@@ -30,14 +33,18 @@ arena_strndup(struct arena *a, const char *s, size_t len)
 	char *p;
 
 	if (b == NULL || b->size - b->used < len + 1) {
-		size_t size = len + 1 > BLOCK ? len + 1 : BLOCK;
-		if ((b = malloc(sizeof(*b) + size)) == NULL)
+		size_t size = a->next ? a->next : BLOCK_MIN;
+		if (size < sizeof(*b) + len + 1)
+			size = sizeof(*b) + len + 1;
+		/* header and strings in one block: 2 MiB is one huge page */
+		if ((b = big_calloc(1, size)) == NULL)
 			return NULL;
-		b->size = size;
+		b->size = size - sizeof(*b);
+		a->next = size * 2 > BLOCK_MAX ? BLOCK_MAX : size * 2;
 		b->used = 0;
 		b->next = a->head;
 		a->head = b;
-		a->bytes += sizeof(*b) + size;
+		a->bytes += size;
 	}
 	p = b->data + b->used;
 	memcpy(p, s, len);

@@ -11,18 +11,19 @@
  * a small table is in the cache anyway. */
 #define CLOSED_MAX 16384
 
-/* A node while building: its counts, then its cursors. */
+/* A node while building: its counts, then its cursors (as large as an
+ * index node, which it becomes in place). */
 struct bnode {
 	const char *key;
 	uint32_t len;
-	uint32_t first;
 	uint32_t c[NK_N];
 };
 
 struct nameidx_builder {
-	/* pass 1: the keys, in a table that doubles */
+	/* pass 1: the keys, in a table sized to the hint that doubles when
+	 * more come */
 	uint64_t *slots;
-	uint64_t mask;
+	uint64_t n_slots;
 	struct bnode *nodes;
 	size_t n_nodes, cap_nodes;
 	/* the node of each pass 1 call, for pass 2 */
@@ -80,31 +81,41 @@ struct nameidx_builder *
 nameidx_builder_new(size_t hint)
 {
 	struct nameidx_builder *b = calloc(1, sizeof(*b));
-	size_t size = 64;
 
 	if (b == NULL)
 		return NULL;
 	b->closed = hint <= CLOSED_MAX;
-	while (size * 7 < hint * 10 * (b->closed ? 3 : 1) &&
-	       size < ((size_t)1 << 31))
-		size *= 2;
-	if ((b->slots = calloc(size, sizeof(*b->slots))) == NULL) {
+	/* at most 80% full at the hint (a small index also holds the label
+	 * suffixes: room for three nodes an item) */
+	b->n_slots = (uint64_t)hint * (b->closed ? 3 : 1) * 5 / 4 + 64;
+	/* the nodes in one allocation from the start (in huge pages when
+	 * large): never copied, and every lookup reaches them */
+	b->cap_nodes = hint * (b->closed ? 3 : 1) + 64;
+	if ((b->slots = calloc(b->n_slots, sizeof(*b->slots))) == NULL ||
+	    (b->nodes = big_calloc(b->cap_nodes, sizeof(*b->nodes))) == NULL) {
+		free(b->slots);
 		free(b);
 		return NULL;
 	}
-	b->mask = size - 1;
 	return b;
 }
 
-/* Puts node i in a power-of-two table under mixed hash f (absent). */
-static void
-insert_slot(uint64_t *slots, uint64_t mask, uint64_t f, size_t i)
+/* The slot of mixed hash f in a table of n slots. */
+static inline uint64_t
+fast_range(uint64_t f, uint64_t n)
 {
-	uint64_t s = f & mask;
+	return ((f >> 32) * n) >> 32;
+}
+
+/* Puts node i in a table of n slots under mixed hash f (absent). */
+static void
+insert_slot(uint64_t *slots, uint64_t n, uint64_t f, size_t i)
+{
+	uint64_t s = fast_range(f, n);
 
 	while (slots[s] != 0)
-		s = (s + 1) & mask;
-	slots[s] = (f >> 32) << 32 | (uint64_t)(i + 1);
+		s = s + 1 == n ? 0 : s + 1;
+	slots[s] = (uint64_t)(uint32_t)f << 32 | (uint64_t)(i + 1);
 }
 
 /* The mixed hash of a whole key. */
@@ -122,18 +133,18 @@ key_mix(const char *key, size_t len)
 static int
 grow_slots(struct nameidx_builder *b)
 {
-	uint64_t mask = b->mask * 2 + 1;
-	uint64_t *slots = calloc(mask + 1, sizeof(*slots));
+	uint64_t n = b->n_slots * 2;
+	uint64_t *slots = calloc(n, sizeof(*slots));
 	size_t i;
 
 	if (slots == NULL)
 		return -1;
 	for (i = 0; i < b->n_nodes; i++)
-		insert_slot(slots, mask,
-		            key_mix(b->nodes[i].key, b->nodes[i].len), i);
+		insert_slot(slots, n, key_mix(b->nodes[i].key, b->nodes[i].len),
+		            i);
 	free(b->slots);
 	b->slots = slots;
-	b->mask = mask;
+	b->n_slots = n;
 	return 0;
 }
 
@@ -151,14 +162,15 @@ node_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 	uint64_t s;
 	struct bnode *nd;
 
-	for (s = f & b->mask; b->slots[s] != 0; s = (s + 1) & b->mask) {
+	for (s = fast_range(f, b->n_slots); b->slots[s] != 0;
+	     s = s + 1 == b->n_slots ? 0 : s + 1) {
 		uint64_t e = b->slots[s];
 		nd = &b->nodes[(uint32_t)e - 1];
-		if ((uint32_t)(e >> 32) == (uint32_t)(f >> 32) &&
-		    nd->len == len && memcmp(nd->key, key, len) == 0)
+		if ((uint32_t)(e >> 32) == (uint32_t)f && nd->len == len &&
+		    memcmp(nd->key, key, len) == 0)
 			return (long)(uint32_t)e - 1;
 	}
-	if ((b->n_nodes + 1) * 10 > (b->mask + 1) * 7) {
+	if ((b->n_nodes + 1) * 5 > b->n_slots * 4) {
 		if (grow_slots(b) < 0)
 			return -1;
 		return node_of(b, f, key, len); /* absent: inserts */
@@ -175,7 +187,7 @@ node_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 	memset(nd, 0, sizeof(*nd));
 	nd->key = key;
 	nd->len = (uint32_t)len;
-	insert_slot(b->slots, b->mask, f, b->n_nodes);
+	insert_slot(b->slots, b->n_slots, f, b->n_nodes);
 	return (long)b->n_nodes++;
 }
 
@@ -271,7 +283,7 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 		c->start[i] = lb.start[i];
 	}
 	if (!place) {
-		prefetch_slot(b->slots, c->f[0] & b->mask);
+		prefetch_slot(b->slots, fast_range(c->f[0], b->n_slots));
 		return c;
 	}
 	if (b->closed)
@@ -308,7 +320,6 @@ nameidx_layout(struct nameidx_builder *b)
 		struct bnode *nd = &b->nodes[i];
 		uint32_t e = nd->c[NK_EXACT], s = nd->c[NK_SUFFIX];
 		uint32_t k = nd->c[NK_BUCKET];
-		nd->first = at;
 		nd->c[NK_EXACT] = at;
 		nd->c[NK_SUFFIX] = at + e;
 		nd->c[NK_BUCKET] = at + e + s;
@@ -402,6 +413,7 @@ nameidx_finish(struct nameidx_builder *b)
 	int closed;
 	struct name_node out;
 	struct bnode nd;
+	uint32_t prev_end = 0;
 	char *base;
 	void *p = NULL;
 	size_t i;
@@ -421,22 +433,24 @@ nameidx_finish(struct nameidx_builder *b)
 	b->order = NULL;
 	/* the build nodes become index nodes in place (they are larger),
 	 * then the sentinel that ends the last node's items */
+	/* a node's items begin where the previous one's end (its bucket
+	 * cursor); its exact items end where its suffix items begin */
 	base = (char *)b->nodes;
 	for (i = 0; i <= b->n_nodes; i++) {
 		memset(&out, 0, sizeof(out));
-		out.first = (uint32_t)b->n_calls;
+		out.first = prev_end;
 		if (i < b->n_nodes) {
 			memcpy(&nd, base + i * sizeof(nd), sizeof(nd));
 			out.key = nd.key;
 			out.len = nd.len;
-			out.first = nd.first;
-			out.n_exact = nd.c[NK_EXACT] - nd.first;
-			out.n_suffix = nd.c[NK_SUFFIX] - nd.first - out.n_exact;
+			out.n_exact = nd.c[NK_EXACT] - prev_end;
+			out.n_suffix = nd.c[NK_SUFFIX] - nd.c[NK_EXACT];
+			prev_end = nd.c[NK_BUCKET];
 		}
 		memcpy(base + i * sizeof(out), &out, sizeof(out));
 	}
-	p = realloc(base, (b->n_nodes + 1) * sizeof(struct name_node));
-	ix->nodes = p != NULL ? p : (struct name_node *)(void *)base;
+	/* kept where it is: the capacity never touched is no memory */
+	ix->nodes = (struct name_node *)(void *)base;
 	ix->n_nodes = (uint32_t)b->n_nodes;
 	ix->min_labels = b->min_labels ? b->min_labels : 1;
 	ix->items = b->items;

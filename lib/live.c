@@ -354,9 +354,11 @@ m365_live_new(const struct m365_live_config *cfg, struct m365_err *err)
 		snprintf(lv->policy_err, sizeof(lv->policy_err), "%s",
 		         perr.msg);
 	m365_farm_host(lv->host, sizeof(lv->host));
+	load_initial(lv);
+	/* after the starting list: a process seen following Redis has the
+	 * list it starts with (or has said why not) */
 	m365_metrics_set_redis(cfg->metrics, cfg->redis ? M365_REDIS_DOWN
 	                                                : M365_REDIS_UNUSED);
-	load_initial(lv);
 	return lv;
 }
 

@@ -6,13 +6,19 @@
  * that end in "." key (a "*.key" pattern), BUCKET items are patterns that
  * can only match names at or under key (irregular globs and regexes bound
  * to a domain), to be tried by the caller.  A lookup walks a name from its
- * last label towards its first, and two small Bloom filters, one of every
- * label suffix of every key ("com", "microsoft.com", ...) and one of the
- * keys, say where to stop and where a probe is worth its cache miss: a
- * name that is no key's neighbour costs a filter test or two, however
- * long the list, and the table holds nothing but the keys.  A small index
- * (Microsoft's list, a short local list) has no filters: its table holds
- * every label suffix as a node, and the walk stops where one is missing.
+ * last label towards its first, starting at the shortest key's length.
+ *
+ * Two shapes, by size:
+ *   - a small index (Microsoft's list, a short local list) holds every
+ *     label suffix of every key as a node of the table, and a walk stops
+ *     at the first suffix the table lacks; its keys are copied, padded, so
+ *     that they compare a word at a time;
+ *   - a large one (a local list of many thousands of rules) holds only
+ *     its keys, each entry in the table itself with its item when it has
+ *     one (most have), and two Bloom filters, of every label suffix of
+ *     every key and of the keys, say where to stop and where a probe is
+ *     worth its cache miss: a name that is no key's neighbour costs a
+ *     filter test or two, a key found costs its entry and its text.
  *
  * Hashes are built a label at a time, a word at a time, from the end: the
  * hash of a suffix is its first label's hash combined with the hash of the
@@ -35,14 +41,37 @@ struct idx_item {
 
 enum name_kind { NK_EXACT, NK_SUFFIX, NK_BUCKET, NK_N };
 
-/* One key of a finished index. */
+/* A small index's node: a key (or only a suffix of keys: no items). */
 struct name_node {
-	const char *key;   /* borrowed from the caller */
+	const char *key;   /* the index's padded copy */
 	uint32_t len;      /* strlen(key) */
 	uint32_t first;    /* its items: EXACT, then SUFFIX, then BUCKET */
 	uint32_t n_exact;  /* items of each kind */
 	uint32_t n_suffix; /* (BUCKET: up to the next node's first) */
 };
+
+/* A large index's entry, in the table itself (key NULL: empty). */
+struct name_entry {
+	const char *key; /* borrowed from the caller */
+	/* the key's length (bits 0-7), ENTRY_ONE (its one item is here),
+	 * that item's kind (bits 9-10), and a tag of the hash (11-31) */
+	uint32_t meta;
+	union {
+		struct { /* more than one item: in the items array */
+			uint32_t first;
+			uint16_t n_exact, n_suffix;
+			uint32_t n_bucket;
+		} many;
+		struct idx_item one;
+		uint32_t c[NK_N]; /* while building: counts, then cursors */
+	} u;
+};
+
+#define ENTRY_ONE 0x100u
+#define ENTRY_KIND(meta) ((enum name_kind)((meta) >> 9 & 3))
+#define ENTRY_TAG(f) ((uint32_t)(f) >> 11)
+/* The most items of one kind a key of a large index may carry. */
+#define ENTRY_MAX 65535u
 
 /* A blocked Bloom filter: three bits of one word per entry. */
 struct name_bloom {
@@ -51,20 +80,27 @@ struct name_bloom {
 };
 
 struct nameidx {
-	uint64_t *slots; /* tag << 32 | node + 1; 0 for empty */
 	uint64_t n_slots;
-	uint64_t mask; /* n_slots - 1 when a power of two (a small index),
-	                  else 0 */
-	struct name_node *nodes; /* n_nodes + 1: the last one ends the items */
-	uint32_t n_nodes;
+	/* small: tag << 32 | node + 1 (0: empty), a power of two */
+	uint64_t *slots;
+	uint64_t mask;
+	struct name_node *nodes; /* n_nodes + 1: the last ends the items */
+	char *own;               /* the keys, each padded with 8 zero bytes */
+	/* large: the entries */
+	struct name_entry *ent;
+	uint32_t n_keys;     /* keys (small: nodes) */
 	unsigned min_labels; /* of the shortest key: shorter suffixes need
 	                        no probe */
 	struct idx_item *items;
 	uint32_t n_items;
-	struct name_bloom all;  /* every label suffix of every key */
-	struct name_bloom keys; /* every key */
-	char *own;              /* a small index's keys, each padded with 8
-	                           zero bytes, or NULL */
+	struct name_bloom all;  /* large: every label suffix of every key */
+	struct name_bloom keys; /* large: every key */
+};
+
+/* What a lookup found: the key's items of each kind. */
+struct name_hit {
+	const struct idx_item *it[NK_N];
+	uint32_t n[NK_N];
 };
 
 /* --- hashing ------------------------------------------------------------ */
@@ -123,8 +159,6 @@ name_combine(uint64_t label, uint64_t rest)
 /* The hash of the suffix of a name after its last label: nothing. */
 #define NAME_NONE 0x5851f42d4c957f2dull
 
-/* --- lookups ------------------------------------------------------------ */
-
 /* The hash a table and the filters use for suffix hash h. */
 static inline uint64_t
 name_mix(uint64_t h)
@@ -134,17 +168,6 @@ name_mix(uint64_t h)
 	return h ^ (h >> 32);
 }
 
-/* True when the filter may hold mixed hash f (never false for one it
- * holds). */
-static inline int
-name_bloom_test(const struct name_bloom *b, uint64_t f)
-{
-	uint64_t m =
-	    1ull << (f & 63) | 1ull << (f >> 6 & 63) | 1ull << (f >> 12 & 63);
-
-	return (b->w[(size_t)(((f >> 32) * b->n) >> 32)] & m) == m;
-}
-
 /* The second filter's own bits for the same mixed hash. */
 static inline uint64_t
 name_key_mix(uint64_t f)
@@ -152,22 +175,38 @@ name_key_mix(uint64_t f)
 	return (f ^ (f >> 29)) * NAME_K2;
 }
 
-/*
- * True when the suffix whose mixed hash is f may lead to a key: its filter
- * says so, or (a small index without filters, whose table holds every
- * label suffix) always, the table's answer deciding.
- */
-static inline int
-nameidx_may_lead(const struct nameidx *ix, uint64_t f)
+/* The slot of mixed hash f in a table of n slots. */
+static inline uint64_t
+name_range(uint64_t f, uint64_t n)
 {
-	return ix->all.w == NULL || name_bloom_test(&ix->all, f);
+	return ((f >> 32) * n) >> 32;
 }
 
-/* True when the table holds every label suffix of every key. */
+/* --- lookups ------------------------------------------------------------ */
+
+/* True when the filter may hold mixed hash f (never false for one it
+ * holds). */
+static inline int
+name_bloom_test(const struct name_bloom *b, uint64_t f)
+{
+	uint64_t m = 1ull << (f & 63) | 1ull << (f >> 6 & 63) |
+	             1ull << (f >> 12 & 63);
+
+	return (b->w[(size_t)name_range(f, b->n)] & m) == m;
+}
+
+/* True when the index is small: its table holds every label suffix. */
 static inline int
 nameidx_closed(const struct nameidx *ix)
 {
-	return ix->all.w == NULL;
+	return ix->ent == NULL;
+}
+
+/* True when a large index's suffix of mixed hash f may lead to a key. */
+static inline int
+nameidx_may_lead(const struct nameidx *ix, uint64_t f)
+{
+	return name_bloom_test(&ix->all, f);
 }
 
 /* True when a[0..len) and b[0..len) are equal; both are followed by at
@@ -183,65 +222,88 @@ name_same(const char *a, const char *b, size_t len)
 	return 1;
 }
 
-/*
- * The node of key[0..len) whose mixed hash is f, or NULL.  key need not
- * be NUL-terminated.
- */
-static inline const struct name_node *
-nameidx_find(const struct nameidx *ix, uint64_t f, const char *key, size_t len)
+/* Fills h with the items of small index ix's node nd. */
+static inline void
+node_hit(const struct nameidx *ix, const struct name_node *nd,
+         struct name_hit *h)
 {
-	uint32_t tag = (uint32_t)f;
-	const struct name_node *nd;
-	uint64_t s, e;
+	const struct idx_item *it = &ix->items[nd->first];
 
-	if (ix->mask != 0) { /* small: a power of two, keys padded */
-		for (s = (f >> 32) & ix->mask; (e = ix->slots[s]) != 0;
-		     s = (s + 1) & ix->mask) {
-			nd = &ix->nodes[(uint32_t)e - 1];
-			if ((uint32_t)(e >> 32) == tag && nd->len == len &&
-			    name_same(nd->key, key, len))
-				return nd;
-		}
-		return NULL;
-	}
-	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
-		return NULL;
-	for (s = ((f >> 32) * ix->n_slots) >> 32; (e = ix->slots[s]) != 0;
-	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
-		nd = &ix->nodes[(uint32_t)e - 1];
-		if ((uint32_t)(e >> 32) == tag && nd->len == len &&
-		    memcmp(nd->key, key, len) == 0)
-			return nd;
-	}
-	return NULL;
+	h->it[NK_EXACT] = it;
+	h->n[NK_EXACT] = nd->n_exact;
+	h->it[NK_SUFFIX] = it + nd->n_exact;
+	h->n[NK_SUFFIX] = nd->n_suffix;
+	h->it[NK_BUCKET] = it + nd->n_exact + nd->n_suffix;
+	h->n[NK_BUCKET] = nd[1].first - nd->first - nd->n_exact - nd->n_suffix;
 }
 
-/* The node's items of one kind, and their number in *n. */
-static inline const struct idx_item *
-name_items(const struct nameidx *ix, const struct name_node *nd,
-           enum name_kind k, size_t *n)
+/* Fills h with the items of large index ix's entry e. */
+static inline void
+entry_hit(const struct nameidx *ix, const struct name_entry *e,
+          struct name_hit *h)
 {
-	uint32_t at = nd->first;
+	const struct idx_item *it;
 
-	switch (k) {
-	case NK_EXACT: *n = nd->n_exact; break;
-	case NK_SUFFIX:
-		at += nd->n_exact;
-		*n = nd->n_suffix;
-		break;
-	default:
-		at += nd->n_exact + nd->n_suffix;
-		*n = nd[1].first - at;
-		break;
+	if (e->meta & ENTRY_ONE) {
+		enum name_kind k = ENTRY_KIND(e->meta);
+		memset(h, 0, sizeof(*h));
+		h->it[k] = &e->u.one;
+		h->n[k] = 1;
+		return;
 	}
-	return &ix->items[at];
+	it = &ix->items[e->u.many.first];
+	h->it[NK_EXACT] = it;
+	h->n[NK_EXACT] = e->u.many.n_exact;
+	h->it[NK_SUFFIX] = it + e->u.many.n_exact;
+	h->n[NK_SUFFIX] = e->u.many.n_suffix;
+	h->it[NK_BUCKET] = it + e->u.many.n_exact + e->u.many.n_suffix;
+	h->n[NK_BUCKET] = e->u.many.n_bucket;
+}
+
+/*
+ * Looks key[0..len) (mixed hash f; a padded name) up.  Returns 1 and fills
+ * h when the table holds it (for a small index, maybe only as a suffix of
+ * keys: no items), else 0.
+ */
+static inline int
+nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
+               size_t len, struct name_hit *h)
+{
+	uint64_t s;
+
+	if (ix->ent == NULL) { /* small: a power of two, keys padded */
+		uint32_t tag = (uint32_t)f;
+		uint64_t e;
+		for (s = (f >> 32) & ix->mask; (e = ix->slots[s]) != 0;
+		     s = (s + 1) & ix->mask) {
+			const struct name_node *nd = &ix->nodes[(uint32_t)e - 1];
+			if ((uint32_t)(e >> 32) == tag && nd->len == len &&
+			    name_same(nd->key, key, len)) {
+				node_hit(ix, nd, h);
+				return 1;
+			}
+		}
+		return 0;
+	}
+	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
+		return 0;
+	for (s = name_range(f, ix->n_slots); ix->ent[s].key != NULL;
+	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
+		const struct name_entry *e = &ix->ent[s];
+		if ((e->meta >> 11) == ENTRY_TAG(f) && (e->meta & 0xff) == len &&
+		    memcmp(e->key, key, len) == 0) {
+			entry_hit(ix, e, h);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* True when the index holds no key. */
 static inline int
 nameidx_empty(const struct nameidx *ix)
 {
-	return ix == NULL || ix->n_nodes == 0;
+	return ix == NULL || ix->n_keys == 0;
 }
 
 /* --- building ----------------------------------------------------------- */
@@ -257,7 +319,11 @@ struct nameidx_builder *nameidx_builder_new(size_t hint);
  */
 int nameidx_count(struct nameidx_builder *b, const char *key, enum name_kind k);
 
-/* Between the passes: lays the items out.  0, or -1 out of memory. */
+/*
+ * Between the passes: lays the items out.  0, -1 out of memory, or -2
+ * when a key of a large index carries more than ENTRY_MAX items of one
+ * kind.
+ */
 int nameidx_layout(struct nameidx_builder *b);
 
 /*

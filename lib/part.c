@@ -203,6 +203,7 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 	struct part_builder *b = calloc(1, sizeof(*b));
 	struct part *p = calloc(1, sizeof(*p));
 	size_t i;
+	int rc;
 
 	if (b == NULL || p == NULL ||
 	    (b->names = nameidx_builder_new(hint)) == NULL ||
@@ -214,8 +215,13 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 	b->pass = 1;
 	if (feed(b, ctx, err) < 0)
 		goto fail;
-	if (nameidx_layout(b->names) < 0) {
-		nomem(err);
+	if ((rc = nameidx_layout(b->names)) < 0) {
+		if (rc == -2)
+			m365_err_set(err, M365_E_INPUT,
+			             "a name is listed more than %u times",
+			             ENTRY_MAX);
+		else
+			nomem(err);
 		goto fail;
 	}
 	b->pass = 2;

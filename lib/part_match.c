@@ -47,22 +47,17 @@ suffix_at(struct suffixes *sx, unsigned i)
 	return sx->f[i];
 }
 
-/* Reports node nd's items met at label i (0: the whole name). */
+/* Reports the items met at label i (0: the whole name). */
 static inline void
-node_hits(const struct part *pt, const struct name_node *nd, unsigned i,
-          part_hit_fn fn, part_try_fn try, void *ctx)
+hits(const struct part *pt, const struct name_hit *h, unsigned i,
+     part_hit_fn fn, part_try_fn try, void *ctx)
 {
-	const struct idx_item *it;
-	size_t n;
+	enum name_kind k = i == 0 ? NK_EXACT : NK_SUFFIX;
 
-	if (nd[1].first == nd->first)
-		return; /* a suffix of keys, with no items of its own */
-	it = name_items(pt->names, nd, i == 0 ? NK_EXACT : NK_SUFFIX, &n);
-	if (n > 0)
-		fn(ctx, it, n);
-	it = name_items(pt->names, nd, NK_BUCKET, &n);
-	if (n > 0)
-		try(ctx, pt, it, n);
+	if (h->n[k] > 0)
+		fn(ctx, h->it[k], h->n[k]);
+	if (h->n[NK_BUCKET] > 0)
+		try(ctx, pt, h->it[NK_BUCKET], h->n[NK_BUCKET]);
 }
 
 /*
@@ -77,7 +72,7 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 {
 	const struct nameidx *ix = pt->names;
 	const struct m365_host *h = sx->h;
-	const struct name_node *nd;
+	struct name_hit hit;
 	unsigned i = sx->lb->n;
 
 	/* a suffix shorter than every key holds none and leads to all:
@@ -89,16 +84,16 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 		uint64_t f = suffix_at(sx, i);
 		size_t at = sx->lb->start[i];
 		if (nameidx_closed(ix)) {
-			if ((nd = nameidx_find(ix, f, h->name + at,
-			                       h->len - at)) == NULL)
+			if (!nameidx_lookup(ix, f, h->name + at, h->len - at,
+			                    &hit))
 				return;
 		} else if (!nameidx_may_lead(ix, f)) {
 			return;
-		} else if ((nd = nameidx_find(ix, f, h->name + at,
-		                              h->len - at)) == NULL) {
+		} else if (!nameidx_lookup(ix, f, h->name + at, h->len - at,
+		                           &hit)) {
 			continue;
 		}
-		node_hits(pt, nd, i, fn, try, ctx);
+		hits(pt, &hit, i, fn, try, ctx);
 	}
 }
 

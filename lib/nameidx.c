@@ -93,11 +93,11 @@ bloom_prefetch(const struct name_bloom *bl, uint64_t f)
 	__builtin_prefetch(&bl->w[(size_t)name_range(f, bl->n)], 1);
 }
 
+/* Sets f's lead (key 0) or key (key 1) bits. */
 static void
-bloom_add(struct name_bloom *bl, uint64_t f)
+bloom_add(struct name_bloom *bl, uint64_t f, int key)
 {
-	bl->w[(size_t)name_range(f, bl->n)] |=
-	    1ull << (f & 63) | 1ull << (f >> 6 & 63) | 1ull << (f >> 12 & 63);
+	bl->w[(size_t)name_range(f, bl->n)] |= name_bloom_bits(f, key);
 }
 
 /* Pass 1 of a call whose memory has had time to arrive; 0 or -1. */
@@ -130,8 +130,8 @@ drain(struct nameidx_builder *b, size_t keep, int place)
 		unsigned i;
 		if (place && !b->closed) {
 			for (i = 0; i < c->n; i++)
-				bloom_add(&b->all, c->f[i]);
-			bloom_add(&b->keys, name_key_mix(c->f[0]));
+				bloom_add(&b->all, c->f[i], 0);
+			bloom_add(&b->all, c->f[0], 1);
 		} else if (!place && count_now(b, c) < 0) {
 			return -1;
 		}
@@ -166,7 +166,6 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 	else if (!b->closed) {
 		for (i = 0; i < c->n; i++)
 			bloom_prefetch(&b->all, c->f[i]);
-		bloom_prefetch(&b->keys, name_key_mix(c->f[0]));
 	}
 }
 
@@ -187,8 +186,7 @@ nameidx_layout(struct nameidx_builder *b)
 		return -1;
 	if (b->closed)
 		return small_layout(b);
-	if (bloom_new(&b->all, b->n_suffixes) < 0 ||
-	    bloom_new(&b->keys, b->n_used) < 0)
+	if (bloom_new(&b->all, b->n_suffixes + b->n_used) < 0)
 		return -1;
 	return big_layout(b);
 }
@@ -235,7 +233,6 @@ nameidx_builder_free(struct nameidx_builder *b)
 	free(b->order);
 	free(b->items);
 	free(b->all.w);
-	free(b->keys.w);
 	free(b);
 }
 
@@ -250,7 +247,6 @@ nameidx_free(struct nameidx *ix)
 	free(ix->ent);
 	free(ix->items);
 	free(ix->all.w);
-	free(ix->keys.w);
 	free(ix);
 }
 
@@ -263,5 +259,5 @@ nameidx_bytes(const struct nameidx *ix)
 	       ix->n_slots * (ix->ent ? sizeof(*ix->ent) : sizeof(*ix->slots)) +
 	       (ix->nodes ? (ix->n_keys + 1) * sizeof(*ix->nodes) : 0) +
 	       ix->n_items * sizeof(*ix->items) +
-	       (ix->all.n + ix->keys.n) * sizeof(uint64_t);
+	       ix->all.n * sizeof(uint64_t);
 }

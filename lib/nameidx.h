@@ -15,10 +15,11 @@
  *     that they compare a word at a time;
  *   - a large one (a local list of many thousands of rules) holds only
  *     its keys, each entry in the table itself with its item when it has
- *     one (most have), and two Bloom filters, of every label suffix of
- *     every key and of the keys, say where to stop and where a probe is
- *     worth its cache miss: a name that is no key's neighbour costs a
- *     filter test or two, a key found costs its entry and its text.
+ *     one (most have), and a Bloom filter of every label suffix of every
+ *     key and of the keys (both in one word for a suffix) says where to
+ *     stop and where a probe is worth its cache miss: a name that is no
+ *     key's neighbour costs a filter word or two, a key found costs its
+ *     entry and its text.
  *
  * Hashes are built a label at a time, a word at a time, from the end: the
  * hash of a suffix is its first label's hash combined with the hash of the
@@ -93,8 +94,9 @@ struct nameidx {
 	                        no probe */
 	struct idx_item *items;
 	uint32_t n_items;
-	struct name_bloom all;  /* large: every label suffix of every key */
-	struct name_bloom keys; /* large: every key */
+	/* large: a filter of every label suffix of every key (its "lead"
+	 * bits) and of every key (its "key" bits, in the same word) */
+	struct name_bloom all;
 };
 
 /* What a lookup found: the key's items of each kind. */
@@ -168,13 +170,6 @@ name_mix(uint64_t h)
 	return h ^ (h >> 32);
 }
 
-/* The second filter's own bits for the same mixed hash. */
-static inline uint64_t
-name_key_mix(uint64_t f)
-{
-	return (f ^ (f >> 29)) * NAME_K2;
-}
-
 /* The slot of mixed hash f in a table of n slots. */
 static inline uint64_t
 name_range(uint64_t f, uint64_t n)
@@ -184,13 +179,21 @@ name_range(uint64_t f, uint64_t n)
 
 /* --- lookups ------------------------------------------------------------ */
 
-/* True when the filter may hold mixed hash f (never false for one it
- * holds). */
-static inline int
-name_bloom_test(const struct name_bloom *b, uint64_t f)
+/* The three bits mixed hash f sets in its filter word: its "lead" bits
+ * (key 0) or its "key" bits (key 1). */
+static inline uint64_t
+name_bloom_bits(uint64_t f, int key)
 {
-	uint64_t m = 1ull << (f & 63) | 1ull << (f >> 6 & 63) |
-	             1ull << (f >> 12 & 63);
+	f >>= key ? 18 : 0;
+	return 1ull << (f & 63) | 1ull << (f >> 6 & 63) | 1ull << (f >> 12 & 63);
+}
+
+/* True when the filter may hold f's lead (key 0) or key (key 1) bits
+ * (never false for one it holds). */
+static inline int
+name_bloom_test(const struct name_bloom *b, uint64_t f, int key)
+{
+	uint64_t m = name_bloom_bits(f, key);
 
 	return (b->w[(size_t)name_range(f, b->n)] & m) == m;
 }
@@ -206,7 +209,7 @@ nameidx_closed(const struct nameidx *ix)
 static inline int
 nameidx_may_lead(const struct nameidx *ix, uint64_t f)
 {
-	return name_bloom_test(&ix->all, f);
+	return name_bloom_test(&ix->all, f, 0);
 }
 
 /* True when a[0..len) and b[0..len) are equal; both are followed by at
@@ -285,7 +288,7 @@ nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
 		}
 		return 0;
 	}
-	if (!name_bloom_test(&ix->keys, name_key_mix(f)))
+	if (!name_bloom_test(&ix->all, f, 1))
 		return 0;
 	for (s = name_range(f, ix->n_slots); ix->ent[s].key != NULL;
 	     s = s + 1 == ix->n_slots ? 0 : s + 1) {

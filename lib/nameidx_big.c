@@ -159,10 +159,9 @@ big_finish(struct nameidx_builder *b, struct nameidx *ix)
 	ix->items = b->items;
 	ix->n_items = (uint32_t)b->n_items;
 	ix->all = b->all;
-	ix->keys = b->keys;
 	b->ent = NULL;
 	b->items = NULL;
-	b->all.w = b->keys.w = NULL;
+	b->all.w = NULL;
 	nameidx_builder_free(b);
 	return ix;
 }

@@ -46,7 +46,7 @@ struct nameidx_builder {
 	unsigned min_labels; /* of the shortest key so far */
 	struct idx_item *items;
 	size_t n_items;
-	struct name_bloom all, keys;
+	struct name_bloom all;
 	struct pending ring[AHEAD];
 	size_t head, n_ring; /* the oldest, and how many wait */
 };

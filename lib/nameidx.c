@@ -1,5 +1,6 @@
 /* nameidx.c - names by their label suffixes: hashing, the two-pass
- * builder's front and the filters (see nameidx.h). */
+ * builder's front and the filter (see nameidx.h); the table of entries is
+ * in nameidx_big.c. */
 #include <stdlib.h>
 
 #include "bigmem.h"
@@ -7,8 +8,6 @@
 
 /* Bits of filter per entry: about 1% false positives. */
 #define BLOOM_BITS 16
-/* Up to this many items, the index is small (see nameidx.h). */
-#define CLOSED_MAX 16384
 
 void
 name_suffix_hashes(const char *s, size_t len, const struct host_labels *lb,
@@ -55,23 +54,11 @@ nameidx_builder_new(size_t hint)
 
 	if (b == NULL)
 		return NULL;
-	b->closed = hint <= CLOSED_MAX;
-	if (b->closed) {
-		/* at most 80% full at the hint, with room for the label
-		 * suffixes: three nodes an item */
-		b->n_slots = (uint64_t)hint * 3 * 5 / 4 + 64;
-		b->cap_nodes = hint * 3 + 64;
-		b->slots = calloc(b->n_slots, sizeof(*b->slots));
-		b->nodes = calloc(b->cap_nodes, sizeof(*b->nodes));
-	} else {
-		/* the entries in one table, at most 80% full at the hint (in
-		 * huge pages: every lookup reaches it) */
-		b->n_ent = (uint64_t)hint * 5 / 4 + 64;
-		b->ent = big_calloc(b->n_ent, sizeof(*b->ent));
-	}
-	if ((b->closed && (b->slots == NULL || b->nodes == NULL)) ||
-	    (!b->closed && b->ent == NULL)) {
-		nameidx_builder_free(b);
+	/* the entries in one table, at most 80% full at the hint (in huge
+	 * pages when large: every lookup reaches it) */
+	b->n_ent = (uint64_t)hint * 5 / 4 + 64;
+	if ((b->ent = big_calloc(b->n_ent, sizeof(*b->ent))) == NULL) {
+		free(b);
 		return NULL;
 	}
 	return b;
@@ -112,7 +99,7 @@ count_now(struct nameidx_builder *b, const struct pending *c)
 		b->order = o;
 		b->cap_calls = cap;
 	}
-	if ((b->closed ? small_count(b, c) : big_count(b, c)) < 0)
+	if (big_count(b, c) < 0)
 		return -1;
 	b->n_suffixes += c->n;
 	if (b->min_labels == 0 || c->n < b->min_labels)
@@ -128,7 +115,7 @@ drain(struct nameidx_builder *b, size_t keep, int place)
 	while (b->n_ring > keep) {
 		struct pending *c = &b->ring[b->head];
 		unsigned i;
-		if (place && !b->closed) {
+		if (place) {
 			for (i = 0; i < c->n; i++)
 				bloom_add(&b->all, c->f[i], 0);
 			bloom_add(&b->all, c->f[0], 1);
@@ -159,11 +146,9 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 		c->f[i] = name_mix(hash[i]);
 		c->start[i] = lb.start[i];
 	}
-	if (!place && b->closed)
-		__builtin_prefetch(&b->slots[name_range(c->f[0], b->n_slots)]);
-	else if (!place)
+	if (!place)
 		__builtin_prefetch(&b->ent[name_range(c->f[0], b->n_ent)]);
-	else if (!b->closed) {
+	else {
 		for (i = 0; i < c->n; i++)
 			bloom_prefetch(&b->all, c->f[i]);
 	}
@@ -184,8 +169,6 @@ nameidx_layout(struct nameidx_builder *b)
 {
 	if (drain(b, 0, 0) < 0)
 		return -1;
-	if (b->closed)
-		return small_layout(b);
 	if (bloom_new(&b->all, b->n_suffixes + b->n_used) < 0)
 		return -1;
 	return big_layout(b);
@@ -197,10 +180,6 @@ nameidx_place(struct nameidx_builder *b, const char *key, enum name_kind k,
 {
 	if (b->placed >= b->n_calls)
 		return;
-	if (b->closed) {
-		b->items[b->nodes[b->order[b->placed++]].c[k]++] = item;
-		return;
-	}
 	big_place(b, k, item);
 	drain(b, AHEAD - 1, 1);
 	enqueue(b, key, k, 1);
@@ -219,7 +198,7 @@ nameidx_finish(struct nameidx_builder *b)
 	free(b->order);
 	b->order = NULL;
 	ix->min_labels = b->min_labels ? b->min_labels : 1;
-	return b->closed ? small_finish(b, ix) : big_finish(b, ix);
+	return big_finish(b, ix);
 }
 
 void
@@ -227,8 +206,6 @@ nameidx_builder_free(struct nameidx_builder *b)
 {
 	if (b == NULL)
 		return;
-	free(b->slots);
-	free(b->nodes);
 	free(b->ent);
 	free(b->order);
 	free(b->items);
@@ -241,9 +218,6 @@ nameidx_free(struct nameidx *ix)
 {
 	if (ix == NULL)
 		return;
-	free(ix->slots);
-	free(ix->nodes);
-	free(ix->own);
 	free(ix->ent);
 	free(ix->items);
 	free(ix->all.w);
@@ -255,9 +229,6 @@ nameidx_bytes(const struct nameidx *ix)
 {
 	if (ix == NULL)
 		return 0;
-	return sizeof(*ix) +
-	       ix->n_slots * (ix->ent ? sizeof(*ix->ent) : sizeof(*ix->slots)) +
-	       (ix->nodes ? (ix->n_keys + 1) * sizeof(*ix->nodes) : 0) +
-	       ix->n_items * sizeof(*ix->items) +
-	       ix->all.n * sizeof(uint64_t);
+	return sizeof(*ix) + ix->n_slots * sizeof(*ix->ent) +
+	       ix->n_items * sizeof(*ix->items) + ix->all.n * sizeof(uint64_t);
 }

@@ -8,18 +8,12 @@
  * to a domain), to be tried by the caller.  A lookup walks a name from its
  * last label towards its first, starting at the shortest key's length.
  *
- * Two shapes, by size:
- *   - a small index (Microsoft's list, a short local list) holds every
- *     label suffix of every key as a node of the table, and a walk stops
- *     at the first suffix the table lacks; its keys are copied, padded, so
- *     that they compare a word at a time;
- *   - a large one (a local list of many thousands of rules) holds only
- *     its keys, each entry in the table itself with its item when it has
- *     one (most have), and a Bloom filter of every label suffix of every
- *     key and of the keys (both in one word for a suffix) says where to
- *     stop and where a probe is worth its cache miss: a name that is no
- *     key's neighbour costs a filter word or two, a key found costs its
- *     entry and its text.
+ * Each key's entry is in the table itself, with its item when it has only
+ * one (most have); a Bloom filter of every label suffix of every key and
+ * of the keys (both in one word for a suffix) says where the walk stops
+ * and where a probe is worth its cache miss: a name that is no key's
+ * neighbour costs a filter word or two, however long the list, and a key
+ * found costs its entry and its text.
  *
  * Hashes are built a label at a time, a word at a time, from the end: the
  * hash of a suffix is its first label's hash combined with the hash of the
@@ -42,16 +36,7 @@ struct idx_item {
 
 enum name_kind { NK_EXACT, NK_SUFFIX, NK_BUCKET, NK_N };
 
-/* A small index's node: a key (or only a suffix of keys: no items). */
-struct name_node {
-	const char *key;   /* the index's padded copy */
-	uint32_t len;      /* strlen(key) */
-	uint32_t first;    /* its items: EXACT, then SUFFIX, then BUCKET */
-	uint32_t n_exact;  /* items of each kind */
-	uint32_t n_suffix; /* (BUCKET: up to the next node's first) */
-};
-
-/* A large index's entry, in the table itself (key NULL: empty). */
+/* A key's entry, in the table itself (key NULL: empty). */
 struct name_entry {
 	const char *key; /* borrowed from the caller */
 	/* the key's length (bits 0-7), ENTRY_ONE (its one item is here),
@@ -71,7 +56,7 @@ struct name_entry {
 #define ENTRY_ONE 0x100u
 #define ENTRY_KIND(meta) ((enum name_kind)((meta) >> 9 & 3))
 #define ENTRY_TAG(f) ((uint32_t)(f) >> 11)
-/* The most items of one kind a key of a large index may carry. */
+/* The most exact or suffix items a key may carry. */
 #define ENTRY_MAX 65535u
 
 /* A blocked Bloom filter: three bits of one word per entry. */
@@ -81,21 +66,15 @@ struct name_bloom {
 };
 
 struct nameidx {
-	uint64_t n_slots;
-	/* small: tag << 32 | node + 1 (0: empty), a power of two */
-	uint64_t *slots;
-	uint64_t mask;
-	struct name_node *nodes; /* n_nodes + 1: the last ends the items */
-	char *own;               /* the keys, each padded with 8 zero bytes */
-	/* large: the entries */
 	struct name_entry *ent;
-	uint32_t n_keys;     /* keys (small: nodes) */
+	uint64_t n_slots;
+	uint32_t n_keys;
 	unsigned min_labels; /* of the shortest key: shorter suffixes need
 	                        no probe */
 	struct idx_item *items;
 	uint32_t n_items;
-	/* large: a filter of every label suffix of every key (its "lead"
-	 * bits) and of every key (its "key" bits, in the same word) */
+	/* a filter of every label suffix of every key (its "lead" bits) and
+	 * of every key (its "key" bits, in the same word) */
 	struct name_bloom all;
 };
 
@@ -185,7 +164,8 @@ static inline uint64_t
 name_bloom_bits(uint64_t f, int key)
 {
 	f >>= key ? 18 : 0;
-	return 1ull << (f & 63) | 1ull << (f >> 6 & 63) | 1ull << (f >> 12 & 63);
+	return 1ull << (f & 63) | 1ull << (f >> 6 & 63) |
+	       1ull << (f >> 12 & 63);
 }
 
 /* True when the filter may hold f's lead (key 0) or key (key 1) bits
@@ -198,49 +178,14 @@ name_bloom_test(const struct name_bloom *b, uint64_t f, int key)
 	return (b->w[(size_t)name_range(f, b->n)] & m) == m;
 }
 
-/* True when the index is small: its table holds every label suffix. */
-static inline int
-nameidx_closed(const struct nameidx *ix)
-{
-	return ix->ent == NULL;
-}
-
-/* True when a large index's suffix of mixed hash f may lead to a key. */
+/* True when the suffix of mixed hash f may lead to a key. */
 static inline int
 nameidx_may_lead(const struct nameidx *ix, uint64_t f)
 {
 	return name_bloom_test(&ix->all, f, 0);
 }
 
-/* True when a[0..len) and b[0..len) are equal; both are followed by at
- * least 7 zero bytes. */
-static inline int
-name_same(const char *a, const char *b, size_t len)
-{
-	size_t k;
-
-	for (k = 0; k < len; k += 8)
-		if (name_word(a + k) != name_word(b + k))
-			return 0;
-	return 1;
-}
-
-/* Fills h with the items of small index ix's node nd. */
-static inline void
-node_hit(const struct nameidx *ix, const struct name_node *nd,
-         struct name_hit *h)
-{
-	const struct idx_item *it = &ix->items[nd->first];
-
-	h->it[NK_EXACT] = it;
-	h->n[NK_EXACT] = nd->n_exact;
-	h->it[NK_SUFFIX] = it + nd->n_exact;
-	h->n[NK_SUFFIX] = nd->n_suffix;
-	h->it[NK_BUCKET] = it + nd->n_exact + nd->n_suffix;
-	h->n[NK_BUCKET] = nd[1].first - nd->first - nd->n_exact - nd->n_suffix;
-}
-
-/* Fills h with the items of large index ix's entry e. */
+/* Fills h with the items of ix's entry e. */
 static inline void
 entry_hit(const struct nameidx *ix, const struct name_entry *e,
           struct name_hit *h)
@@ -264,9 +209,8 @@ entry_hit(const struct nameidx *ix, const struct name_entry *e,
 }
 
 /*
- * Looks key[0..len) (mixed hash f; a padded name) up.  Returns 1 and fills
- * h when the table holds it (for a small index, maybe only as a suffix of
- * keys: no items), else 0.
+ * Looks key[0..len) (mixed hash f) up.  Returns 1 and fills h when it is
+ * a key, else 0.
  */
 static inline int
 nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
@@ -274,27 +218,13 @@ nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
 {
 	uint64_t s;
 
-	if (ix->ent == NULL) { /* small: a power of two, keys padded */
-		uint32_t tag = (uint32_t)f;
-		uint64_t e;
-		for (s = (f >> 32) & ix->mask; (e = ix->slots[s]) != 0;
-		     s = (s + 1) & ix->mask) {
-			const struct name_node *nd = &ix->nodes[(uint32_t)e - 1];
-			if ((uint32_t)(e >> 32) == tag && nd->len == len &&
-			    name_same(nd->key, key, len)) {
-				node_hit(ix, nd, h);
-				return 1;
-			}
-		}
-		return 0;
-	}
 	if (!name_bloom_test(&ix->all, f, 1))
 		return 0;
 	for (s = name_range(f, ix->n_slots); ix->ent[s].key != NULL;
 	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
 		const struct name_entry *e = &ix->ent[s];
-		if ((e->meta >> 11) == ENTRY_TAG(f) && (e->meta & 0xff) == len &&
-		    memcmp(e->key, key, len) == 0) {
+		if ((e->meta >> 11) == ENTRY_TAG(f) &&
+		    (e->meta & 0xff) == len && memcmp(e->key, key, len) == 0) {
 			entry_hit(ix, e, h);
 			return 1;
 		}
@@ -324,8 +254,7 @@ int nameidx_count(struct nameidx_builder *b, const char *key, enum name_kind k);
 
 /*
  * Between the passes: lays the items out.  0, -1 out of memory, or -2
- * when a key of a large index carries more than ENTRY_MAX items of one
- * kind.
+ * when a key carries more than ENTRY_MAX exact or suffix items.
  */
 int nameidx_layout(struct nameidx_builder *b);
 

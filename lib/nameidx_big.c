@@ -59,8 +59,8 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 
 	for (s = name_range(f, b->n_ent); (e = &b->ent[s])->key != NULL;
 	     s = s + 1 == b->n_ent ? 0 : s + 1)
-		if ((e->meta >> 11) == ENTRY_TAG(f) && (e->meta & 0xff) == len &&
-		    memcmp(e->key, key, len) == 0)
+		if ((e->meta >> 11) == ENTRY_TAG(f) &&
+		    (e->meta & 0xff) == len && memcmp(e->key, key, len) == 0)
 			return (long)s;
 	if ((b->n_used + 1) * 5 > b->n_ent * 4) {
 		if (grow(b) < 0)
@@ -101,9 +101,9 @@ big_layout(struct nameidx_builder *b)
 		y = e->u.c[NK_SUFFIX];
 		z = e->u.c[NK_BUCKET];
 		if (x + y + z == 1) { /* its item goes in the entry */
-			e->meta |= ENTRY_ONE | (uint32_t)(x ? NK_EXACT
-			                                    : y ? NK_SUFFIX
-			                                        : NK_BUCKET)
+			e->meta |= ENTRY_ONE | (uint32_t)(x   ? NK_EXACT
+			                                  : y ? NK_SUFFIX
+			                                      : NK_BUCKET)
 			                           << 9;
 			continue;
 		}

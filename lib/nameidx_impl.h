@@ -1,6 +1,6 @@
 /*
- * nameidx_impl.h - the builder of a name index, shared by its two shapes
- * (internal to nameidx*.c).
+ * nameidx_impl.h - the builder of a name index, shared by nameidx.c and
+ * nameidx_big.c (internal).
  */
 #ifndef M365_NAMEIDX_IMPL_H
 #define M365_NAMEIDX_IMPL_H
@@ -9,14 +9,6 @@
 
 /* How many calls wait for the memory they touch at once. */
 #define AHEAD 8
-
-/* A small index's node while building: its counts, then its cursors (as
- * large as an index node, which it becomes in place). */
-struct bnode {
-	const char *key;
-	uint32_t len;
-	uint32_t c[NK_N];
-};
 
 /* A call waiting for its memory: the key and its suffixes' hashes. */
 struct pending {
@@ -29,17 +21,11 @@ struct pending {
 };
 
 struct nameidx_builder {
-	int closed; /* small: label suffixes are nodes; no filters */
-	/* small: the nodes, and a table of them that doubles */
-	uint64_t *slots;
-	uint64_t n_slots;
-	struct bnode *nodes;
-	size_t n_nodes, cap_nodes;
-	/* large: the entries, a table sized to the hint that doubles */
+	/* the entries, a table sized to the hint that doubles */
 	struct name_entry *ent;
 	uint64_t n_ent;
 	size_t n_used;
-	/* the node or entry of each pass 1 call, for pass 2 */
+	/* the entry of each pass 1 call, for pass 2 */
 	uint32_t *order;
 	size_t n_calls, cap_calls, placed;
 	size_t n_suffixes;   /* label suffixes met, for the filter's size */
@@ -54,27 +40,16 @@ struct nameidx_builder {
 /* The mixed hash of a whole key (valid, at most 253 bytes). */
 uint64_t name_key_hash(const char *key, size_t len);
 
-/* Small: pass 1 of call c (its node and its suffixes'); 0 or -1. */
-int small_count(struct nameidx_builder *b, const struct pending *c);
-
-/* Small: lays the items out; 0 or -1. */
-int small_layout(struct nameidx_builder *b);
-
-/* Small: the finished index (the builder's nodes, table and items taken
- * over); NULL when out of memory (ix freed). */
-struct nameidx *small_finish(struct nameidx_builder *b, struct nameidx *ix);
-
-/* Large: pass 1 of call c (its entry); 0 or -1. */
+/* pass 1 of call c (its entry); 0 or -1. */
 int big_count(struct nameidx_builder *b, const struct pending *c);
 
-/* Large: lays the items out; 0, -1 or -2 (see nameidx_layout()). */
+/* lays the items out; 0, -1 or -2 (see nameidx_layout()). */
 int big_layout(struct nameidx_builder *b);
 
-/* Large: pass 2 of the next call, item it of kind k. */
-void big_place(struct nameidx_builder *b, enum name_kind k,
-               struct idx_item it);
+/* pass 2 of the next call, item it of kind k. */
+void big_place(struct nameidx_builder *b, enum name_kind k, struct idx_item it);
 
-/* Large: the finished index (entries and items taken over). */
+/* the finished index (entries and items taken over). */
 struct nameidx *big_finish(struct nameidx_builder *b, struct nameidx *ix);
 
 #endif

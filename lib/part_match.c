@@ -61,10 +61,9 @@ hits(const struct part *pt, const struct name_hit *h, unsigned i,
 }
 
 /*
- * The name through one part, from its last label to its first: suffix
- * items at a proper suffix, exact items at the whole name, bucket runs at
- * both.  A small index holds every label suffix, and the walk stops at
- * the first it lacks; a large one says so through its filter.
+ * The name through one part, from its last label to its first, as long
+ * as the filter says the suffix may lead to a key: suffix items at a
+ * proper suffix, exact items at the whole name, bucket runs at both.
  */
 static void
 walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
@@ -83,17 +82,10 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 	while (i-- > 0) {
 		uint64_t f = suffix_at(sx, i);
 		size_t at = sx->lb->start[i];
-		if (nameidx_closed(ix)) {
-			if (!nameidx_lookup(ix, f, h->name + at, h->len - at,
-			                    &hit))
-				return;
-		} else if (!nameidx_may_lead(ix, f)) {
+		if (!nameidx_may_lead(ix, f))
 			return;
-		} else if (!nameidx_lookup(ix, f, h->name + at, h->len - at,
-		                           &hit)) {
-			continue;
-		}
-		hits(pt, &hit, i, fn, try, ctx);
+		if (nameidx_lookup(ix, f, h->name + at, h->len - at, &hit))
+			hits(pt, &hit, i, fn, try, ctx);
 	}
 }
 

@@ -271,9 +271,8 @@ filler_queries(uint64_t seed, struct ref_query *q, size_t max)
 }
 
 /*
- * Large local lists (over the size where the index keeps filters instead
- * of every label suffix): generated cases with 20,000 more rules, queried
- * at the generated patterns and at the filler.
+ * Large local lists: generated cases with 20,000 more rules, queried at
+ * the generated patterns and at the filler.
  */
 TEST(test_large_local_lists_agree_with_the_reference)
 {

@@ -240,8 +240,9 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 	 * gives the same answers */
 	for (i = 0; i < b->n_pat; i++)
 		if (b->pat[i].code != NULL)
-			(void)pcre2_jit_compile(b->pat[i].code,
-			                        PCRE2_JIT_COMPLETE);
+			b->pat[i].jit =
+			    pcre2_jit_compile(b->pat[i].code,
+			                      PCRE2_JIT_COMPLETE) == 0;
 	p->pat = b->pat;
 	p->n_pat = b->n_pat;
 	p->loose = b->loose;

@@ -43,6 +43,7 @@ struct pattern {
 	uint16_t prelen, suflen, len; /* len: a glob's whole length */
 	bool domain;      /* the name is suffix or ends in "." suffix */
 	bool names_only;  /* never an IP literal */
+	bool jit;         /* code was JIT-compiled */
 	const char *text; /* the pattern as listed, for explanations */
 };
 

@@ -157,6 +157,19 @@ glob_match(const char *g, size_t gl, const char *s, size_t sl)
 	return j == gl;
 }
 
+/* True when a[0..n) and b[0..n) are the same (n is small: a prefix or a
+ * domain). */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 int
 part_try(const struct part *p, const struct idx_item *it,
          const struct m365_host *h)
@@ -169,8 +182,8 @@ part_try(const struct part *p, const struct idx_item *it,
 	if (r->names_only && h->kind != M365_HOST_NAME)
 		return 0;
 	if (h->len < (size_t)r->prelen + r->suflen ||
-	    memcmp(h->name, r->prefix, r->prelen) != 0 ||
-	    memcmp(h->name + h->len - r->suflen, r->suffix, r->suflen) != 0 ||
+	    !same_bytes(h->name, r->prefix, r->prelen) ||
+	    !same_bytes(h->name + h->len - r->suflen, r->suffix, r->suflen) ||
 	    (r->domain && h->len > r->suflen &&
 	     h->name[h->len - r->suflen - 1] != '.'))
 		return 0;
@@ -178,7 +191,11 @@ part_try(const struct part *p, const struct idx_item *it,
 		return glob_match(r->prefix, r->len, h->name, h->len);
 	if ((md = matchdata_get()) == NULL || (mc = matchctx_get()) == NULL)
 		return -1;
-	rc = pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0, md, mc);
+	/* the compiled code's own entry, without pcre2_match()'s checks */
+	rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)h->name, h->len, 0,
+	                              0, md, mc)
+	            : pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0,
+	                          md, mc);
 	if (rc >= 0)
 		return 1;
 	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;

@@ -419,7 +419,7 @@ static void
 pump(struct conn *cs)
 {
 	struct pollfd p[MAX_CONNS];
-	int nc = o.conns;
+	int nc = o.conns < 1 ? 1 : o.conns > MAX_CONNS ? MAX_CONNS : o.conns;
 
 	while (st.done < o.n) {
 		double t = bench_now(), first = t + o.timeout_s;

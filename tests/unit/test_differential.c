@@ -243,7 +243,7 @@ filler_queries(uint64_t seed, struct ref_query *q, size_t max)
 
 	for (i = 0; i < max; i++) {
 		unsigned k = (unsigned)((seed + i * 7919) % FILLER);
-		unsigned z = k % 500, how = (unsigned)(i % 6);
+		unsigned z = k % 500, how = (unsigned)(i % 8);
 		memset(&q[i], 0, sizeof(q[i]));
 		q[i].has_dst = q[i].has_port = true;
 		snprintf(q[i].port, sizeof(q[i].port), "%s",
@@ -263,6 +263,10 @@ filler_queries(uint64_t seed, struct ref_query *q, size_t max)
 		else if (how == 4)
 			snprintf(q[i].dst, sizeof(q[i].dst), "198.51.%u.%u",
 			         k / 256 % 256, k % 256);
+		else if (how >= 6) /* an address beside a host route, or on */
+			snprintf(q[i].dst, sizeof(q[i].dst), "198.51.%u.%u",
+			         (k | 3) / 256 % 256,
+			         ((k | 3) + (how == 6 ? 1 : 255)) % 256);
 		else
 			snprintf(q[i].dst, sizeof(q[i].dst),
 			         "x.host%u.fill%u.example", k, z);

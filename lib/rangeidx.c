@@ -144,12 +144,14 @@ build_prefixes(struct rangeidx *ix, const struct entry *e, size_t n)
 	if (ix->pre == NULL || ix->items == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		struct range_prefix *p = &ix->pre[ix->n_pre - 1];
+		struct range_prefix *p;
 		if (i == 0 || e[i].lo != e[i - 1].lo ||
 		    e[i].plen != e[i - 1].plen) {
 			p = &ix->pre[ix->n_pre++];
 			p->first = (uint32_t)i;
 			p->parent = RANGE_NONE;
+		} else {
+			p = &ix->pre[ix->n_pre - 1];
 		}
 		p->count++;
 		ix->items[i] = e[i].item;

@@ -149,6 +149,26 @@ abort() {
 	finish
 }
 
+# drv ARGS...: tests/integration/helper_driver.py (see there), bounded.
+drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
+
+# fifo_start NAME FD BINARY ARGS...: starts BINARY reading the FIFO
+# $T/NAME/in, which the script keeps open on descriptor FD (3-9) so that
+# it never sees EOF; its answers go to $T/NAME/out, its stderr to
+# $T/NAME/err.  Sets PID_NAME (killed at exit) and adds NAME to $HELPERS.
+fifo_start() {
+	_n=$1
+	_fd=$2
+	_bin=$3
+	shift 3
+	{ mkdir -p "$T/$_n" && mkfifo "$T/$_n/in"; } || abort "mkfifo $T/$_n/in"
+	eval "exec $_fd<>\"\$T/\$_n/in\""
+	"$_bin" "$@" <"$T/$_n/in" >"$T/$_n/out" 2>"$T/$_n/err" &
+	eval "PID_$_n=\$!"
+	on_exit "kill \$PID_$_n 2>/dev/null"
+	HELPERS="${HELPERS:-} $_n"
+}
+
 # helper_setup PROG...: for the tests that run $HELPER and $CTL: aborts
 # unless every PROG is installed and both are built (building them when
 # missing), then makes the temporary directory $T, removed at exit.

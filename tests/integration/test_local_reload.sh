@@ -25,7 +25,6 @@ NEVER='ERR message="local never rule"'
 NOLIST='ERR message="no list loaded"'
 T12='OK m365_category=Allow m365_service=Skype m365_set=12'
 
-drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
 
 # start_helper NAME FD ARGS...: a helper reading the FIFO NAME/in (kept open
 # on FD so that it never sees EOF).
@@ -33,12 +32,7 @@ start_helper() {
 	_n=$1
 	_fd=$2
 	shift 2
-	mkdir -p "$T/$_n" && mkfifo "$T/$_n/in" || abort "mkfifo $T/$_n/in"
-	eval "exec $_fd<>\"\$T/\$_n/in\""
-	"$HELPER" "$@" <"$T/$_n/in" >"$T/$_n/out" 2>"$T/$_n/err" &
-	eval "PID_$_n=\$!"
-	on_exit "kill \$PID_$_n 2>/dev/null"
-	HELPERS="$HELPERS $_n"
+	fifo_start "$_n" "$_fd" "$HELPER" "$@"
 }
 
 ask() { drv ask "$T/$1" "$2" --timeout 5; }

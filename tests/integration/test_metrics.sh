@@ -85,7 +85,6 @@ T=$(mktemp -d) || abort "mktemp failed"
 if [ -n "${M365_KEEP_TMP:-}" ]; then echo "# keeping $T" >&2; else on_exit "rm -rf '$T'"; fi
 chmod 755 "$T"
 
-drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
 
 # scrape DIR OUT: m365ctl metrics of DIR into OUT; false when it fails.
 scrape() {

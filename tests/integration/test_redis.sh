@@ -40,7 +40,6 @@ helper_setup redis-server redis-cli python3 sha256sum
 : >"$T/times"
 HELPERS=""
 
-drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
 
 # diag HELPER...: the tail of each helper's stderr (on failure).
 diag() {
@@ -123,12 +122,7 @@ start_helper() {
 	_n=$1
 	_fd=$2
 	shift 2
-	mkdir -p "$T/$_n" && mkfifo "$T/$_n/in" || abort "mkfifo $T/$_n/in"
-	eval "exec $_fd<>\"\$T/\$_n/in\""
-	"$HELPER" "$@" <"$T/$_n/in" >"$T/$_n/out" 2>"$T/$_n/err" &
-	eval "PID_$_n=\$!"
-	on_exit "kill \$PID_$_n 2>/dev/null"
-	HELPERS="$HELPERS $_n"
+	fifo_start "$_n" "$_fd" "$HELPER" "$@"
 }
 
 # ask HELPER QUERY: the helper's answer (without channel), or TIMEOUT.

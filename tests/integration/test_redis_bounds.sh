@@ -59,7 +59,6 @@ T=$(mktemp -d) || abort "mktemp failed"
 on_exit "rm -rf '$T'"
 HELPERS=""
 
-drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
 
 # now_ms: wall clock in milliseconds.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -115,18 +114,7 @@ waitlines() {
 
 # start_helper NAME FD BINARY ARGS...: starts BINARY reading the FIFO
 # $T/NAME/in, which the script keeps open on descriptor FD (3-9).
-start_helper() {
-	_n=$1
-	_fd=$2
-	_bin=$3
-	shift 3
-	{ mkdir -p "$T/$_n" && mkfifo "$T/$_n/in"; } || abort "mkfifo $T/$_n/in"
-	eval "exec $_fd<>\"\$T/\$_n/in\""
-	"$_bin" "$@" <"$T/$_n/in" >"$T/$_n/out" 2>"$T/$_n/err" &
-	eval "PID_$_n=\$!"
-	on_exit "kill \$PID_$_n 2>/dev/null"
-	HELPERS="$HELPERS $_n"
-}
+start_helper() { fifo_start "$@"; }
 
 # --- Redis ---------------------------------------------------------------------
 

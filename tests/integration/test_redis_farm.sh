@@ -54,7 +54,6 @@ if [ -n "${M365_KEEP_TMP:-}" ]; then echo "# keeping $T" >&2; else on_exit "rm -
 chmod 700 "$T"
 HELPERS=""
 
-drv() { timeout 60 python3 "$ROOT/tests/integration/helper_driver.py" "$@"; }
 
 # --- secrets: passwords, auth files, signing keys, certificates ---------------
 # The same commands as docs/redis-farm.md.
@@ -303,12 +302,7 @@ start_helper() {
 	_n=$1
 	_fd=$2
 	shift 2
-	mkdir -p "$T/$_n" && mkfifo "$T/$_n/in" || abort "mkfifo $T/$_n/in"
-	eval "exec $_fd<>\"\$T/\$_n/in\""
-	"$HELPER" "$@" <"$T/$_n/in" >"$T/$_n/out" 2>"$T/$_n/err" &
-	eval "PID_$_n=\$!"
-	on_exit "kill \$PID_$_n 2>/dev/null"
-	HELPERS="$HELPERS $_n"
+	fifo_start "$_n" "$_fd" "$HELPER" "$@"
 }
 
 diag() {

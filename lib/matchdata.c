@@ -6,6 +6,8 @@
 static pthread_key_t key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int key_ok;
+/* the calling thread's block, at hand (the key frees it at thread exit) */
+static __thread pcre2_match_data *mine;
 
 static void
 free_match_data(void *md)
@@ -24,18 +26,20 @@ matchdata_get(void)
 {
 	pcre2_match_data *md;
 
+	if (mine != NULL)
+		return mine;
 	pthread_once(&once, make_key);
 	if (!key_ok)
 		return NULL;
 	if ((md = pthread_getspecific(key)) != NULL)
-		return md;
+		return mine = md;
 	if ((md = pcre2_match_data_create(1, NULL)) == NULL)
 		return NULL;
 	if (pthread_setspecific(key, md) != 0) {
 		pcre2_match_data_free(md);
 		return NULL;
 	}
-	return md;
+	return mine = md;
 }
 
 static pcre2_match_context *mctx;
@@ -69,6 +73,7 @@ drop_key(void)
 		return;
 	pcre2_match_data_free(pthread_getspecific(key));
 	pthread_setspecific(key, NULL);
+	mine = NULL;
 	pthread_key_delete(key);
 	key_ok = 0;
 	pcre2_match_context_free(mctx);

@@ -2,7 +2,8 @@
 # tests/run.sh - runs every test of `make check` and prints the total.
 #
 # Unit tests are cmocka binaries in build/tests (built with ASan+UBSan);
-# integration tests are tests/integration/test_*.sh.  The last line is
+# integration tests are tests/integration/test_*.sh, in two lanes at once
+# (M365_TEST_JOBS).  The last line is
 # "N passed, M failed"; the exit status is non-zero on any failure.
 cd "$(dirname "$0")/.." || exit 2
 out=build/test-logs
@@ -37,17 +38,43 @@ for t in build/tests/test_*; do
 	grep -a '^FAIL: ' "$log"
 done
 
+# One integration test: its log, and "STATUS SECONDS" in LOG.rc.
+run_one() {
+	_name=$(basename "$1" .sh)
+	_log="$out/$_name.log"
+	_t0=$(date +%s)
+	timeout 600 sh "$1" >"$_log" 2>"$_log.stderr"
+	echo "$? $(($(date +%s) - _t0))" >"$_log.rc"
+}
+
+# The integration tests mostly wait (for daemons, timeouts, a minute of
+# warnings): they run in M365_TEST_JOBS lanes (default 2; 1: one by one),
+# each test on free ports of its own, and are reported in name order.
+jobs=${M365_TEST_JOBS:-2}
+lane=0
+while [ "$lane" -lt "$jobs" ]; do
+	(
+		i=0
+		for t in tests/integration/test_*.sh; do
+			[ -f "$t" ] || continue
+			[ $((i % jobs)) -eq "$lane" ] && run_one "$t"
+			i=$((i + 1))
+		done
+	) &
+	lane=$((lane + 1))
+done
+wait
+
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	name=$(basename "$t" .sh)
 	log="$out/$name.log"
-	timeout 600 sh "$t" >"$log" 2>"$log.stderr"
-	rc=$?
-	if [ $rc -ne 0 ] && ! grep -aq '^FAIL: ' "$log"; then
+	read -r rc secs <"$log.rc" || rc=1
+	if [ "$rc" -ne 0 ] && ! grep -aq '^FAIL: ' "$log"; then
 		echo "FAIL: $name: exited $rc (see $log.stderr)" >>"$log"
 	fi
 	count "$log"
-	printf '%-40s %s\n' "$name" "$(grep -ac '^PASS: ' "$log") passed, $(grep -ac '^FAIL: ' "$log") failed"
+	printf '%-40s %s\n' "$name" "$(grep -ac '^PASS: ' "$log") passed, $(grep -ac '^FAIL: ' "$log") failed (${secs:-?} s)"
 	grep -a '^FAIL: ' "$log"
 done
 

@@ -168,7 +168,7 @@ bench: deps
 # on each target for FUZZ_SECONDS (default 60); FUZZ_TARGETS="store local"
 # picks targets.
 FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth farm \
-               differential
+               differential redfa
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined

@@ -86,7 +86,7 @@ feed_rules(struct part_builder *b, void *ctx, struct m365_err *err)
 			rc = part_add_cidr(b, m365_rule_family(r), r->addr,
 			                   r->plen, g, (uint32_t)i, 0, err);
 		else
-			rc = part_add_regex(b, r->re,
+			rc = part_add_regex(b, r->re, r->text + 3,
 			                    g == G_BYPASS ? r->domain : NULL, g,
 			                    (uint32_t)i, r->text, err);
 		if (rc < 0)

@@ -14,6 +14,7 @@
 #include "m365_local.h"
 #include "matchdata.h"
 #include "pattern.h"
+#include "redfa.h"
 
 #define LOCAL_LINE_MAX 4096
 #define READ_BLOCK (256u << 10)
@@ -78,6 +79,17 @@ backtracks(pcre2_code *re, const char *domain)
 			return true;
 	}
 	return false;
+}
+
+/* True when the matcher runs re as an automaton (redfa.h). */
+static bool
+automaton(const char *re)
+{
+	struct redfa *d = redfa_compile(re, strlen(re), NULL);
+	bool yes = d != NULL;
+
+	redfa_free(d);
+	return yes;
 }
 
 /* True when text[i] is escaped by an odd run of backslashes. */
@@ -155,7 +167,8 @@ compile_regex(struct m365_rule *r, const char *re, struct arena *a,
 	}
 	if (regex_domain(re, a, &r->domain, err) < 0)
 		return -1;
-	if (backtracks(r->re, r->domain))
+	/* only PCRE2 backtracks: not a pattern run as an automaton */
+	if (backtracks(r->re, r->domain) && !automaton(re))
 		r->flags |= M365_RULE_BACKTRACKS;
 	return 0;
 }

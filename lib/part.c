@@ -151,9 +151,9 @@ part_add_cidr(struct part_builder *b, int family, const uint8_t *addr,
 }
 
 int
-part_add_regex(struct part_builder *b, pcre2_code *re, const char *domain,
-               enum part_group group, uint32_t value, const char *text,
-               struct m365_err *err)
+part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
+               const char *domain, enum part_group group, uint32_t value,
+               const char *text, struct m365_err *err)
 {
 	struct idx_item it = {.value = value, .aux = AUX(group, 0)};
 	int keyed = domain && host_valid_name(domain, strlen(domain));
@@ -166,14 +166,14 @@ part_add_regex(struct part_builder *b, pcre2_code *re, const char *domain,
 	if ((p = new_pattern(b)) == NULL)
 		return nomem(err);
 	p->code = re;
+	p->source = source;
 	p->text = text;
 	p->prefix = p->suffix = "";
-	if (domain != NULL) {
-		/* bound to a domain no host can have: it matches nothing */
-		p->suffix = domain;
-		p->suflen = (uint16_t)strlen(domain);
-		p->domain = p->names_only = true;
-	}
+	/* bound to a domain, it is tried only from that domain's bucket,
+	 * on names the walk found to be the domain or to end in "." domain
+	 * (a domain no host can have: it matches nothing, tried nowhere) */
+	if (domain != NULL)
+		p->names_only = true;
 	it.aux |= (uint32_t)(b->n_pat - 1);
 	if (keyed)
 		return name_item(b, domain, NK_BUCKET, it, err);
@@ -197,11 +197,16 @@ builder_free(struct part_builder *b)
 	free(b);
 }
 
+/* The steps all of a part's automatons may take to build (about a
+ * second's worth): past it, its regexes stay with PCRE2. */
+#define PART_DFA_BUDGET 200000000L
+
 struct part *
 part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 {
 	struct part_builder *b = calloc(1, sizeof(*b));
 	struct part *p = calloc(1, sizeof(*p));
+	long budget = PART_DFA_BUDGET;
 	size_t i;
 	int rc;
 
@@ -236,13 +241,18 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 		nomem(err);
 		goto fail;
 	}
-	/* JIT is an optimisation: where it is unavailable, the interpreter
-	 * gives the same answers */
-	for (i = 0; i < b->n_pat; i++)
-		if (b->pat[i].code != NULL)
-			b->pat[i].jit =
-			    pcre2_jit_compile(b->pat[i].code,
-			                      PCRE2_JIT_COMPLETE) == 0;
+	/* an automaton where redfa covers the pattern; else JIT, an
+	 * optimisation: where it is unavailable, the interpreter gives the
+	 * same answers */
+	for (i = 0; i < b->n_pat; i++) {
+		struct pattern *r = &b->pat[i];
+		if (r->code == NULL)
+			continue;
+		r->dfa = redfa_compile(r->source, strlen(r->source), &budget);
+		if (r->dfa == NULL)
+			r->jit =
+			    pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
+	}
 	p->pat = b->pat;
 	p->n_pat = b->n_pat;
 	p->loose = b->loose;
@@ -261,15 +271,30 @@ fail:
 void
 part_free(struct part *p)
 {
+	size_t i;
+
 	if (p == NULL)
 		return;
 	nameidx_free(p->names);
 	range_free(p->v4);
 	range_free(p->v6);
+	for (i = 0; i < p->n_pat; i++)
+		redfa_free(p->pat[i].dfa);
 	free(p->pat);
 	free(p->loose);
 	free(p->loose_ip);
 	free(p);
+}
+
+/* Bytes of p's automatons. */
+static size_t
+dfa_bytes(const struct part *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n_pat; i++)
+		n += redfa_bytes(p->pat[i].dfa);
+	return n;
 }
 
 size_t
@@ -279,5 +304,7 @@ part_bytes(const struct part *p)
 	           ? 0
 	           : sizeof(*p) + nameidx_bytes(p->names) + range_bytes(p->v4) +
 	                 range_bytes(p->v6) + p->n_pat * sizeof(*p->pat) +
-	                 (p->n_loose + p->n_loose_ip) * sizeof(struct idx_item);
+	                 (p->n_loose + p->n_loose_ip) *
+	                     sizeof(struct idx_item) +
+	                 dfa_bytes(p);
 }

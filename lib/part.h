@@ -21,6 +21,7 @@
 #include "m365_err.h"
 #include "nameidx.h"
 #include "rangeidx.h"
+#include "redfa.h"
 
 /* Which list an item is from. */
 enum part_group {
@@ -37,14 +38,15 @@ enum part_group {
 /* An irregular glob or a regex: tried by the caller (part_try()). */
 struct pattern {
 	pcre2_code *code;             /* a regex's; NULL for a glob */
+	struct redfa *dfa;            /* a regex's automaton, or NULL: owned */
 	const char *prefix, *suffix;  /* literal head and tail a name must
 	                                 have ("" for none); a glob's prefix
 	                                 is the whole glob */
 	uint16_t prelen, suflen, len; /* len: a glob's whole length */
-	bool domain;      /* the name is suffix or ends in "." suffix */
-	bool names_only;  /* never an IP literal */
-	bool jit;         /* code was JIT-compiled */
-	const char *text; /* the pattern as listed, for explanations */
+	bool names_only;              /* never an IP literal */
+	bool jit;                     /* code was JIT-compiled */
+	const char *text;   /* the pattern as listed, for explanations */
+	const char *source; /* a regex's expression (text without "re:") */
 };
 
 struct part {
@@ -87,13 +89,14 @@ int part_add_cidr(struct part_builder *b, int family, const uint8_t *addr,
                   uint32_t index, struct m365_err *err);
 
 /*
- * Adds a regex (kept by the caller, JIT-compiled here).  With a domain
+ * Adds a regex (kept by the caller; source is its text, kept too).  It is
+ * run as an automaton when redfa covers it, else JIT-compiled.  With a domain
  * (lowercase, kept by the caller) it matches only names that are that
  * domain or end in "." domain, never IP literals.  0, or -1 with err set.
  */
-int part_add_regex(struct part_builder *b, pcre2_code *re, const char *domain,
-                   enum part_group group, uint32_t value, const char *text,
-                   struct m365_err *err);
+int part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
+                   const char *domain, enum part_group group, uint32_t value,
+                   const char *text, struct m365_err *err);
 
 /* Frees the part; NULL is a no-op. */
 void part_free(struct part *p);

@@ -183,12 +183,18 @@ part_try(const struct part *p, const struct idx_item *it,
 		return 0;
 	if (h->len < (size_t)r->prelen + r->suflen ||
 	    !same_bytes(h->name, r->prefix, r->prelen) ||
-	    !same_bytes(h->name + h->len - r->suflen, r->suffix, r->suflen) ||
-	    (r->domain && h->len > r->suflen &&
-	     h->name[h->len - r->suflen - 1] != '.'))
+	    !same_bytes(h->name + h->len - r->suflen, r->suffix, r->suflen))
 		return 0;
-	if (r->code == NULL)
-		return glob_match(r->prefix, r->len, h->name, h->len);
+	if (r->code == NULL) {
+		/* a glob's literal head and tail matched: what is left of it
+		 * starts and ends with '*' ("*" alone takes anything) */
+		size_t gl = (size_t)r->len - r->prelen - r->suflen;
+		return gl == 1 || glob_match(r->prefix + r->prelen, gl,
+		                             h->name + r->prelen,
+		                             h->len - r->prelen - r->suflen);
+	}
+	if (r->dfa != NULL)
+		return redfa_match(r->dfa, h->name, h->len);
 	if ((md = matchdata_get()) == NULL || (mc = matchctx_get()) == NULL)
 		return -1;
 	/* the compiled code's own entry, without pcre2_match()'s checks */

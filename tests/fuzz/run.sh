@@ -15,7 +15,7 @@
 cd "$(dirname "$0")/../.." || exit 2
 S=${FUZZ_SECONDS:-60}
 B=build/fuzz
-T=${FUZZ_TARGETS:-endpoints local classify proto icap_dest store local_breadth differential}
+T=${FUZZ_TARGETS:-endpoints local classify proto icap_dest store local_breadth differential redfa}
 rc=0
 
 for t in $T; do

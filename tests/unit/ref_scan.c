@@ -4,17 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redfa.h"
 #include "ref_scan.h"
 
 /* The library's PCRE2 bounds on every regex match (docs/security.md). */
 #define REF_MATCH_LIMIT 50000
 #define REF_DEPTH_LIMIT 500
+/* pcre2_dfa_match()'s workspace, in ints */
+#define REF_DFA_WS 4096
 
 struct ref_scan {
 	const struct m365_endpoints *ep;
 	const struct m365_local *local;
 	const struct m365_policy *policy;
 	pcre2_code **re; /* one per local rule; NULL unless a regex */
+	bool *dfa;       /* per local rule: the library's automaton covers it */
+	int *ws;         /* pcre2_dfa_match()'s workspace */
 	pcre2_match_data *md;
 	pcre2_match_context *mc;
 };
@@ -49,14 +54,18 @@ ref_scan_new(const struct m365_endpoints *ep, const struct m365_local *local,
 	rs->local = local;
 	rs->policy = policy;
 	rs->re = calloc(n + 1, sizeof(*rs->re));
+	rs->dfa = calloc(n + 1, sizeof(*rs->dfa));
+	rs->ws = calloc(REF_DFA_WS, sizeof(*rs->ws));
 	rs->md = pcre2_match_data_create(1, NULL);
 	rs->mc = pcre2_match_context_create(NULL);
-	if (rs->re == NULL || rs->md == NULL || rs->mc == NULL)
+	if (rs->re == NULL || rs->dfa == NULL || rs->ws == NULL ||
+	    rs->md == NULL || rs->mc == NULL)
 		goto fail;
 	pcre2_set_match_limit(rs->mc, REF_MATCH_LIMIT);
 	pcre2_set_depth_limit(rs->mc, REF_DEPTH_LIMIT);
 	for (i = 0; i < n; i++) {
 		const struct m365_rule *r = &local->rules[i];
+		struct redfa *dfa;
 		PCRE2_SIZE off;
 		int code;
 		if (r->kind != M365_RULE_REGEX)
@@ -71,6 +80,10 @@ ref_scan_new(const struct m365_endpoints *ep, const struct m365_local *local,
 		 * same, or patterns near the limit would fail on one side
 		 * only.  Without JIT the interpreter is used on both. */
 		(void)pcre2_jit_compile(rs->re[i], PCRE2_JIT_COMPLETE);
+		/* only whether the library covers it, not its answers */
+		dfa = redfa_compile(r->text + 3, strlen(r->text + 3), NULL);
+		rs->dfa[i] = dfa != NULL;
+		redfa_free(dfa);
 	}
 	return rs;
 fail:
@@ -88,6 +101,8 @@ ref_scan_free(struct ref_scan *rs)
 	for (i = 0; rs->re && rs->local && i < rs->local->n_rules; i++)
 		pcre2_code_free(rs->re[i]);
 	free(rs->re);
+	free(rs->dfa);
+	free(rs->ws);
 	pcre2_match_data_free(rs->md);
 	pcre2_match_context_free(rs->mc);
 	free(rs);
@@ -280,6 +295,17 @@ rule_matches(const struct ref_scan *rs, size_t i, const struct m365_host *h)
 	}
 	rc = pcre2_match(rs->re[i], (PCRE2_SPTR)h->name, h->len, 0, 0, rs->md,
 	                 rs->mc);
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc >= 0)
+		return 1;
+	/* The library runs the expressions its automaton covers (redfa.h)
+	 * without backtracking, so they never fail to evaluate: for those,
+	 * the answer of PCRE2's own non-backtracking matcher. */
+	if (!rs->dfa[i])
+		return -1;
+	rc = pcre2_dfa_match(rs->re[i], (PCRE2_SPTR)h->name, h->len, 0, 0,
+	                     rs->md, NULL, rs->ws, REF_DFA_WS);
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
 	return rc >= 0 ? 1 : -1;

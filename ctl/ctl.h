@@ -16,6 +16,11 @@
  * ERR, 2 for usage or load errors. */
 int ctl_lookup(int argc, char **argv);
 
+/* export FORMAT: the list in use as a PAC file, nftables sets, plain or
+ * JSON lists (see export.h).  0 written, 1 a rule the format cannot
+ * express, 2 usage or input, 4 Redis or file trouble. */
+int ctl_export(int argc, char **argv);
+
 /* update: follow Microsoft's web service (see ctl_update.c). */
 int ctl_update(int argc, char **argv);
 

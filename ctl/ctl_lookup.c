@@ -4,22 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connect.h"
 #include "ctl.h"
+#include "listsrc.h"
 #include "m365_classify.h"
-#include "m365_store.h"
-#include "m365_text.h"
 #include "squid_answer.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: m365ctl lookup [--list FILE] [--local FILE]\n"
-	        "         [--local-max-bytes N]\n"
-	        "         [--categories LIST] [--service-areas LIST]\n"
-	        "         [--redis URL [--redis-prefix P]\n"
-	        "          [--redis-auth-file FILE] [--verify-key FILE]]\n"
+	        "usage: m365ctl lookup\n" LISTSRC_USAGE
 	        "         HOST [PORT [SNI]]\n"
 	        "\n"
 	        "Answers as ext_m365_acl would for HOST (and PORT, SNI),\n"
@@ -159,154 +153,47 @@ explain(const struct m365_list *l, struct m365_explanation *e)
 	print_why(e);
 }
 
-/* Where lookup takes its list from, besides the policy options. */
-struct source {
-	struct ctl_redis ro;
-	const char *prefix, *verify_key;
-	struct m365_key *key;
-};
-
-/*
- * The list the helpers following Redis use now: the current version, with
- * the local list and policy of the options.  When Redis holds no version
- * yet, the helpers serve --list (or the bundled list), and so does this.
- * With --verify-key, a version without a valid signature is an error.
- */
-static struct m365_list *
-load_redis(const struct source *src, const struct m365_options *opt,
-           struct m365_err *err)
-{
-	struct m365_store_limits lim = {.max = 0, .verify = src->key};
-	char v[M365_VERSION_MAX + 1];
-	struct m365_endpoints *ep = NULL;
-	redisContext *c;
-	int rc;
-
-	if (ctl_redis_open("lookup", &src->ro, &c) != 0)
-		return NULL; /* the reason is on stderr */
-	rc = m365_store_current(c, src->prefix, v, err);
-	if (rc > 0)
-		ep = m365_store_load(c, src->prefix, v, &lim, NULL, err);
-	redisFree(c);
-	if (rc == 0) {
-		fprintf(stderr,
-		        "m365ctl lookup: Redis holds no version under %s; "
-		        "using the fallback list\n",
-		        src->prefix);
-		return m365_list_load(opt, err);
-	}
-	if (ep == NULL) {
-		fprintf(stderr, "m365ctl lookup: %s\n", err->msg);
-		return NULL;
-	}
-	return m365_list_build_opt(ep, opt, err);
-}
-
 /* The command line; 0, or the exit status (-1: 0 after --help). */
 static int
-options(int argc, char **argv, struct m365_options *opt, struct source *src)
+options(int argc, char **argv, struct listsrc *src)
 {
 	static const struct option longopts[] = {
-	    {"list", required_argument, NULL, 'l'},
-	    {"local", required_argument, NULL, 'L'},
-	    {"categories", required_argument, NULL, 'c'},
-	    {"service-areas", required_argument, NULL, 's'},
-	    {"redis", required_argument, NULL, 'r'},
-	    {"redis-prefix", required_argument, NULL, 'p'},
-	    {"redis-auth-file", required_argument, NULL, 'A'},
-	    {"verify-key", required_argument, NULL, 'K'},
-	    {"local-max-bytes", required_argument, NULL, 'X'},
+	    LISTSRC_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	long num;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l': opt->list = optarg; break;
-		case 'L': opt->local = optarg; break;
-		case 'c': opt->categories = optarg; break;
-		case 's': opt->service_areas = optarg; break;
-		case 'r': src->ro.url = optarg; break;
-		case 'p': src->prefix = optarg; break;
-		case 'A': src->ro.auth_file = optarg; break;
-		case 'K': src->verify_key = optarg; break;
-		case 'X':
-			if (m365_parse_long(optarg, M365_LOCAL_MAX_BYTES_MIN,
-			                    M365_LOCAL_MAX_BYTES_MAX,
-			                    &num) < 0) {
-				fprintf(stderr,
-				        "m365ctl lookup: --local-max-bytes: "
-				        "expected 4096 to 4294967296\n");
-				return 2;
-			}
-			opt->local_max_bytes = (size_t)num;
-			break;
-		case 'h': usage(stdout); return -1;
-		default: usage(stderr); return 2;
+		if ((rc = listsrc_option(src, c, optarg)) == 2)
+			return 2;
+		if (rc == 1)
+			continue;
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
 		}
+		usage(stderr);
+		return 2;
 	}
 	if (argc - optind < 1 || argc - optind > 3) {
 		usage(stderr);
 		return 2;
 	}
-	if (src->verify_key && src->ro.url == NULL) {
-		fprintf(stderr, "m365ctl lookup: --verify-key needs --redis\n");
-		return 2;
-	}
-	return ctl_redis_check("lookup", &src->ro);
-}
-
-/* Warns of local rules that backtrack badly, as the helper does at start. */
-static void
-warn_rules(const struct m365_local *loc)
-{
-	size_t i;
-
-	for (i = 0; loc && i < loc->n_rules; i++)
-		if (m365_rule_warning(&loc->rules[i]) != NULL)
-			fprintf(stderr, "m365ctl lookup: warning: %s:%u: %s\n",
-			        loc->source, loc->rules[i].line,
-			        m365_rule_warning(&loc->rules[i]));
-}
-
-/* The list to answer from; NULL after a message on stderr. */
-static struct m365_list *
-load(struct source *src, const struct m365_options *opt)
-{
-	struct m365_list *l = NULL;
-	struct m365_err err;
-
-	if (src->verify_key &&
-	    (src->key = m365_key_load_public(src->verify_key, &err)) == NULL) {
-		fprintf(stderr, "m365ctl lookup: %s\n", err.msg);
-		return NULL;
-	}
-	if (src->ro.url == NULL)
-		l = m365_list_load(opt, &err);
-	else if ((l = load_redis(src, opt, &err)) == NULL)
-		return NULL; /* load_redis said why */
-	if (l == NULL)
-		fprintf(stderr, "m365ctl lookup: %s\n", err.msg);
-	else
-		warn_rules(m365_list_local(l));
-	return l;
+	return listsrc_check(src);
 }
 
 int
 ctl_lookup(int argc, char **argv)
 {
-	struct m365_options opt = {.names = &ctl_option_names};
-	struct source src = {.prefix = M365_STORE_PREFIX};
 	struct m365_explanation e;
 	struct m365_list *l;
+	struct listsrc src;
 	int rc;
 
-	if ((rc = options(argc, argv, &opt, &src)) != 0)
+	listsrc_init(&src, "lookup");
+	if ((rc = options(argc, argv, &src)) != 0)
 		return rc < 0 ? 0 : rc;
-	l = load(&src, &opt);
-	m365_key_free(src.key);
-	if (l == NULL)
+	if ((l = listsrc_load(&src, &rc)) == NULL)
 		return 2;
 	if (m365_explain(l, argv[optind],
 	                 argc - optind > 1 ? argv[optind + 1] : NULL,

@@ -3,6 +3,7 @@
  *
  *   m365ctl lookup [--list F] [--local F] [--categories ..]
  *                  [--service-areas ..] HOST [PORT [SNI]]
+ *   m365ctl export pac|nft|text|json [--proxy P] [-o FILE] ...
  *   m365ctl update [--instance I] [--redis URL] [--state-dir DIR] ...
  *   m365ctl import FILE [--redis URL] [--version V]
  *   m365ctl status [--redis URL] [--state-dir DIR] [--metrics DIR] [--json]
@@ -25,6 +26,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
     {"lookup", ctl_lookup, "why is a host (not) bypassed?"},
+    {"export", ctl_export,
+     "the list in use as a PAC file, nftables sets, plain or JSON lists"},
     {"update", ctl_update, "publish Microsoft's newest list"},
     {"import", ctl_import, "publish a local snapshot file"},
     {"status", ctl_status,

@@ -1,0 +1,81 @@
+/*
+ * export.h - m365ctl export: the list in use, flattened for other tools
+ * (PAC files, nftables sets, Squid's own ACLs, plain and JSON lists).
+ *
+ * Every format is written from one model: the sets the policy selects,
+ * best first (the contract's order: Optimize, Allow, Default, then id),
+ * with Microsoft's tenant placeholders filled in when --tenant is given,
+ * and the local list's rules.
+ */
+#ifndef M365CTL_EXPORT_H
+#define M365CTL_EXPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "m365_list.h"
+
+/* One selected set. */
+struct xm_set {
+	const struct m365_set *s;
+	const char **urls; /* its urls, tenant placeholders filled in */
+	size_t n_urls;
+};
+
+/* What an export writes. */
+struct xm {
+	const struct m365_list *l;
+	struct xm_set *set; /* the selected sets, best first */
+	size_t n_set;
+	const struct m365_local *local; /* or NULL */
+	const char *tenant;             /* --tenant, or NULL */
+	char origin[320];               /* where the list came from */
+	char policy[256];               /* the policy, described */
+	char *arena;                    /* the filled-in urls */
+};
+
+/* The options of the formats. */
+struct export_opts {
+	const char *direct;      /* pac: --direct ("DIRECT") */
+	const char *proxy;       /* pac: --proxy (the rest) */
+	const char *allow_proxy; /* pac: --allow-proxy, or NULL */
+	const char *kind;        /* text: names, ranges, ipv4, ipv6, all */
+	const char *command;     /* the command line, for headers */
+};
+
+/*
+ * Builds the model of list l (origin: where it came from).  Returns 0, or
+ * -1 when out of memory.  Free with xm_free().
+ */
+int xm_build(struct xm *m, const struct m365_list *l, const char *origin,
+             const char *tenant);
+
+void xm_free(struct xm *m);
+
+/*
+ * url with the tenant placeholder filled in: a '*' that is a whole label
+ * after the first ("autodiscover.*.onmicrosoft.com") or starts the first
+ * label before a '-' ("*-files.sharepoint.com").  Writes into buf (of
+ * len bytes) and returns it, or returns url itself when it has no
+ * placeholder (or tenant is NULL).
+ */
+const char *xm_tenant_url(const char *url, const char *tenant, char *buf,
+                          size_t len);
+
+/* True when cidr c is an IPv6 range inside ::ffff:0:0/96: an IPv4 range
+ * (contract.md), which *v4 then holds (plen made relative to IPv4). */
+bool xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4);
+
+/* Range c as CIDR text ("52.112.0.0/14") into buf. */
+void xm_cidr_text(const struct m365_cidr *c, char *buf, size_t len);
+
+/*
+ * The formats: each writes the whole export to f and returns 0, or -1
+ * after printing "m365ctl export: reason" (a rule it cannot express).
+ */
+int export_text(FILE *f, const struct xm *m, const struct export_opts *o);
+int export_json(FILE *f, const struct xm *m, const struct export_opts *o);
+int export_nft(FILE *f, const struct xm *m, const struct export_opts *o);
+int export_pac(FILE *f, const struct xm *m, const struct export_opts *o);
+
+#endif

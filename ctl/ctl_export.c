@@ -14,21 +14,21 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: m365ctl export pac|nft|text|json\n" LISTSRC_USAGE
-	        "         [--tenant NAME] [-o FILE]\n"
-	        "         [--direct STRING] [--proxy STRING]"
-	        " [--allow-proxy STRING]    (pac)\n"
-	        "         [--kind names|ranges|ipv4|ipv6|all]     (text)\n"
-	        "\n"
-	        "Writes what the helper bypasses, for other tools: a PAC file\n"
-	        "(DIRECT where the helper answers OK), nftables sets of the\n"
-	        "ranges (and of Teams media's), plain lists, or JSON.  With\n"
-	        "-o the file is replaced whole, atomically.  With --redis, the\n"
-	        "list is the version the helpers following Redis use now.\n"
-	        "Exit status: 0 written, 1 the list holds a rule the format\n"
-	        "cannot express, 2 usage or input error, 4 Redis or file\n"
-	        "trouble.\n");
+	fprintf(
+	    f, "usage: m365ctl export pac|nft|text|json\n" LISTSRC_USAGE
+	       "         [--tenant NAME] [-o FILE]\n"
+	       "         [--direct STRING] [--proxy STRING]"
+	       " [--allow-proxy STRING]    (pac)\n"
+	       "         [--kind names|ranges|ipv4|ipv6|all]     (text)\n"
+	       "\n"
+	       "Writes what the helper bypasses, for other tools: a PAC file\n"
+	       "(DIRECT where the helper answers OK), nftables sets of the\n"
+	       "ranges (and of Teams media's), plain lists, or JSON.  With\n"
+	       "-o the file is replaced whole, atomically.  With --redis, the\n"
+	       "list is the version the helpers following Redis use now.\n"
+	       "Exit status: 0 written, 1 the list holds a rule the format\n"
+	       "cannot express, 2 usage or input error, 4 Redis or file\n"
+	       "trouble.\n");
 }
 
 typedef int (*format_fn)(FILE *f, const struct xm *m,
@@ -182,9 +182,10 @@ ctl_export(int argc, char **argv)
 		                "(for example \"PROXY proxy.example:3128\")\n");
 		return 2;
 	}
-	if (tenant != NULL && (tenant[0] == '\0' ||
-	                       strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
-	                                      "0123456789-") != strlen(tenant))) {
+	if (tenant != NULL &&
+	    (tenant[0] == '\0' ||
+	     strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
+	                    "0123456789-") != strlen(tenant))) {
 		fprintf(stderr, "m365ctl export: --tenant: expected a tenant "
 		                "name (lowercase letters, digits, '-')\n");
 		return 2;
@@ -205,7 +206,8 @@ ctl_export(int argc, char **argv)
 		fprintf(stderr, "m365ctl export: out of memory\n");
 		rc = 4;
 	} else {
-		rc = out ? write_file(out, fn, &m, &o) : write_stdout(fn, &m, &o);
+		rc = out ? write_file(out, fn, &m, &o)
+		         : write_stdout(fn, &m, &o);
 	}
 	xm_free(&m);
 	m365_list_unref(l);

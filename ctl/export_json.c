@@ -35,7 +35,8 @@ endpoints(const struct xm *m)
 	for (i = 0; a && i < m->n_set; i++) {
 		const struct xm_set *x = &m->set[i];
 		for (j = 0; j < x->n_urls; j++)
-			json_array_append_new(a, endpoint(x, x->urls[j], "name"));
+			json_array_append_new(a,
+			                      endpoint(x, x->urls[j], "name"));
 		for (j = 0; j < x->s->n_ips; j++) {
 			c = x->s->ips[j];
 			if (xm_mapped_v4(&c, &v4))
@@ -56,10 +57,11 @@ local_rules(const struct xm *m)
 	for (i = 0; a && m->local && i < m->local->n_rules; i++) {
 		const struct m365_rule *r = &m->local->rules[i];
 		json_array_append_new(
-		    a, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)r->line,
-		                 "verb",
-		                 r->verb == M365_VERB_NEVER ? "never" : "bypass",
-		                 "pattern", r->text));
+		    a,
+		    json_pack("{s:I, s:s, s:s}", "line", (json_int_t)r->line,
+		              "verb",
+		              r->verb == M365_VERB_NEVER ? "never" : "bypass",
+		              "pattern", r->text));
 	}
 	return a;
 }

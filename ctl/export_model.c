@@ -32,7 +32,7 @@ xm_tenant_url(const char *url, const char *tenant, char *buf, size_t len)
 bool
 xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 	                                   0, 0, 0, 0, 0xff, 0xff};
 
 	if (c->family != AF_INET6 || c->plen < 96 ||

@@ -76,8 +76,8 @@ load_redis(struct listsrc *s, struct m365_key *key, int *status)
 	*status = 2;
 	rc = m365_store_current(c, s->prefix, s->version, &err);
 	if (rc > 0)
-		ep = m365_store_load(c, s->prefix, s->version, &lim, NULL,
-		                     &err);
+		ep =
+		    m365_store_load(c, s->prefix, s->version, &lim, NULL, &err);
 	redisFree(c);
 	if (rc == 0) {
 		fprintf(stderr,
@@ -107,8 +107,8 @@ warn_rules(const char *cmd, const struct m365_local *loc)
 
 	for (i = 0; loc && i < loc->n_rules; i++)
 		if (m365_rule_warning(&loc->rules[i]) != NULL)
-			fprintf(stderr, "m365ctl %s: warning: %s:%u: %s\n",
-			        cmd, loc->source, loc->rules[i].line,
+			fprintf(stderr, "m365ctl %s: warning: %s:%u: %s\n", cmd,
+			        loc->source, loc->rules[i].line,
 			        m365_rule_warning(&loc->rules[i]));
 }
 

@@ -40,6 +40,15 @@ struct redfa *redfa_compile(const char *src, size_t len, long *budget);
 /* 1 when d matches somewhere in s[0..len) (no newline in it), else 0. */
 int redfa_match(const struct redfa *d, const char *s, size_t len);
 
+/*
+ * Writes pattern src[0..len) as the source of a JavaScript regular
+ * expression with the same matches (for RegExp.test() on a host's text)
+ * into buf (of buflen bytes), when redfa covers it: every byte as
+ * itself or \xHH, classes as \xHH ranges, groups non-capturing.
+ * Returns 0, or -1 when redfa does not cover it or buf is too small.
+ */
+int redfa_to_js(const char *src, size_t len, char *buf, size_t buflen);
+
 /* Frees d; NULL is a no-op. */
 void redfa_free(struct redfa *d);
 

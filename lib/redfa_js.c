@@ -1,0 +1,151 @@
+/*
+ * redfa_js.c - a pattern redfa covers, written as a JavaScript regular
+ * expression of the same meaning (see redfa.h): for PAC files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "redfa_impl.h"
+
+struct out {
+	char *buf;
+	size_t len, at;
+	int full;
+};
+
+static void
+put(struct out *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (o->at + n >= o->len) {
+		o->full = 1;
+		return;
+	}
+	memcpy(o->buf + o->at, s, n + 1);
+	o->at += n;
+}
+
+/* One byte, escaped unless a letter or digit. */
+static void
+put_byte(struct out *o, unsigned c)
+{
+	char b[8];
+
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		snprintf(b, sizeof(b), "%c", (char)c);
+	else
+		snprintf(b, sizeof(b), "\\x%02x", c);
+	put(o, b);
+}
+
+/* A set of bytes: one byte alone, else a class of \xHH ranges. */
+static void
+put_set(struct out *o, const struct byteset *s)
+{
+	unsigned c, lo, n = 0, one = 0;
+	char b[24];
+
+	for (c = 0; c < 256; c++)
+		if (byteset_has(s, c)) {
+			n++;
+			one = c;
+		}
+	if (n == 1) {
+		put_byte(o, one);
+		return;
+	}
+	if (n == 0) { /* matches nothing a host is made of */
+		put(o, "[^\\x00-\\xff]");
+		return;
+	}
+	put(o, "[");
+	for (c = 0; c < 256; c++) {
+		if (!byteset_has(s, c))
+			continue;
+		for (lo = c; c + 1 < 256 && byteset_has(s, c + 1); c++)
+			;
+		if (lo == c)
+			snprintf(b, sizeof(b), "\\x%02x", lo);
+		else
+			snprintf(b, sizeof(b), "\\x%02x-\\x%02x", lo, c);
+		put(o, b);
+	}
+	put(o, "]");
+}
+
+static void put_node(struct out *o, const struct re_tree *t, int n);
+
+/* The quantifier of n, min to max times. */
+static void
+put_count(struct out *o, int min, int max)
+{
+	char b[32];
+
+	if (max == REP_INF && min <= 1)
+		put(o, min == 0 ? "*" : "+");
+	else if (max == REP_INF)
+		snprintf(b, sizeof(b), "{%d,}", min), put(o, b);
+	else if (min == 0 && max == 1)
+		put(o, "?");
+	else if (min == max)
+		snprintf(b, sizeof(b), "{%d}", min), put(o, b);
+	else
+		snprintf(b, sizeof(b), "{%d,%d}", min, max), put(o, b);
+}
+
+static void
+put_node(struct out *o, const struct re_tree *t, int n)
+{
+	const struct re_node *nd = &t->node[n];
+	int k;
+
+	switch (nd->kind) {
+	case RE_SET: put_set(o, &t->set[nd->set]); break;
+	case RE_CAT:
+		for (k = nd->kid; k >= 0; k = t->node[k].next)
+			put_node(o, t, k);
+		break;
+	case RE_ALT:
+		put(o, "(?:");
+		for (k = nd->kid; k >= 0; k = t->node[k].next) {
+			if (k != nd->kid)
+				put(o, "|");
+			put_node(o, t, k);
+		}
+		put(o, ")");
+		break;
+	case RE_REP:
+		put(o, "(?:");
+		put_node(o, t, nd->kid);
+		put(o, ")");
+		put_count(o, nd->min, nd->max);
+		break;
+	default: break;
+	}
+}
+
+int
+redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
+{
+	struct re_tree *t = malloc(sizeof(*t));
+	struct out o = {buf, buflen, 0, 0};
+	int b, rc = -1;
+
+	if (buflen > 0)
+		buf[0] = '\0';
+	if (t != NULL && re_parse(src, len, t) == 0) {
+		for (b = 0; b < t->n_branch; b++) {
+			const struct re_branch *br = &t->branch[b];
+			put(&o, b > 0 ? "|" : "");
+			put(&o, br->at_start ? "^(?:" : "(?:");
+			put_node(&o, t, br->node);
+			put(&o, br->at_end ? ")$" : ")");
+		}
+		rc = o.full ? -1 : 0;
+	}
+	free(t);
+	return rc;
+}

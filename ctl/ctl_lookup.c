@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ctl.h"
 #include "listsrc.h"
@@ -14,13 +15,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: m365ctl lookup\n" LISTSRC_USAGE
-	        "         HOST [PORT [SNI]]\n"
+	        "         HOST|URL|HOST:PORT [PORT [SNI]]\n"
 	        "\n"
 	        "Answers as ext_m365_acl would for HOST (and PORT, SNI),\n"
+	        "HOST may be a URL or HOST:PORT (the port taken from it),\n"
 	        "then lists every endpoint set and local rule that matched,\n"
 	        "and why the answer is what it is.  With --redis, the list\n"
 	        "is the version the helpers following Redis use now;\n"
-	        "with --verify-key it must carry a valid signature.\n"
+	        "with --verify-key it must carry a valid signature.  A set\n"
+	        "that lists UDP ports (Teams media) is said to need them\n"
+	        "direct.\n"
 	        "Exit status: 0 OK, 1 ERR, 2 error.\n");
 }
 
@@ -124,6 +128,32 @@ print_why(const struct m365_explanation *e)
 	printf("%-13s %s\n", "why:", buf);
 }
 
+/* For each selected set that matched and lists UDP ports (Teams media):
+ * that this traffic must go direct on those ports. */
+static void
+print_media(const struct m365_explanation *e)
+{
+	char ports[256];
+	size_t i, k;
+
+	for (i = 0; i < e->n_hits; i++) {
+		const struct m365_set *s = e->hits[i].set;
+		if (s == NULL || !e->hits[i].selected || !s->has_udp ||
+		    s->udp.n == 0)
+			continue;
+		for (k = 0; k < i; k++) /* each set once */
+			if (e->hits[k].set == s && e->hits[k].selected)
+				break;
+		if (k < i)
+			continue;
+		printf("%-13s set %lld (%s, %s) lists UDP %s: that media must "
+		       "go direct on those ports, not through the proxy\n",
+		       "media:", (long long)s->id, s->category_name,
+		       s->service_area,
+		       m365_ports_format(&s->udp, ports, sizeof(ports)));
+	}
+}
+
 static void
 explain(const struct m365_list *l, struct m365_explanation *e)
 {
@@ -151,6 +181,7 @@ explain(const struct m365_list *l, struct m365_explanation *e)
 	for (i = 0; i < e->n_hits; i++)
 		print_hit(l, &e->hits[i], e->port);
 	print_why(e);
+	print_media(e);
 }
 
 /* The command line; 0, or the exit status (-1: 0 after --help). */
@@ -182,21 +213,114 @@ options(int argc, char **argv, struct listsrc *src)
 	return listsrc_check(src);
 }
 
+/* The default port of a URL scheme, or NULL (unknown). */
+static const char *
+scheme_port(const char *scheme, size_t n)
+{
+	static const char *const known[][2] = {
+	    {"http", "80"}, {"https", "443"}, {"ws", "80"},
+	    {"wss", "443"}, {"ftp", "21"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strlen(known[i][0]) == n &&
+		    strncasecmp(scheme, known[i][0], n) == 0)
+			return known[i][1];
+	return NULL;
+}
+
+/* True when s[0..n) is a port number's digits (1 to 5 of them). */
+static int
+port_digits(const char *s, size_t n)
+{
+	return n >= 1 && n <= 5 && strspn(s, "0123456789") >= n;
+}
+
+/*
+ * Splits a HOST argument given as a URL ("https://host:8443/path") or as
+ * "host:port" ("[2603:1063::1]:443", "teams.microsoft.com:443") into the
+ * host (into buf) and the port (*port: into pbuf, the URL scheme's
+ * default, or NULL for none).  Anything else, a bare IPv6 address
+ * included, is the host as it is.  Returns 0, or -1 for a URL whose
+ * authority cannot be read.
+ */
+static int
+split_target(const char *arg, char *buf, size_t len, char *pbuf,
+             const char **port)
+{
+	const char *sch = strstr(arg, "://"), *a = arg, *end, *at, *c;
+	size_t n;
+
+	*port = NULL;
+	if (sch != NULL) {
+		*port = scheme_port(arg, (size_t)(sch - arg));
+		a = sch + 3;
+		end = a + strcspn(a, "/?#");
+		if ((at = memrchr(a, '@', (size_t)(end - a))) != NULL)
+			a = at + 1;
+	} else {
+		end = a + strlen(a);
+	}
+	if (*a == '[' && (c = memchr(a, ']', (size_t)(end - a))) != NULL)
+		c++; /* "[v6]" then ":port" or nothing */
+	else if ((c = memchr(a, ':', (size_t)(end - a))) != NULL &&
+	         memchr(c + 1, ':', (size_t)(end - c - 1)) != NULL)
+		c = NULL; /* a bare IPv6 address: no port in it */
+	else if (c == NULL)
+		c = end;
+	if (c == NULL ||
+	    (c < end &&
+	     (*c != ':' || !port_digits(c + 1, (size_t)(end - c - 1))))) {
+		if (sch != NULL)
+			return -1; /* a URL with an unreadable authority */
+		c = end;           /* the argument is the host */
+	}
+	if (c < end) {
+		memcpy(pbuf, c + 1, (size_t)(end - c - 1));
+		pbuf[end - c - 1] = '\0';
+		*port = pbuf;
+	}
+	if ((n = (size_t)(c - a)) >= len)
+		return -1;
+	memcpy(buf, a, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 int
 ctl_lookup(int argc, char **argv)
 {
 	struct m365_explanation e;
 	struct m365_list *l;
 	struct listsrc src;
+	const char *port;
+	char host[2048], pbuf[8];
 	int rc;
 
 	listsrc_init(&src, "lookup");
 	if ((rc = options(argc, argv, &src)) != 0)
 		return rc < 0 ? 0 : rc;
+	if (split_target(argv[optind], host, sizeof(host), pbuf, &port) < 0) {
+		fprintf(stderr,
+		        "m365ctl lookup: %s: cannot read the host and "
+		        "port of that URL\n",
+		        argv[optind]);
+		return 2;
+	}
+	if (port != NULL && argc - optind > 1 &&
+	    strcmp(argv[optind + 1], port) != 0) {
+		fprintf(stderr,
+		        "m365ctl lookup: %s names port %s, and PORT "
+		        "says %s\n",
+		        argv[optind], port, argv[optind + 1]);
+		return 2;
+	}
+	if (argc - optind > 1)
+		port = argv[optind + 1];
 	if ((l = listsrc_load(&src, &rc)) == NULL)
 		return 2;
-	if (m365_explain(l, argv[optind],
-	                 argc - optind > 1 ? argv[optind + 1] : NULL,
+	if (m365_explain(l, host, port,
 	                 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
 		fprintf(stderr, "m365ctl lookup: out of memory\n");
 		m365_list_unref(l);

@@ -143,7 +143,7 @@ ctl_export(int argc, char **argv)
 	char cmd[1024];
 	struct xm m;
 	size_t i;
-	int c, rc;
+	int c, rc, squid;
 
 	listsrc_init(&src, "export");
 	command_line(argc, argv, cmd, sizeof(cmd)); /* before getopt permutes */
@@ -170,14 +170,22 @@ ctl_export(int argc, char **argv)
 	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
 		if (strcmp(argv[optind], formats[i].name) == 0)
 			fn = formats[i].fn;
+	if (strcmp(argv[optind], "squid") == 0)
+		fn = export_pac; /* a stand-in: squid writes a directory */
 	if (fn == NULL) {
 		fprintf(stderr,
 		        "m365ctl export: unknown format \"%s\" (pac, nft, "
-		        "text, json)\n",
+		        "squid, text, json)\n",
 		        argv[optind]);
 		return 2;
 	}
-	if (fn == export_pac && o.proxy == NULL) {
+	squid = strcmp(argv[optind], "squid") == 0;
+	if (squid && out == NULL) {
+		fprintf(stderr, "m365ctl export: squid needs -o DIR (the "
+		                "directory of its files)\n");
+		return 2;
+	}
+	if (!squid && fn == export_pac && o.proxy == NULL) {
 		fprintf(stderr, "m365ctl export: pac needs --proxy STRING "
 		                "(for example \"PROXY proxy.example:3128\")\n");
 		return 2;
@@ -205,6 +213,8 @@ ctl_export(int argc, char **argv)
 	if (xm_build(&m, l, src.origin, tenant) < 0) {
 		fprintf(stderr, "m365ctl export: out of memory\n");
 		rc = 4;
+	} else if (squid) {
+		rc = export_squid(out, &m, &o) == 0 ? 0 : 1;
 	} else {
 		rc = out ? write_file(out, fn, &m, &o)
 		         : write_stdout(fn, &m, &o);

@@ -78,4 +78,12 @@ int export_json(FILE *f, const struct xm *m, const struct export_opts *o);
 int export_nft(FILE *f, const struct xm *m, const struct export_opts *o);
 int export_pac(FILE *f, const struct xm *m, const struct export_opts *o);
 
+/*
+ * squid: the files of Squid's ACLs and the m365.conf that combines them
+ * into "acl m365_bypass", in directory dir (made when missing), each
+ * replaced whole.  0, or -1 after a message.
+ */
+int export_squid(const char *dir, const struct xm *m,
+                 const struct export_opts *o);
+
 #endif

@@ -49,6 +49,13 @@ int redfa_match(const struct redfa *d, const char *s, size_t len);
  */
 int redfa_to_js(const char *src, size_t len, char *buf, size_t buflen);
 
+/*
+ * The same as a POSIX extended regular expression (for Squid's
+ * dstdom_regex), on hosts' text: printable ASCII bytes (a byte outside
+ * it never matches), bracket expressions, plain groups.
+ */
+int redfa_to_ere(const char *src, size_t len, char *buf, size_t buflen);
+
 /* Frees d; NULL is a no-op. */
 void redfa_free(struct redfa *d);
 

@@ -1,6 +1,8 @@
 /*
- * redfa_js.c - a pattern redfa covers, written as a JavaScript regular
- * expression of the same meaning (see redfa.h): for PAC files.
+ * redfa_write.c - a pattern redfa covers, written again as a JavaScript
+ * regular expression (for PAC files) or a POSIX extended one (for
+ * Squid's dstdom_regex) of the same meaning on a host's text (see
+ * redfa.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,13 @@ struct out {
 	char *buf;
 	size_t len, at;
 	int full;
+	int ere; /* POSIX ERE, else JavaScript */
 };
+
+/* The bytes a host's text is made of, for POSIX (which has no \xHH):
+ * printable ASCII without the space. */
+#define ERE_LO 0x21
+#define ERE_HI 0x7e
 
 static void
 put(struct out *o, const char *s)
@@ -36,8 +44,50 @@ put_byte(struct out *o, unsigned c)
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	    (c >= '0' && c <= '9'))
 		snprintf(b, sizeof(b), "%c", (char)c);
-	else
+	else if (!o->ere)
 		snprintf(b, sizeof(b), "\\x%02x", c);
+	else if (c < ERE_LO || c > ERE_HI)
+		snprintf(b, sizeof(b), "[ ]"); /* no host has it */
+	else
+		snprintf(b, sizeof(b), "\\%c", (char)c);
+	put(o, b);
+}
+
+/* A POSIX bracket expression of the set's printable bytes: ']' first,
+ * '^' not first, '-' last. */
+static void
+put_bracket(struct out *o, const struct byteset *s)
+{
+	char b[128];
+	size_t n = 0;
+	unsigned c;
+	int caret = 0, dash = 0;
+
+	b[n++] = '[';
+	if (byteset_has(s, ']'))
+		b[n++] = ']';
+	for (c = ERE_LO; c <= ERE_HI; c++) {
+		if (!byteset_has(s, c) || c == ']')
+			continue;
+		if (c == '^')
+			caret = 1;
+		else if (c == '-')
+			dash = 1;
+		else
+			b[n++] = (char)c;
+	}
+	if (caret && n == 1 && dash) { /* "[-^]" */
+		b[n++] = '-';
+		dash = 0;
+	}
+	if (caret)
+		b[n++] = '^';
+	if (dash)
+		b[n++] = '-';
+	if (n == 1) /* none a host has */
+		b[n++] = ' ';
+	b[n++] = ']';
+	b[n] = '\0';
 	put(o, b);
 }
 
@@ -55,6 +105,10 @@ put_set(struct out *o, const struct byteset *s)
 		}
 	if (n == 1) {
 		put_byte(o, one);
+		return;
+	}
+	if (o->ere) {
+		put_bracket(o, s);
 		return;
 	}
 	if (n == 0) { /* matches nothing a host is made of */
@@ -109,7 +163,7 @@ put_node(struct out *o, const struct re_tree *t, int n)
 			put_node(o, t, k);
 		break;
 	case RE_ALT:
-		put(o, "(?:");
+		put(o, o->ere ? "(" : "(?:");
 		for (k = nd->kid; k >= 0; k = t->node[k].next) {
 			if (k != nd->kid)
 				put(o, "|");
@@ -118,7 +172,7 @@ put_node(struct out *o, const struct re_tree *t, int n)
 		put(o, ")");
 		break;
 	case RE_REP:
-		put(o, "(?:");
+		put(o, o->ere ? "(" : "(?:");
 		put_node(o, t, nd->kid);
 		put(o, ")");
 		put_count(o, nd->min, nd->max);
@@ -127,11 +181,12 @@ put_node(struct out *o, const struct re_tree *t, int n)
 	}
 }
 
-int
-redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
+/* The tree of src, written; 0 or -1. */
+static int
+write_re(const char *src, size_t len, char *buf, size_t buflen, int ere)
 {
 	struct re_tree *t = malloc(sizeof(*t));
-	struct out o = {buf, buflen, 0, 0};
+	struct out o = {buf, buflen, 0, 0, ere};
 	int b, rc = -1;
 
 	if (buflen > 0)
@@ -140,7 +195,8 @@ redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
 		for (b = 0; b < t->n_branch; b++) {
 			const struct re_branch *br = &t->branch[b];
 			put(&o, b > 0 ? "|" : "");
-			put(&o, br->at_start ? "^(?:" : "(?:");
+			put(&o, br->at_start ? "^" : "");
+			put(&o, ere ? "(" : "(?:");
 			put_node(&o, t, br->node);
 			put(&o, br->at_end ? ")$" : ")");
 		}
@@ -148,4 +204,16 @@ redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
 	}
 	free(t);
 	return rc;
+}
+
+int
+redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
+{
+	return write_re(src, len, buf, buflen, 0);
+}
+
+int
+redfa_to_ere(const char *src, size_t len, char *buf, size_t buflen)
+{
+	return write_re(src, len, buf, buflen, 1);
 }

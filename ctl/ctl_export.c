@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "export.h"
 #include "listsrc.h"
+#include "m365_text.h"
 
 static void
 usage(FILE *f)
@@ -30,9 +31,6 @@ usage(FILE *f)
 	       "cannot express, 2 usage or input error, 4 Redis or file\n"
 	       "trouble.\n");
 }
-
-typedef int (*format_fn)(FILE *f, const struct xm *m,
-                         const struct export_opts *o);
 
 static const struct {
 	const char *name;
@@ -123,6 +121,92 @@ write_stdout(format_fn fn, const struct xm *m, const struct export_opts *o)
 }
 
 int
+export_run(struct export_job *j)
+{
+	struct m365_list *l;
+	struct xm m;
+	int rc;
+
+	j->src.origin[0] = '\0';
+	if ((l = listsrc_load(&j->src, &rc)) == NULL)
+		return rc;
+	if (xm_build(&m, l, j->src.origin, j->tenant) < 0) {
+		fprintf(stderr, "m365ctl export: out of memory\n");
+		rc = 4;
+	} else if (j->squid) {
+		rc = export_squid(j->out, &m, &j->o) == 0 ? 0 : 1;
+	} else {
+		rc = j->out ? write_file(j->out, j->fn, &m, &j->o)
+		            : write_stdout(j->fn, &m, &j->o);
+	}
+	xm_free(&m);
+	m365_list_unref(l);
+	return rc;
+}
+
+/* The format named name into j; 0, or 2 after a message. */
+static int
+pick_format(struct export_job *j, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcmp(name, formats[i].name) == 0)
+			j->fn = formats[i].fn;
+	j->squid = strcmp(name, "squid") == 0;
+	if (j->fn == NULL && !j->squid) {
+		fprintf(stderr,
+		        "m365ctl export: unknown format \"%s\" (pac, nft, "
+		        "squid, text, json)\n",
+		        name);
+		return 2;
+	}
+	if (j->squid && j->out == NULL) {
+		fprintf(stderr, "m365ctl export: squid needs -o DIR (the "
+		                "directory of its files)\n");
+		return 2;
+	}
+	if (j->fn == export_pac && j->o.proxy == NULL) {
+		fprintf(stderr, "m365ctl export: pac needs --proxy STRING "
+		                "(for example \"PROXY proxy.example:3128\")\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* The values of the options; 0, or 2 after a message. */
+static int
+check_values(const struct export_job *j)
+{
+	const char *t = j->tenant, *k = j->o.kind;
+
+	if (t != NULL &&
+	    (t[0] == '\0' || strspn(t, "abcdefghijklmnopqrstuvwxyz"
+	                               "0123456789-") != strlen(t))) {
+		fprintf(stderr, "m365ctl export: --tenant: expected a tenant "
+		                "name (lowercase letters, digits, '-')\n");
+		return 2;
+	}
+	if (strcmp(k, "all") != 0 && strcmp(k, "names") != 0 &&
+	    strcmp(k, "ranges") != 0 && strcmp(k, "ipv4") != 0 &&
+	    strcmp(k, "ipv6") != 0) {
+		fprintf(stderr, "m365ctl export: --kind: expected names, "
+		                "ranges, ipv4, ipv6 or all\n");
+		return 2;
+	}
+	if (j->watch && (j->src.ro.url == NULL || j->out == NULL)) {
+		fprintf(stderr, "m365ctl export: --watch needs --redis and -o "
+		                "(it rewrites the file on each publish)\n");
+		return 2;
+	}
+	if (j->exec != NULL && !j->watch) {
+		fprintf(stderr, "m365ctl export: --exec goes with --watch\n");
+		return 2;
+	}
+	return 0;
+}
+
+int
 ctl_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -133,32 +217,46 @@ ctl_export(int argc, char **argv)
 	    {"proxy", required_argument, NULL, 'P'},
 	    {"allow-proxy", required_argument, NULL, 'Y'},
 	    {"kind", required_argument, NULL, 'k'},
+	    {"watch", no_argument, NULL, 'w'},
+	    {"exec", required_argument, NULL, 'e'},
+	    {"poll", required_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	struct export_opts o = {.direct = "DIRECT", .kind = "all"};
-	const char *out = NULL, *tenant = NULL;
-	format_fn fn = NULL;
-	struct listsrc src;
-	struct m365_list *l;
-	char cmd[1024];
-	struct xm m;
-	size_t i;
-	int c, rc, squid;
+	static struct export_job j;
+	static char cmd[1024];
+	long num;
+	int c, rc;
 
-	listsrc_init(&src, "export");
+	memset(&j, 0, sizeof(j));
+	j.o.direct = "DIRECT";
+	j.o.kind = "all";
+	j.poll_s = 2;
+	listsrc_init(&j.src, "export");
 	command_line(argc, argv, cmd, sizeof(cmd)); /* before getopt permutes */
+	j.o.command = cmd;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if ((rc = listsrc_option(&src, c, optarg)) == 2)
+		if ((rc = listsrc_option(&j.src, c, optarg)) == 2)
 			return 2;
 		if (rc == 1)
 			continue;
 		switch (c) {
-		case 'T': tenant = optarg; break;
-		case 'o': out = optarg; break;
-		case 'D': o.direct = optarg; break;
-		case 'P': o.proxy = optarg; break;
-		case 'Y': o.allow_proxy = optarg; break;
-		case 'k': o.kind = optarg; break;
+		case 'T': j.tenant = optarg; break;
+		case 'o': j.out = optarg; break;
+		case 'D': j.o.direct = optarg; break;
+		case 'P': j.o.proxy = optarg; break;
+		case 'Y': j.o.allow_proxy = optarg; break;
+		case 'k': j.o.kind = optarg; break;
+		case 'w': j.watch = 1; break;
+		case 'e': j.exec = optarg; break;
+		case 'q':
+			if (m365_parse_long(optarg, 1, 3600, &num) < 0) {
+				fprintf(stderr,
+				        "m365ctl export: --poll: expected "
+				        "1 to 3600 seconds\n");
+				return 2;
+			}
+			j.poll_s = (int)num;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -167,59 +265,8 @@ ctl_export(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (strcmp(argv[optind], formats[i].name) == 0)
-			fn = formats[i].fn;
-	if (strcmp(argv[optind], "squid") == 0)
-		fn = export_pac; /* a stand-in: squid writes a directory */
-	if (fn == NULL) {
-		fprintf(stderr,
-		        "m365ctl export: unknown format \"%s\" (pac, nft, "
-		        "squid, text, json)\n",
-		        argv[optind]);
-		return 2;
-	}
-	squid = strcmp(argv[optind], "squid") == 0;
-	if (squid && out == NULL) {
-		fprintf(stderr, "m365ctl export: squid needs -o DIR (the "
-		                "directory of its files)\n");
-		return 2;
-	}
-	if (!squid && fn == export_pac && o.proxy == NULL) {
-		fprintf(stderr, "m365ctl export: pac needs --proxy STRING "
-		                "(for example \"PROXY proxy.example:3128\")\n");
-		return 2;
-	}
-	if (tenant != NULL &&
-	    (tenant[0] == '\0' ||
-	     strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
-	                    "0123456789-") != strlen(tenant))) {
-		fprintf(stderr, "m365ctl export: --tenant: expected a tenant "
-		                "name (lowercase letters, digits, '-')\n");
-		return 2;
-	}
-	if (strcmp(o.kind, "all") != 0 && strcmp(o.kind, "names") != 0 &&
-	    strcmp(o.kind, "ranges") != 0 && strcmp(o.kind, "ipv4") != 0 &&
-	    strcmp(o.kind, "ipv6") != 0) {
-		fprintf(stderr, "m365ctl export: --kind: expected names, "
-		                "ranges, ipv4, ipv6 or all\n");
-		return 2;
-	}
-	if ((rc = listsrc_check(&src)) != 0)
+	if ((rc = pick_format(&j, argv[optind])) != 0 ||
+	    (rc = check_values(&j)) != 0 || (rc = listsrc_check(&j.src)) != 0)
 		return rc;
-	o.command = cmd;
-	if ((l = listsrc_load(&src, &rc)) == NULL)
-		return rc;
-	if (xm_build(&m, l, src.origin, tenant) < 0) {
-		fprintf(stderr, "m365ctl export: out of memory\n");
-		rc = 4;
-	} else if (squid) {
-		rc = export_squid(out, &m, &o) == 0 ? 0 : 1;
-	} else {
-		rc = out ? write_file(out, fn, &m, &o)
-		         : write_stdout(fn, &m, &o);
-	}
-	xm_free(&m);
-	m365_list_unref(l);
-	return rc;
+	return j.watch ? export_watch(&j) : export_run(&j);
 }

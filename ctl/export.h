@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "listsrc.h"
 #include "m365_list.h"
 
 /* One selected set. */
@@ -42,6 +43,34 @@ struct export_opts {
 	const char *kind;        /* text: names, ranges, ipv4, ipv6, all */
 	const char *command;     /* the command line, for headers */
 };
+
+/* Writes one export: format fn (or squid) to out or stdout. */
+typedef int (*format_fn)(FILE *f, const struct xm *m,
+                         const struct export_opts *o);
+
+/* One export as the command line asks for it. */
+struct export_job {
+	struct listsrc src;
+	struct export_opts o;
+	const char *tenant, *out, *exec;
+	format_fn fn; /* NULL for squid */
+	int squid, watch, poll_s;
+};
+
+/*
+ * Loads the list, builds the model and writes the export.  Returns 0, 1
+ * (a rule the format cannot express), 2 (input) or 4 (Redis, files).
+ */
+int export_run(struct export_job *j);
+
+/*
+ * --watch: export_run() now, then again whenever Redis's current version
+ * or the local list file changes (looked at every poll_s seconds) or on
+ * SIGHUP, each time followed by the --exec command; until SIGTERM or
+ * SIGINT.  A failed export or command is logged and the files that were
+ * there stay; the next change tries again.  Returns 0 when stopped.
+ */
+int export_watch(struct export_job *j);
 
 /*
  * Builds the model of list l (origin: where it came from).  Returns 0, or

@@ -90,8 +90,9 @@ load_redis(struct listsrc *s, struct m365_key *key, int *status)
 		fprintf(stderr, "m365ctl %s: %s\n", s->cmd, err.msg);
 		return NULL;
 	} else {
-		snprintf(s->origin, sizeof(s->origin), "redis %s: version %s",
-		         s->prefix, s->version);
+		snprintf(s->origin, sizeof(s->origin),
+		         "Redis (prefix %s), version %s", s->prefix,
+		         s->version);
 		l = m365_list_build_opt(ep, &s->opt, &err);
 	}
 	if (l == NULL)

@@ -42,7 +42,7 @@ struct listsrc {
 	struct ctl_redis ro;
 	const char *prefix, *verify_key;
 	/* after listsrc_load(): where the list came from, for headers:
-	 * "redis m365: version V" or the file's name */
+	 * "Redis (prefix m365:), version V" or the file's name */
 	char origin[320];
 	char version[M365_VERSION_MAX + 1]; /* the Redis version, or "" */
 };

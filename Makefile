@@ -220,6 +220,8 @@ install: all
 	install -m 644 contrib/systemd/m365ctl-update.timer $(DESTDIR)$(SYSTEMDDIR)/
 	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-metrics.service \
 	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-metrics.service
+	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-export@.service \
+	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-export@.service
 	install -m 644 contrib/tmpfiles.d/m365-bypass.conf \
 	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/m365-bypass.conf
 	install -m 644 contrib/prometheus/m365-bypass.rules.yml \

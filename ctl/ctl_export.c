@@ -166,7 +166,7 @@ pick_format(struct export_job *j, const char *name)
 		                "directory of its files)\n");
 		return 2;
 	}
-	if (j->fn == export_pac && j->o.proxy == NULL) {
+	if (j->fn == export_pac && (j->o.proxy == NULL || !*j->o.proxy)) {
 		fprintf(stderr, "m365ctl export: pac needs --proxy STRING "
 		                "(for example \"PROXY proxy.example:3128\")\n");
 		return 2;

@@ -26,6 +26,7 @@ for f in usr/lib/squid/ext_m365_acl usr/bin/m365ctl \
 	usr/lib/systemd/system/m365ctl-update.service \
 	usr/lib/systemd/system/m365ctl-update.timer \
 	usr/lib/systemd/system/m365ctl-metrics.service \
+	usr/lib/systemd/system/m365ctl-export@.service \
 	usr/lib/tmpfiles.d/m365-bypass.conf \
 	usr/share/m365-bypass/m365-bypass.rules.yml \
 	usr/share/m365-bypass/prometheus.yml.example \
@@ -60,6 +61,9 @@ check_match "the update unit runs the installed m365ctl" \
 check_eq "the metrics unit runs the installed m365ctl on port 9365" \
 	"ExecStart=/usr/bin/m365ctl metrics --listen 0.0.0.0:9365 --metrics /run/m365-bypass --state-dir /var/lib/m365-bypass" \
 	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/m365ctl-metrics.service")"
+check_match "the export unit runs the installed m365ctl export --watch" \
+	'^ExecStart=/usr/bin/m365ctl export --watch ' \
+	"$(grep '^ExecStart=' "$D/usr/lib/systemd/system/m365ctl-export@.service")"
 check_match "PREFIX=/opt/m365: the metrics unit runs /opt/m365/bin/m365ctl" \
 	'^ExecStart=/opt/m365/bin/m365ctl metrics ' \
 	"$(grep '^ExecStart=' "$D/p/opt/m365/lib/systemd/system/m365ctl-metrics.service" 2>&1)"
@@ -78,7 +82,8 @@ fi
 if command -v systemd-analyze >/dev/null 2>&1; then
 	if out=$(systemd-analyze verify --man=no \
 		"$ROOT/contrib/systemd/m365ctl-update.timer" \
-		"$ROOT/contrib/systemd/m365ctl-metrics.service" 2>&1 | grep -v 'm365ctl.*not executable\|Command /usr/bin/m365ctl'); [ -z "$out" ]; then
+		"$ROOT/contrib/systemd/m365ctl-metrics.service" \
+		"$ROOT/contrib/systemd/m365ctl-export@pac.service" 2>&1 | grep -v 'm365ctl.*not executable\|Command /usr/bin/m365ctl'); [ -z "$out" ]; then
 		ok "systemd-analyze verify accepts the units"
 	else
 		not_ok "systemd-analyze verify accepts the units" "$out"

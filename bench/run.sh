@@ -31,6 +31,9 @@
 # (e) reload under load (bench/reload.sh): a 500k-rule local list, a real
 #     redis-server, 50 requests in flight, two versions published in turn.
 # (f) ICAP (bench/icap.sh): c-icap's echo against srv_m365_bypass.
+# (g) PAC (bench/pac_bench.py): m365ctl export pac against a PAC of one
+#     shExpMatch() per pattern (Get-PacFile's style), 10,000 URLs each, in
+#     pacparser; CPU time per run.
 #
 # BENCH_BASE=DIR (a build dir of another revision: ext_m365_acl,
 # bench_classify; bench/base.sh REV makes one, `make bench
@@ -50,7 +53,7 @@ cd "$(dirname "$0")/.." || exit 1
 N=${BENCH_REQUESTS:-1000000}
 W=${BENCH_WINDOW:-50}
 RUNS=${BENCH_RUNS:-5}
-SECTIONS=${BENCH_SECTIONS:-a b c d e f}
+SECTIONS=${BENCH_SECTIONS:-a b c d e f g}
 T=$(mktemp -d)
 trap '[ -n "${BENCH_KEEP:-}" ] && mkdir -p "$BENCH_KEEP" && cp -r "$T"/. "$BENCH_KEEP"; rm -rf "$T"' EXIT
 trap 'exit 1' INT TERM HUP
@@ -239,5 +242,11 @@ if want f; then
 	echo
 	echo "== (f) c-icap =="
 	sh bench/icap.sh
+fi
+if want g; then
+	echo
+	echo "== (g) PAC: 10,000 URLs in a PAC engine (pacparser) =="
+	/usr/bin/python3 bench/pac_bench.py "$B/m365ctl" "$RUNS" ||
+		echo "FAIL: the PAC benchmark broke"
 fi
 exit 0

@@ -233,6 +233,7 @@ ctl_export(int argc, char **argv)
 	j.poll_s = 2;
 	listsrc_init(&j.src, "export");
 	command_line(argc, argv, cmd, sizeof(cmd)); /* before getopt permutes */
+	xm_clean(cmd);
 	j.o.command = cmd;
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		if ((rc = listsrc_option(&j.src, c, optarg)) == 2)

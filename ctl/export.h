@@ -30,9 +30,12 @@ struct xm {
 	size_t n_set;
 	const struct m365_local *local; /* or NULL */
 	const char *tenant;             /* --tenant, or NULL */
-	char origin[320];               /* where the list came from */
-	char policy[256];               /* the policy, described */
-	char *arena;                    /* the filled-in urls */
+	/* for the files' headers, each control character as '?' (a
+	 * newline in a file name must not end a comment) */
+	char origin[320];     /* where the list came from */
+	char policy[256];     /* the policy, described */
+	char local_name[512]; /* the local list's file, or "none" */
+	char *arena;          /* the filled-in urls */
 };
 
 /* The options of the formats. */
@@ -94,6 +97,13 @@ const char *xm_tenant_url(const char *url, const char *tenant, char *buf,
 /* True when cidr c is an IPv6 range inside ::ffff:0:0/96: an IPv4 range
  * (contract.md), which *v4 then holds (plen made relative to IPv4). */
 bool xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4);
+
+/* True when cidr c is an IPv6 range wider than /96 that holds
+ * ::ffff:0:0/96: every IPv4 address (only a never rule may be so broad). */
+bool xm_holds_all_v4(const struct m365_cidr *c);
+
+/* Replaces every control character of s with '?'; returns s. */
+char *xm_clean(char *s);
 
 /* Range c as CIDR text ("52.112.0.0/14") into buf. */
 void xm_cidr_text(const struct m365_cidr *c, char *buf, size_t len);

@@ -46,6 +46,32 @@ xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4)
 	return true;
 }
 
+char *
+xm_clean(char *s)
+{
+	char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return s;
+}
+
+bool
+xm_holds_all_v4(const struct m365_cidr *c)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                   0, 0, 0, 0, 0xff, 0xff};
+	unsigned k;
+
+	if (c->family != AF_INET6 || c->plen >= 96)
+		return false;
+	for (k = 0; k < c->plen; k++)
+		if ((c->addr[k / 8] ^ mapped[k / 8]) & (0x80 >> (k % 8)))
+			return false;
+	return true;
+}
+
 /* Best first: Optimize, Allow, Default, then the lowest id. */
 static int
 cmp_set(const void *a, const void *b)
@@ -71,6 +97,11 @@ xm_build(struct xm *m, const struct m365_list *l, const char *origin,
 	m->tenant = tenant;
 	snprintf(m->origin, sizeof(m->origin), "%s", origin);
 	m365_policy_describe(p, m->policy, sizeof(m->policy));
+	snprintf(m->local_name, sizeof(m->local_name), "%s",
+	         m->local ? m->local->source : "none");
+	xm_clean(m->origin);
+	xm_clean(m->policy);
+	xm_clean(m->local_name);
 	if ((m->set = calloc(ep->n_sets + 1, sizeof(*m->set))) == NULL)
 		return -1;
 	for (i = 0; i < ep->n_sets; i++) {

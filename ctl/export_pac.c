@@ -164,6 +164,11 @@ add_cidr(struct pac *p, struct m365_cidr c, int item)
 	unsigned __int128 a = 0, mask;
 	unsigned bits, i;
 
+	if (xm_holds_all_v4(&c)) { /* and every IPv4 address */
+		memset(&v4, 0, sizeof(v4));
+		v4.family = AF_INET;
+		add_cidr(p, v4, item);
+	}
 	if (xm_mapped_v4(&c, &v4))
 		c = v4;
 	rs = c.family == AF_INET ? &p->v4 : &p->v6;
@@ -468,8 +473,7 @@ export_pac(FILE *f, const struct xm *m, const struct export_opts *o)
 	        "// tenant: %s\n"
 	        "// DIRECT exactly where ext_m365_acl answers OK (no SNI), "
 	        "without DNS lookups.\n\n",
-	        o->command, m->origin, m->policy,
-	        m->local ? m->local->source : "none",
+	        o->command, m->origin, m->policy, m->local_name,
 	        m->tenant ? m->tenant : "none (tenant patterns as wildcards)");
 	fprintf(f, "var DIRECT = ");
 	put_string(f, o->direct);

@@ -394,6 +394,14 @@ export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 		        strerror(errno));
 		return -1;
 	}
+	if (strpbrk(abs, "\"\\") != NULL || strcmp(abs, xm_clean(abs)) != 0) {
+		fprintf(stderr,
+		        "m365ctl export: %s: a directory Squid's "
+		        "configuration cannot name (quote, backslash or "
+		        "control character)\n",
+		        dir);
+		return -1;
+	}
 	if (afile_open(&conf, abs, "m365", "conf") < 0)
 		return -1;
 	fprintf(conf.f,
@@ -408,8 +416,7 @@ export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 	        "# an IP literal request (dst looks names up in the DNS)\n"
 	        "acl m365_ip_literal dstdom_regex -n "
 	        "^([0-9]{1,3}\\.){3}[0-9]{1,3}$ :\n",
-	        o->command, m->origin, m->policy,
-	        m->local ? m->local->source : "none", abs);
+	        o->command, m->origin, m->policy, m->local_name, abs);
 	conf.lines++;
 	for (i = 0; i < m->n_set; i++)
 		if (one_set(conf.f, abs, &m->set[i], sets, sizeof(sets)) < 0)

@@ -60,11 +60,11 @@ flush_lines(FILE *f, struct lines *ls)
 
 	if (!oom && ls->n > 0)
 		qsort(ls->v, ls->n, sizeof(*ls->v), cmp_str);
-	for (i = 0; i < ls->n; i++) {
-		if (!oom && (i == 0 || strcmp(ls->v[i], ls->v[i - 1]) != 0))
+	for (i = 0; !oom && i < ls->n; i++)
+		if (i == 0 || strcmp(ls->v[i], ls->v[i - 1]) != 0)
 			fprintf(f, "%s\n", ls->v[i]);
+	for (i = 0; i < ls->n; i++)
 		free(ls->v[i]);
-	}
 	free(ls->v);
 	memset(ls, 0, sizeof(*ls));
 	if (oom)

@@ -178,15 +178,21 @@ ref_glob_match(const char *g, const char *s)
 bool
 ref_cidr_contains(const struct m365_cidr *c, const struct m365_host *h)
 {
+	uint8_t a[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	unsigned i;
 
-	if (!((c->family == AF_INET && h->kind == M365_HOST_IPV4) ||
-	      (c->family == AF_INET6 && h->kind == M365_HOST_IPV6)))
+	/* an IPv4 address is also its IPv4-mapped IPv6 address, which an
+	 * IPv6 range may hold (contract.md) */
+	if (c->family == AF_INET6 && h->kind == M365_HOST_IPV4)
+		memcpy(a + 12, h->addr, 4);
+	else if ((c->family == AF_INET && h->kind == M365_HOST_IPV4) ||
+	         (c->family == AF_INET6 && h->kind == M365_HOST_IPV6))
+		memcpy(a, h->addr, c->family == AF_INET ? 4 : 16);
+	else
 		return false;
 	for (i = 0; i < c->plen; i++) {
 		unsigned bit = 7 - i % 8;
-		if (((c->addr[i / 8] >> bit) & 1) !=
-		    ((h->addr[i / 8] >> bit) & 1))
+		if (((c->addr[i / 8] >> bit) & 1) != ((a[i / 8] >> bit) & 1))
 			return false;
 	}
 	return true;

@@ -790,6 +790,31 @@ TEST(test_list_load_follows_the_options)
 	m365_list_unref(NULL);
 }
 
+/* A range inside ::ffff:0:0/96 is an IPv4 range, as an IPv4-mapped
+ * address is an IPv4 address; a never range that holds that /96 holds
+ * every IPv4 address. */
+TEST(test_ipv4_mapped_ranges_are_ipv4_ranges)
+{
+	struct m365_list *l =
+	    build(WW, NULL, NULL, "bypass ::ffff:198.51.100.0/120\n");
+	struct m365_list *n = build(WW, NULL, NULL, "never ::/0\n");
+	struct m365_verdict v;
+
+	m365_classify(l, "198.51.100.5", "443", NULL, &v);
+	assert_int_equal(v.result, M365_OK);
+	assert_int_equal(v.why, M365_WHY_LOCAL);
+	m365_classify(l, "::ffff:198.51.100.5", "443", NULL, &v);
+	assert_int_equal(v.result, M365_OK);
+	m365_classify(l, "198.51.101.5", "443", NULL, &v);
+	assert_int_equal(v.result, M365_ERR);
+	/* Teams media 52.112.0.0/14 is an Optimize range; never ::/0 */
+	m365_classify(n, "52.112.0.1", "443", NULL, &v);
+	assert_int_equal(v.result, M365_ERR);
+	assert_int_equal(v.why, M365_WHY_NEVER);
+	m365_list_unref(l);
+	m365_list_unref(n);
+}
+
 int
 main(void)
 {
@@ -831,6 +856,7 @@ main(void)
 	    cmocka_unit_test(test_build_refuses_a_broad_selected_set),
 	    cmocka_unit_test(test_build_fails_when_policy_selects_nothing),
 	    cmocka_unit_test(test_list_load_follows_the_options),
+	    cmocka_unit_test(test_ipv4_mapped_ranges_are_ipv4_ranges),
 	    cmocka_unit_test(
 	        test_options_that_select_nothing_name_both_options),
 	};

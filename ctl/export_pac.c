@@ -185,7 +185,9 @@ add_cidr(struct pac *p, struct m365_cidr c, int item)
 		rs->r = r;
 		rs->cap = cap;
 	}
+	/* the host bits (all 128 of ::/0: no shift by the width) */
 	mask = c.plen >= bits ? 0
+	       : c.plen == 0  ? ~(unsigned __int128)0 >> (128 - bits)
 	                      : (((unsigned __int128)1 << (bits - c.plen)) - 1);
 	rs->r[rs->n].lo = a & ~mask;
 	rs->r[rs->n].hi = (a & ~mask) | mask;

@@ -15,6 +15,7 @@
 #include "export.h"
 #include "export_pac.h"
 #include "m365_host.h"
+#include "pattern.h"
 #include "redfa.h"
 
 #define NEVER (-1)
@@ -112,21 +113,14 @@ glob_regex(const char *g, char *buf, size_t len)
 	buf[at] = '\0';
 }
 
-/*
- * The domain an irregular glob's names must be under, as the matcher
- * takes it (lib/part.c): its literal tail after the last '*' from its
- * first whole label, when that is a valid name; else NULL.
- */
+/* The domain an irregular glob is filed under, as the matcher files it
+ * (lib/part.c): glob_domain(), when that is a valid name; else NULL. */
 static const char *
-glob_domain(const char *glob)
+bucket_of(const char *glob)
 {
-	const char *tail = strrchr(glob, '*') + 1, *dot;
+	const char *d = glob_domain(glob);
 
-	if (*tail == '.')
-		dot = tail;
-	else if ((dot = strchr(tail, '.')) == NULL)
-		return NULL;
-	return dot[1] != '\0' && valid_name(dot + 1) ? dot + 1 : NULL;
+	return d != NULL && valid_name(d) ? d : NULL;
 }
 
 /* A glob of item into the tables, as the matcher files it. */
@@ -149,7 +143,7 @@ add_glob(struct pac *p, const char *g, int item)
 	}
 	glob_regex(g, re, sizeof(re));
 	snprintf(val, sizeof(val), "[%s,%d]", re, item);
-	if ((dom = glob_domain(g)) != NULL)
+	if ((dom = bucket_of(g)) != NULL)
 		add_pair(p, &p->bucket, dom, val);
 	else
 		add_pair(p, &p->loose, "", val);

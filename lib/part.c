@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "part.h"
+#include "pattern.h"
 
 struct part_builder {
 	int pass; /* 1: count, 2: place */
@@ -65,24 +66,6 @@ name_item(struct part_builder *b, const char *key, enum name_kind k,
 		return 0;
 	}
 	return nameidx_count(b->names, key, k) < 0 ? nomem(err) : 0;
-}
-
-/*
- * The domain an irregular glob's names must be under: its literal tail
- * (after the last '*') from its first whole label ("*-files.sharepoint.com"
- * and "a.*.sharepoint.com": "sharepoint.com"), or NULL when the tail fixes
- * no whole label ("foo*", "*com").
- */
-static const char *
-glob_domain(const char *glob)
-{
-	const char *tail = strrchr(glob, '*') + 1, *dot;
-
-	if (*tail == '.')
-		dot = tail;
-	else if ((dot = strchr(tail, '.')) == NULL)
-		return NULL;
-	return dot[1] != '\0' ? dot + 1 : NULL;
 }
 
 /* An irregular glob: a pattern under its domain's bucket, or loose. */

@@ -127,3 +127,15 @@ cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err)
 	}
 	return 0;
 }
+
+const char *
+glob_domain(const char *glob)
+{
+	const char *tail = strrchr(glob, '*') + 1, *dot;
+
+	if (*tail == '.')
+		dot = tail;
+	else if ((dot = strchr(tail, '.')) == NULL)
+		return NULL;
+	return dot[1] != '\0' ? dot + 1 : NULL;
+}

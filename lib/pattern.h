@@ -37,4 +37,13 @@ bool glob_is_broad(const char *lower);
  */
 int cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err);
 
+/*
+ * The domain an irregular glob's names must be under (the matcher files
+ * the glob under it, and the exports as well): its literal tail after
+ * the last '*' from its first whole label ("*-files.sharepoint.com" and
+ * "a.*.sharepoint.com": "sharepoint.com"), or NULL when the tail fixes
+ * no whole label ("foo*", "*com").  glob holds a '*'.
+ */
+const char *glob_domain(const char *glob);
+
 #endif

@@ -286,7 +286,13 @@ local_group(struct group *g, const struct m365_local *loc, int verb)
 			if (bound_regex(g, r, re) < 0)
 				return -1;
 		} else {
-			line(&g->regex, re); /* a never regex: any host */
+			/* a never regex: any host's text, an IPv6 literal's
+			 * as Squid shows it, in brackets */
+			line(&g->regex, re);
+			if (redfa_to_ere_bracketed(r->text + 3,
+			                           strlen(r->text + 3), re,
+			                           sizeof(re)) == 0)
+				line(&g->regex, re);
 		}
 	}
 	return 0;
@@ -413,9 +419,11 @@ export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 	        "# for example before the authentication rules:\n"
 	        "#   http_access allow m365_bypass\n"
 	        "#   ssl_bump splice m365_bypass\n\n"
-	        "# an IP literal request (dst looks names up in the DNS)\n"
+	        "# an IP literal request, as Squid shows one (dst looks other\n"
+	        "# names up in the DNS)\n"
 	        "acl m365_ip_literal dstdom_regex -n "
-	        "^([0-9]{1,3}\\.){3}[0-9]{1,3}$ :\n",
+	        "^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}"
+	        "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$ ^\\[\n",
 	        o->command, m->origin, m->policy, m->local_name, abs);
 	conf.lines++;
 	for (i = 0; i < m->n_set; i++)

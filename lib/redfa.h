@@ -56,6 +56,13 @@ int redfa_to_js(const char *src, size_t len, char *buf, size_t buflen);
  */
 int redfa_to_ere(const char *src, size_t len, char *buf, size_t buflen);
 
+/*
+ * The same, matching the text between "[" and "]" of the whole subject
+ * ("[2001:db8::1]": how Squid shows an IPv6 literal to dstdom_regex).
+ */
+int redfa_to_ere_bracketed(const char *src, size_t len, char *buf,
+                           size_t buflen);
+
 /* Frees d; NULL is a no-op. */
 void redfa_free(struct redfa *d);
 

@@ -183,7 +183,8 @@ put_node(struct out *o, const struct re_tree *t, int n)
 
 /* The tree of src, written; 0 or -1. */
 static int
-write_re(const char *src, size_t len, char *buf, size_t buflen, int ere)
+write_re(const char *src, size_t len, char *buf, size_t buflen, int ere,
+         int bracketed)
 {
 	struct re_tree *t = malloc(sizeof(*t));
 	struct out o = {buf, buflen, 0, 0, ere};
@@ -195,10 +196,18 @@ write_re(const char *src, size_t len, char *buf, size_t buflen, int ere)
 		for (b = 0; b < t->n_branch; b++) {
 			const struct re_branch *br = &t->branch[b];
 			put(&o, b > 0 ? "|" : "");
-			put(&o, br->at_start ? "^" : "");
+			/* bracketed: the text is between "[" and "]" */
+			if (bracketed)
+				put(&o, br->at_start ? "^\\[" : "^\\[[^]]*");
+			else
+				put(&o, br->at_start ? "^" : "");
 			put(&o, ere ? "(" : "(?:");
 			put_node(&o, t, br->node);
-			put(&o, br->at_end ? ")$" : ")");
+			put(&o, ")");
+			if (bracketed)
+				put(&o, br->at_end ? "\\]$" : "[^]]*\\]$");
+			else
+				put(&o, br->at_end ? "$" : "");
 		}
 		rc = o.full ? -1 : 0;
 	}
@@ -209,11 +218,17 @@ write_re(const char *src, size_t len, char *buf, size_t buflen, int ere)
 int
 redfa_to_js(const char *src, size_t len, char *buf, size_t buflen)
 {
-	return write_re(src, len, buf, buflen, 0);
+	return write_re(src, len, buf, buflen, 0, 0);
 }
 
 int
 redfa_to_ere(const char *src, size_t len, char *buf, size_t buflen)
 {
-	return write_re(src, len, buf, buflen, 1);
+	return write_re(src, len, buf, buflen, 1, 0);
+}
+
+int
+redfa_to_ere_bracketed(const char *src, size_t len, char *buf, size_t buflen)
+{
+	return write_re(src, len, buf, buflen, 1, 1);
 }

@@ -161,6 +161,23 @@ rm -f "$T/fail"
 i=0
 while [ $i -lt 100 ] && [ "$(wc -l <"$T/ran" | tr -d ' ')" -lt 4 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "... and runs again with the next version" 4 "$(wc -l <"$T/ran" | tr -d ' ')"
+kill $WPID 2>/dev/null
+wait $WPID 2>/dev/null
+
+# a local list change rewrites the file too
+printf 'bypass *.zoom.us\n' >"$T/wl"
+"$CTL" export text --redis "$RURL" --local "$T/wl" -o "$T/w.txt" --watch \
+	--poll 1 2>>"$T/watch.log" &
+WPID=$!
+on_exit "kill $WPID 2>/dev/null"
+i=0
+while [ $i -lt 50 ] && ! grep -q 'zoom' "$T/w.txt" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+printf 'bypass *.zoom.us\nbypass *.webex.com\n' >"$T/wl.new"
+mv "$T/wl.new" "$T/wl"
+i=0
+while [ $i -lt 60 ] && ! grep -q 'webex' "$T/w.txt"; do sleep 0.1; i=$((i + 1)); done
+check_match "a local list change rewrites the file" '^\*\.webex\.com$' "$(cat "$T/w.txt")"
+check_match "... said in the log" 'local list changed: wrote' "$(cat "$T/watch.log")"
 cp "$T/w.txt" "$T/w.before"
 kill_redis
 i=0

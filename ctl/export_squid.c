@@ -318,7 +318,7 @@ port_acl(FILE *f, const char *acl, const struct m365_ports *p)
 static int
 one_set(FILE *f, const char *dir, const struct xm_set *x, char *any, size_t len)
 {
-	char name[32], acl[48], dest[64];
+	char name[64], acl[48], dest[64];
 	struct group g;
 	size_t k, n = strlen(any);
 	int has;

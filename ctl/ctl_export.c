@@ -15,21 +15,25 @@
 static void
 usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: m365ctl export pac|nft|text|json\n" LISTSRC_USAGE
-	       "         [--tenant NAME] [-o FILE]\n"
-	       "         [--direct STRING] [--proxy STRING]"
-	       " [--allow-proxy STRING]    (pac)\n"
-	       "         [--kind names|ranges|ipv4|ipv6|all]     (text)\n"
-	       "\n"
-	       "Writes what the helper bypasses, for other tools: a PAC file\n"
-	       "(DIRECT where the helper answers OK), nftables sets of the\n"
-	       "ranges (and of Teams media's), plain lists, or JSON.  With\n"
-	       "-o the file is replaced whole, atomically.  With --redis, the\n"
-	       "list is the version the helpers following Redis use now.\n"
-	       "Exit status: 0 written, 1 the list holds a rule the format\n"
-	       "cannot express, 2 usage or input error, 4 Redis or file\n"
-	       "trouble.\n");
+	fprintf(f,
+	        "usage: m365ctl export pac|nft|squid|text|json\n" LISTSRC_USAGE
+	        "         [--tenant NAME] [-o FILE|DIR]\n"
+	        "         [--watch [--exec CMD] [--poll SECONDS]]\n"
+	        "         [--direct STRING] [--proxy STRING]"
+	        " [--allow-proxy STRING]    (pac)\n"
+	        "         [--kind names|ranges|ipv4|ipv6|all]     (text)\n"
+	        "\n"
+	        "Writes what the helper bypasses, for other tools: a PAC file\n"
+	        "(DIRECT where the helper answers OK), nftables sets of the\n"
+	        "ranges (and of Teams media's), Squid ACL files (squid: -o\n"
+	        "DIR, then include DIR/m365.conf), plain lists, or JSON.\n"
+	        "With -o a file is replaced whole, atomically.  With --redis,\n"
+	        "the list is the version the helpers following Redis use now;\n"
+	        "with --watch too (and -o), it stays running, writes again on\n"
+	        "each publish and local list change, then runs CMD (sh -c).\n"
+	        "Exit status: 0 written, 1 the list holds a rule the format\n"
+	        "cannot express, 2 usage or input error, 4 Redis or file\n"
+	        "trouble.\n");
 }
 
 static const struct {

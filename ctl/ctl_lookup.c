@@ -17,8 +17,8 @@ usage(FILE *f)
 	        "usage: m365ctl lookup\n" LISTSRC_USAGE
 	        "         HOST|URL|HOST:PORT [PORT [SNI]]\n"
 	        "\n"
-	        "Answers as ext_m365_acl would for HOST (and PORT, SNI),\n"
-	        "HOST may be a URL or HOST:PORT (the port taken from it),\n"
+	        "Answers as ext_m365_acl would for HOST (and PORT, SNI;\n"
+	        "HOST may be a URL or HOST:PORT, the port taken from it),\n"
 	        "then lists every endpoint set and local rule that matched,\n"
 	        "and why the answer is what it is.  With --redis, the list\n"
 	        "is the version the helpers following Redis use now;\n"

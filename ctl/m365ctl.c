@@ -27,7 +27,7 @@ static const struct command {
 } commands[] = {
     {"lookup", ctl_lookup, "why is a host (not) bypassed?"},
     {"export", ctl_export,
-     "the list in use as a PAC file, nftables sets, plain or JSON lists"},
+     "the list in use as a PAC file, nftables sets, Squid ACLs, lists"},
     {"update", ctl_update, "publish Microsoft's newest list"},
     {"import", ctl_import, "publish a local snapshot file"},
     {"status", ctl_status,

@@ -670,6 +670,25 @@ TEST(test_backtracking_regex_is_accepted_with_a_warning)
 	m365_local_free(l);
 }
 
+/* The worldwide 2025 list with the default policy and local list text. */
+static struct m365_list *
+with_local(const char *text)
+{
+	struct m365_err err;
+	struct m365_endpoints *ep = load(WW);
+	struct m365_local *loc = local_ok(text);
+	struct m365_policy p;
+	struct m365_list *l;
+
+	policy(&p, NULL, NULL);
+	memset(&err, 0, sizeof(err));
+	l = m365_list_build(ep, loc, &p, &err);
+	m365_policy_free(&p);
+	if (l == NULL)
+		fail_msg("build: %s", err.msg);
+	return l;
+}
+
 static double
 now_ms(void)
 {
@@ -698,21 +717,11 @@ mean_err_ms(const struct m365_list *l, const char *name)
 
 TEST(test_backtracking_regex_fails_closed_quickly)
 {
-	struct m365_err err;
-	struct m365_endpoints *ep = load(WW);
-	struct m365_local *loc = local_ok("bypass " BACKTRACKS "\n");
-	struct m365_policy p;
-	struct m365_list *l;
+	struct m365_list *l = with_local("bypass " BACKTRACKS "\n");
 	struct m365_verdict v;
 	char one_label[300], labels[300];
 	double ms;
 
-	policy(&p, NULL, NULL);
-	memset(&err, 0, sizeof(err));
-	l = m365_list_build(ep, loc, &p, &err);
-	m365_policy_free(&p);
-	if (l == NULL)
-		fail_msg("build: %s", err.msg);
 	/* the rule works on a name it can judge */
 	m365_classify(l, "aaaa.example.net", "443", NULL, &v);
 	assert_int_equal(v.result, M365_OK);
@@ -749,22 +758,11 @@ TEST(test_backtracking_regex_fails_closed_quickly)
  * answer on every name, at once. */
 TEST(test_nested_quantifier_regex_answers_as_an_automaton)
 {
-	struct m365_err err;
-	struct m365_endpoints *ep = load(WW);
-	struct m365_local *loc =
-	    local_ok("bypass re:^(a+)+\\.example\\.net$\n");
-	struct m365_policy p;
-	struct m365_list *l;
+	struct m365_list *l = with_local("bypass re:^(a+)+\\.example\\.net$\n");
 	struct m365_verdict v;
 	char labels[300];
 	double ms;
 
-	policy(&p, NULL, NULL);
-	memset(&err, 0, sizeof(err));
-	l = m365_list_build(ep, loc, &p, &err);
-	m365_policy_free(&p);
-	if (l == NULL)
-		fail_msg("build: %s", err.msg);
 	/* 63 a's: a match */
 	memset(labels, 'a', 63);
 	strcpy(labels + 63, ".example.net");

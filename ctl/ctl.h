@@ -21,6 +21,13 @@ int ctl_lookup(int argc, char **argv);
  * express, 2 usage or input, 4 Redis or file trouble. */
 int ctl_export(int argc, char **argv);
 
+/* pin VERSION, unpin, rollback: keep a kept version current whatever
+ * Microsoft publishes next (see ctl_pin.c).  0 done, 1 refused, 2 usage,
+ * 3 locked, 4 Redis. */
+int ctl_pin(int argc, char **argv);
+int ctl_unpin(int argc, char **argv);
+int ctl_rollback(int argc, char **argv);
+
 /* update: follow Microsoft's web service (see ctl_update.c). */
 int ctl_update(int argc, char **argv);
 

@@ -84,17 +84,29 @@ import(const char *file, const char *version, struct target *t, char *published,
 	if ((rc = snapshot(file, version, &s, &neu, t, err)) != 0)
 		goto out;
 	rc = 4;
-	if (publish_current(t, &cur, err) < 0)
+	if (publish_current(t, &cur, err) < 0 || pinned(t, err) < 0)
 		goto out;
 	rc = 1;
+	if (t->pinned[0] != '\0' && !t->force) {
+		t->refusal = "pinned";
+		m365_err_set(err, M365_E_REFUSED,
+		             "refused: version %s is pinned (m365ctl unpin, or "
+		             "--force to publish and unpin)",
+		             t->pinned);
+		goto out;
+	}
 	if (publish_recover(t, &cur, true, err) < 0 ||
 	    publish_check(t, cur.ep, neu, err) < 0) {
 		rc = ctl_exit_status(err);
 		goto out;
 	}
 	rc = 4;
-	if (publish_write(t, &s, err) < 0)
+	if (publish_write(t, &s, err) < 0 ||
+	    (t->pinned[0] != '\0' &&
+	     m365_store_set_pin(t->redis, t->prefix, NULL, err) < 0))
 		goto out;
+	if (t->pinned[0] != '\0')
+		printf("unpinned %s (--force)\n", t->pinned);
 	printf("published %s (%s): %s\n", s.version,
 	       publish_was(&cur, was, sizeof(was)),
 	       publish_summary(cur.ep, neu, sum, sizeof(sum)));

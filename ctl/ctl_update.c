@@ -130,7 +130,18 @@ run(struct update *u, struct target *t, struct outcome *out,
 		return rc;
 	if (publish_current(t, &cur, err) < 0)
 		return 4;
-	if (publish_recover(t, &cur, u->force, err) < 0)
+	if (pinned(t, err) < 0) {
+		current_free(&cur);
+		return 4;
+	}
+	if (t->pinned[0] != '\0') {
+		/* the admin's choice, whatever Microsoft has (not --force) */
+		printf("pinned at %s: version %s is not published (m365ctl "
+		       "unpin lets it through)\n",
+		       t->pinned, latest);
+		out->result = RUN_CURRENT;
+		snprintf(out->version, sizeof(out->version), "%s", cur.version);
+	} else if (publish_recover(t, &cur, u->force, err) < 0)
 		rc = 1;
 	else if (!u->force && cur.why[0] == '\0' &&
 	         !is_newer(latest, cur.version)) {

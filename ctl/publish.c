@@ -232,3 +232,13 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 		return -1;
 	return t->state_dir ? write_dir(t, s, err) : 0;
 }
+
+int
+pinned(struct target *t, struct m365_err *err)
+{
+	t->pinned[0] = '\0';
+	if (t->redis == NULL)
+		return 0;
+	return m365_store_pinned(t->redis, t->prefix, t->pinned, err) < 0 ? -1
+	                                                                  : 0;
+}

@@ -31,6 +31,8 @@ struct target {
 	/* What a refusal was about, for the run record (runlog.h): set by
 	 * publish_recover() and publish_check() when they refuse. */
 	const char *refusal;
+	/* the pinned version (m365ctl pin), "" when none: set by pinned() */
+	char pinned[M365_VERSION_MAX + 1];
 };
 
 /* The version in use, as far as it can be read. */
@@ -102,6 +104,12 @@ int publish_write(const struct target *t, struct m365_snapshot *s,
  * Returns 0, or 2 after printing "m365ctl CMD: reason".
  */
 int ctl_sign_key(const char *cmd, const char *path, struct m365_key **key);
+
+/*
+ * Reads Redis's pinned version (m365ctl pin) into t->pinned ("" without
+ * Redis or pin).  0, or -1 with err set.
+ */
+int pinned(struct target *t, struct m365_err *err);
 
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);

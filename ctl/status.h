@@ -82,8 +82,9 @@ struct redis_part {
 	const char *signature; /* "valid", "none", "bad", "present" */
 	bool keyed;            /* checked with --verify-key */
 	char **kept;           /* newest first, or NULL */
-	long long checked;     /* PREFIX "checked", 0 none, -1 invalid */
-	long long age;         /* of the current version, seconds */
+	char pinned[M365_VERSION_MAX + 1]; /* m365ctl pin's, "" none */
+	long long checked; /* PREFIX "checked", 0 none, -1 invalid */
+	long long age;     /* of the current version, seconds */
 	struct farm farm;
 };
 

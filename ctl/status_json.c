@@ -162,9 +162,10 @@ redis(const struct redis_part *rp)
 	}
 	for (i = 0; kept && rp->kept && rp->kept[i]; i++)
 		json_array_append_new(kept, text(rp->kept[i]));
-	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "url",
+	o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "url",
 	              text(rp->where), "prefix", text(rp->prefix), "error",
 	              text(rp->why), "current", current(rp), "kept", kept,
+	              "pinned", rp->pinned[0] ? text(rp->pinned) : json_null(),
 	              "checked_at", or_null(rp->checked), "farm",
 	              rp->why[0] ? json_null() : farm(&rp->farm));
 	return o;

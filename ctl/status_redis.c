@@ -88,6 +88,7 @@ status_redis(struct redis_part *rp, const struct m365_redis_url *ru,
 		goto fail;
 	if (current(c, rp, key, &err) < 0 ||
 	    (rp->kept = m365_store_versions(c, prefix, &err)) == NULL ||
+	    m365_store_pinned(c, prefix, rp->pinned, &err) < 0 ||
 	    (rp->checked = checked(c, prefix, &err)) == -2)
 		goto fail;
 	status_farm(c, prefix, &rp->farm);

@@ -147,6 +147,11 @@ print_current(const struct report *r)
 	for (i = 0; rp->kept && rp->kept[i]; i++)
 		printf(" %s", rp->kept[i]);
 	printf("\n");
+	if (rp->pinned[0] != '\0') {
+		LINE("pinned");
+		printf("%s (update keeps it until m365ctl unpin)\n",
+		       rp->pinned);
+	}
 	LINE("checked");
 	if (rp->checked > 0)
 		printf("%s (%s ago)\n", status_time(rp->checked, t, sizeof(t)),

@@ -5,6 +5,8 @@
  *   PREFIX "v:" VERSION      hash: json, sha256, version, published_at,
  *                            published_by, source, and sig when signed
  *   PREFIX "versions"        list: newest first, at most `keep`
+ *   PREFIX "pinned"          string: the version update must keep
+ *                            (m365ctl pin), or none
  *   PREFIX "lock"            string: the updater's lock (SET NX PX)
  *   PREFIX "updates"         pub/sub channel: VERSION on every switch
  *
@@ -55,6 +57,14 @@ int m365_version_valid(const char *v);
  * garbage.
  */
 int m365_store_current(redisContext *c, const char *prefix, char *out,
+                       struct m365_err *err);
+
+/* Reads the pinned version (m365ctl pin) like m365_store_current(). */
+int m365_store_pinned(redisContext *c, const char *prefix, char *out,
+                      struct m365_err *err);
+
+/* Pins version (NULL: unpins).  0, or -1 with err set. */
+int m365_store_set_pin(redisContext *c, const char *prefix, const char *version,
                        struct m365_err *err);
 
 /* What a reader accepts from Redis; a NULL limits pointer means defaults. */

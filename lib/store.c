@@ -95,18 +95,20 @@ redis_fail(redisContext *c, redisReply *r, const char *what,
 	return -1;
 }
 
-int
-m365_store_current(redisContext *c, const char *prefix, char *out,
-                   struct m365_err *err)
+/* Reads the version key PREFIX name points to ("current", "pinned"):
+ * 1 and out, 0 when there is none, -1 with err set. */
+static int
+read_pointer(redisContext *c, const char *prefix, const char *name, char *out,
+             struct m365_err *err)
 {
 	char k[KEY_MAX];
 	redisReply *r;
 
-	key(k, prefix, "current", NULL);
+	key(k, prefix, name, NULL);
 	/* never read a pointer larger than a version name */
 	r = redisCommand(c, "STRLEN %s", k);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
-		return redis_fail(c, r, "STRLEN current", err);
+		return redis_fail(c, r, "STRLEN", err);
 	if (r->integer > M365_VERSION_MAX) {
 		freeReplyObject(r);
 		return m365_err_set(err, M365_E_INPUT,
@@ -116,7 +118,7 @@ m365_store_current(redisContext *c, const char *prefix, char *out,
 	r = redisCommand(c, "GET %s", k);
 	if (r == NULL ||
 	    (r->type != REDIS_REPLY_NIL && r->type != REDIS_REPLY_STRING))
-		return redis_fail(c, r, "GET current", err);
+		return redis_fail(c, r, "GET", err);
 	if (r->type == REDIS_REPLY_NIL) {
 		freeReplyObject(r);
 		return 0;
@@ -130,6 +132,37 @@ m365_store_current(redisContext *c, const char *prefix, char *out,
 	memcpy(out, r->str, r->len + 1);
 	freeReplyObject(r);
 	return 1;
+}
+
+int
+m365_store_current(redisContext *c, const char *prefix, char *out,
+                   struct m365_err *err)
+{
+	return read_pointer(c, prefix, "current", out, err);
+}
+
+int
+m365_store_pinned(redisContext *c, const char *prefix, char *out,
+                  struct m365_err *err)
+{
+	return read_pointer(c, prefix, "pinned", out, err);
+}
+
+int
+m365_store_set_pin(redisContext *c, const char *prefix, const char *version,
+                   struct m365_err *err)
+{
+	char k[KEY_MAX];
+	redisReply *r;
+
+	key(k, prefix, "pinned", NULL);
+	r = version ? redisCommand(c, "SET %s %s", k, version)
+	            : redisCommand(c, "DEL %s", k);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR)
+		return redis_fail(c, r, version ? "SET pinned" : "DEL pinned",
+		                  err);
+	freeReplyObject(r);
+	return 0;
 }
 
 /* A string element of an HMGET reply, or NULL for nil; -1 in *bad for

@@ -141,7 +141,7 @@ check_eq "b: --json: the top-level keys" \
 	"$(jq_ 'list(d)')"
 check_eq "b: --json: healthy, no attention" "True []" "$(jq_ 'd["healthy"], d["attention"]' | tr -d '(),')"
 check_eq "b: --json: redis keys" \
-	"['url', 'prefix', 'error', 'current', 'kept', 'checked_at', 'farm']" "$(jq_ 'list(d["redis"])')"
+	"['url', 'prefix', 'error', 'current', 'kept', 'pinned', 'checked_at', 'farm']" "$(jq_ 'list(d["redis"])')"
 check_eq "b: --json: current" "2025120100 none" \
 	"$(jq_ 'd["redis"]["current"]["version"] + " " + d["redis"]["current"]["signature"]')"
 check_eq "b: --json: last_update" "current 2025120100" \

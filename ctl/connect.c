@@ -24,6 +24,20 @@ ctl_redis_add_sentinel(const char *cmd, struct ctl_redis *r, const char *arg)
 	return 0;
 }
 
+int
+ctl_redis_option(const char *cmd, struct ctl_redis *r, const char **prefix,
+                 int c, const char *arg)
+{
+	switch (c) {
+	case 'r': r->url = arg; return 1;
+	case 'p': *prefix = arg; return 1;
+	case 'A': r->auth_file = arg; return 1;
+	case 'S': return ctl_redis_add_sentinel(cmd, r, arg) != 0 ? 2 : 1;
+	case 'M': r->master = arg; return 1;
+	default: return 0;
+	}
+}
+
 bool
 ctl_redis_wanted(const struct ctl_redis *r)
 {

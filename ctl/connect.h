@@ -23,6 +23,25 @@ struct ctl_redis {
 	int n_sentinels;
 };
 
+/* The long options of a publishing command's Redis (update, import, pin,
+ * unpin, rollback), for its table; ctl_redis_option() takes them. */
+#define CTL_REDIS_LONGOPTS                                                     \
+	{"redis", required_argument, NULL, 'r'},                               \
+	    {"redis-prefix", required_argument, NULL, 'p'},                    \
+	    {"redis-auth-file", required_argument, NULL, 'A'},                 \
+	    {"redis-sentinel", required_argument, NULL, 'S'},                  \
+	{                                                                      \
+		"redis-master", required_argument, NULL, 'M'                   \
+	}
+
+/*
+ * Takes getopt_long()'s option c (one of CTL_REDIS_LONGOPTS) with its
+ * argument into r (--redis-prefix into *prefix).  Returns 1 when it was
+ * one of them, 0 when not, or 2 after printing "m365ctl CMD: reason".
+ */
+int ctl_redis_option(const char *cmd, struct ctl_redis *r, const char **prefix,
+                     int c, const char *arg);
+
 /*
  * Adds the address of a --redis-sentinel option.  Returns 0, or 2 after
  * printing "m365ctl CMD: reason" (a bad address, more than SENTINEL_MAX).

@@ -1,14 +1,13 @@
 /* ctl_export.c - m365ctl export FORMAT: the list in use for other tools
  * (see export.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl.h"
 #include "export.h"
+#include "fileio.h"
 #include "listsrc.h"
 #include "m365_text.h"
 
@@ -65,49 +64,33 @@ command_line(int argc, char **argv, char *buf, size_t len)
 	}
 }
 
-/* Writes the export to path atomically (a temporary file beside it,
- * flushed, then renamed over it); 0, 1 or 4 (see usage()). */
+/* Writes the export to path atomically (m365_write_file_atomic(), once
+ * the whole of it is made); 0, 1 or 4 (see usage()). */
 static int
 write_file(const char *path, format_fn fn, const struct xm *m,
            const struct export_opts *o)
 {
-	char tmp[4096];
-	FILE *f;
-	int fd, rc;
+	struct m365_err err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		fprintf(stderr, "m365ctl export: %s: name too long\n", path);
-		return 2;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	        0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		fprintf(stderr, "m365ctl export: %s: %s\n", tmp,
-		        strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (f == NULL) {
+		fprintf(stderr, "m365ctl export: out of memory\n");
 		return 4;
 	}
-	if ((rc = fn(f, m, o)) != 0) {
-		fclose(f);
-		unlink(tmp);
-		return 1;
+	rc = fn(f, m, o);
+	if (fclose(f) != 0 && rc == 0) {
+		fprintf(stderr, "m365ctl export: out of memory\n");
+		rc = -1;
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-		fprintf(stderr, "m365ctl export: %s: %s\n", tmp,
-		        strerror(errno));
-		fclose(f);
-		unlink(tmp);
-		return 4;
+	if (rc == 0 && m365_write_file_atomic(path, text, len, &err) < 0) {
+		fprintf(stderr, "m365ctl export: %s\n", err.msg);
+		rc = 4;
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "m365ctl export: %s: %s\n", path,
-		        strerror(errno));
-		unlink(tmp);
-		return 4;
-	}
-	return 0;
+	free(text);
+	return rc < 0 ? 1 : rc;
 }
 
 /* The whole export to stdout; 0, 1 or 4. */

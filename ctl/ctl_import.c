@@ -149,11 +149,7 @@ options(int argc, char **argv, struct target *t, struct ctl_redis *ro,
         const char **version, const char **sign_key)
 {
 	static const struct option longopts[] = {
-	    {"redis", required_argument, NULL, 'r'},
-	    {"redis-prefix", required_argument, NULL, 'p'},
-	    {"redis-auth-file", required_argument, NULL, 'A'},
-	    {"redis-sentinel", required_argument, NULL, 'S'},
-	    {"redis-master", required_argument, NULL, 'M'},
+	    CTL_REDIS_LONGOPTS,
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"version", required_argument, NULL, 'V'},
 	    {"sign-key", required_argument, NULL, 'k'},
@@ -161,18 +157,15 @@ options(int argc, char **argv, struct target *t, struct ctl_redis *ro,
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((rc = ctl_redis_option("import", ro, &t->prefix, c,
+		                           optarg)) == 2)
+			return 2;
+		if (rc == 1)
+			continue;
 		switch (c) {
-		case 'r': ro->url = optarg; break;
-		case 'p': t->prefix = optarg; break;
-		case 'A': ro->auth_file = optarg; break;
-		case 'S':
-			if (ctl_redis_add_sentinel("import", ro, optarg) != 0)
-				return 2;
-			break;
-		case 'M': ro->master = optarg; break;
 		case 'd': t->state_dir = optarg; break;
 		case 'V': *version = optarg; break;
 		case 'k': *sign_key = optarg; break;

@@ -167,11 +167,7 @@ static int
 run(int argc, char **argv, const char *cmd)
 {
 	static const struct option longopts[] = {
-	    {"redis", required_argument, NULL, 'r'},
-	    {"redis-prefix", required_argument, NULL, 'p'},
-	    {"redis-auth-file", required_argument, NULL, 'A'},
-	    {"redis-sentinel", required_argument, NULL, 'S'},
-	    {"redis-master", required_argument, NULL, 'M'},
+	    CTL_REDIS_LONGOPTS,
 	    {"sign-key", required_argument, NULL, 'k'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
@@ -186,16 +182,12 @@ run(int argc, char **argv, const char *cmd)
 	p.t.keep = M365_STORE_KEEP;
 	p.t.max_growth = 2;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((rc = ctl_redis_option(cmd, &p.ro, &p.t.prefix, c,
+		                           optarg)) == 2)
+			return 2;
+		if (rc == 1)
+			continue;
 		switch (c) {
-		case 'r': p.ro.url = optarg; break;
-		case 'p': p.t.prefix = optarg; break;
-		case 'A': p.ro.auth_file = optarg; break;
-		case 'S':
-			if ((rc = ctl_redis_add_sentinel(cmd, &p.ro, optarg)) !=
-			    0)
-				return rc;
-			break;
-		case 'M': p.ro.master = optarg; break;
 		case 'k':
 			if (strcmp(cmd, "unpin") == 0) {
 				usage(stderr, cmd);

@@ -186,11 +186,6 @@ option(int c, struct update *u, struct target *t)
 	case 't': u->tenant = optarg; break;
 	case '6': u->no_ipv6 = true; break;
 	case 'b': u->base = optarg; break;
-	case 'r': u->ro.url = optarg; break;
-	case 'p': t->prefix = optarg; break;
-	case 'A': u->ro.auth_file = optarg; break;
-	case 'S': return ctl_redis_add_sentinel("update", &u->ro, optarg);
-	case 'M': u->ro.master = optarg; break;
 	case 'd': u->dir = optarg; break;
 	case 'k': u->sign_key = optarg; break;
 	case 'T':
@@ -221,11 +216,7 @@ options(int argc, char **argv, struct update *u, struct target *t)
 	    {"tenant", required_argument, NULL, 't'},
 	    {"no-ipv6", no_argument, NULL, '6'},
 	    {"base-url", required_argument, NULL, 'b'},
-	    {"redis", required_argument, NULL, 'r'},
-	    {"redis-prefix", required_argument, NULL, 'p'},
-	    {"redis-auth-file", required_argument, NULL, 'A'},
-	    {"redis-sentinel", required_argument, NULL, 'S'},
-	    {"redis-master", required_argument, NULL, 'M'},
+	    CTL_REDIS_LONGOPTS,
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"sign-key", required_argument, NULL, 'k'},
@@ -235,9 +226,13 @@ options(int argc, char **argv, struct update *u, struct target *t)
 	    {NULL, 0, NULL, 0}};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if ((rc = option(c, u, t)) != 0)
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if ((rc = ctl_redis_option("update", &u->ro, &t->prefix, c,
+		                           optarg)) == 2)
+			return 2;
+		if (rc == 0 && (rc = option(c, u, t)) != 0)
 			return rc;
+	}
 	if (optind != argc || !valid_instance(u->instance) ||
 	    (u->areas && !query_safe(u->areas)) ||
 	    (u->tenant && !query_safe(u->tenant))) {

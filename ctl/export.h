@@ -94,13 +94,19 @@ void xm_free(struct xm *m);
 const char *xm_tenant_url(const char *url, const char *tenant, char *buf,
                           size_t len);
 
-/* True when cidr c is an IPv6 range inside ::ffff:0:0/96: an IPv4 range
- * (contract.md), which *v4 then holds (plen made relative to IPv4). */
-bool xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4);
+/* An address as an integer: IPv4 in the low 32 bits. */
+__extension__ typedef unsigned __int128 xm_u128;
 
-/* True when cidr c is an IPv6 range wider than /96 that holds
- * ::ffff:0:0/96: every IPv4 address (only a never rule may be so broad). */
-bool xm_holds_all_v4(const struct m365_cidr *c);
+/*
+ * The ranges c stands for, as the matcher takes them
+ * (m365_cidr_v4_part()): c itself, or the IPv4 range it writes as IPv6,
+ * or both c and 0.0.0.0/0 when it holds every IPv4 address.  Writes them
+ * into out and returns how many (1 or 2).
+ */
+size_t xm_cidr_ranges(const struct m365_cidr *c, struct m365_cidr out[2]);
+
+/* c's first and last addresses as integers. */
+void xm_cidr_bounds(const struct m365_cidr *c, xm_u128 *lo, xm_u128 *hi);
 
 /* Replaces every control character of s with '?'; returns s. */
 char *xm_clean(char *s);

@@ -39,7 +39,7 @@ endpoints(const struct xm *m)
 			                      endpoint(x, x->urls[j], "name"));
 		for (j = 0; j < x->s->n_ips; j++) {
 			c = x->s->ips[j];
-			if (xm_mapped_v4(&c, &v4))
+			if (m365_cidr_v4_part(&c, &v4) == M365_CIDR_V4_ONLY)
 				c = v4;
 			xm_cidr_text(&c, buf, sizeof(buf));
 			json_array_append_new(a, endpoint(x, buf, "range"));

@@ -29,21 +29,35 @@ xm_tenant_url(const char *url, const char *tenant, char *buf, size_t len)
 	return n > 0 && (size_t)n < len ? buf : url;
 }
 
-bool
-xm_mapped_v4(const struct m365_cidr *c, struct m365_cidr *v4)
+size_t
+xm_cidr_ranges(const struct m365_cidr *c, struct m365_cidr out[2])
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                   0, 0, 0, 0, 0xff, 0xff};
+	enum m365_cidr_v4 side = m365_cidr_v4_part(c, &out[0]);
 
-	if (c->family != AF_INET6 || c->plen < 96 ||
-	    memcmp(c->addr, mapped, sizeof(mapped)) != 0)
-		return false;
-	memset(v4, 0, sizeof(*v4));
-	v4->family = AF_INET;
-	memcpy(v4->addr, c->addr + 12, 4);
-	v4->plen = (uint8_t)(c->plen - 96);
-	v4->text = c->text;
-	return true;
+	if (side == M365_CIDR_V4_ONLY)
+		return 1;
+	if (side == M365_CIDR_V4_NONE) {
+		out[0] = *c;
+		return 1;
+	}
+	out[1] = *c;
+	return 2;
+}
+
+void
+xm_cidr_bounds(const struct m365_cidr *c, xm_u128 *lo, xm_u128 *hi)
+{
+	unsigned bits = c->family == AF_INET ? 32 : 128, i;
+	xm_u128 a = 0, host;
+
+	for (i = 0; i < bits / 8; i++)
+		a = a << 8 | c->addr[i];
+	/* the host bits (all 128 of ::/0: no shift by the width) */
+	host = c->plen >= bits         ? 0
+	       : bits - c->plen >= 128 ? ~(xm_u128)0
+	                               : ((xm_u128)1 << (bits - c->plen)) - 1;
+	*lo = a & ~host;
+	*hi = a | host;
 }
 
 char *
@@ -55,21 +69,6 @@ xm_clean(char *s)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
 	return s;
-}
-
-bool
-xm_holds_all_v4(const struct m365_cidr *c)
-{
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                   0, 0, 0, 0, 0xff, 0xff};
-	unsigned k;
-
-	if (c->family != AF_INET6 || c->plen >= 96)
-		return false;
-	for (k = 0; k < c->plen; k++)
-		if ((c->addr[k / 8] ^ mapped[k / 8]) & (0x80 >> (k % 8)))
-			return false;
-	return true;
 }
 
 /* Best first: Optimize, Allow, Default, then the lowest id. */

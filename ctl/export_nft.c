@@ -13,8 +13,7 @@
 #include "m365_local.h"
 #include "m365_ports.h"
 
-/* An address as an integer: IPv4 in the low 32 bits. */
-__extension__ typedef unsigned __int128 u128;
+typedef xm_u128 u128;
 
 /* Elements per `add element` statement, and the width of their lines. */
 #define PER_STATEMENT 512
@@ -37,25 +36,6 @@ static unsigned
 bits_of(int family)
 {
 	return family == AF_INET ? 32 : 128;
-}
-
-/* The n low bits set (n up to 128). */
-static u128
-low_bits(unsigned n)
-{
-	return n >= 128 ? ~(u128)0 : ((u128)1 << n) - 1;
-}
-
-/* The address a (network order, of family) as an integer. */
-static u128
-addr_value(const uint8_t *a, int family)
-{
-	unsigned i, n = bits_of(family) / 8;
-	u128 x = 0;
-
-	for (i = 0; i < n; i++)
-		x = x << 8 | a[i];
-	return x;
 }
 
 /* Integer x back into address a (network order, of family). */
@@ -89,22 +69,20 @@ push(struct ivs *v, u128 lo, u128 hi)
 	v->v[v->n++].hi = hi;
 }
 
-/* Adds range c to v when it is of family; an IPv6 range inside
- * ::ffff:0:0/96 is an IPv4 range. */
+/* Adds the ranges c stands for (xm_cidr_ranges()) of family to v. */
 static void
-push_cidr(struct ivs *v, struct m365_cidr c, int family)
+push_cidr(struct ivs *v, const struct m365_cidr *c, int family)
 {
-	struct m365_cidr v4;
-	unsigned bits = bits_of(family);
-	u128 host;
+	struct m365_cidr r[2];
+	size_t i, n = xm_cidr_ranges(c, r);
+	u128 lo, hi;
 
-	if (xm_mapped_v4(&c, &v4))
-		c = v4;
-	if (c.family != family || c.plen > bits)
-		return;
-	host = low_bits(bits - c.plen);
-	push(v, addr_value(c.addr, family) & ~host,
-	     addr_value(c.addr, family) | host);
+	for (i = 0; i < n; i++) {
+		if (r[i].family != family)
+			continue;
+		xm_cidr_bounds(&r[i], &lo, &hi);
+		push(v, lo, hi);
+	}
 }
 
 /* True when set x lists UDP ports: Teams media (and QUIC). */
@@ -126,13 +104,13 @@ collect_bypass(struct ivs *v, const struct xm *m, int family, bool media)
 		for (j = 0;
 		     (!media || is_media(&m->set[i])) && j < m->set[i].s->n_ips;
 		     j++)
-			push_cidr(v, m->set[i].s->ips[j], family);
+			push_cidr(v, &m->set[i].s->ips[j], family);
 	for (i = 0; !media && m->local && i < m->local->n_rules; i++) {
 		const struct m365_rule *r = &m->local->rules[i];
 		if (r->verb != M365_VERB_BYPASS || r->kind != M365_RULE_CIDR)
 			continue;
 		m365_rule_cidr(r, &c);
-		push_cidr(v, c, family);
+		push_cidr(v, &c, family);
 	}
 }
 
@@ -148,10 +126,7 @@ collect_never(struct ivs *v, const struct xm *m, int family)
 		if (r->verb != M365_VERB_NEVER || r->kind != M365_RULE_CIDR)
 			continue;
 		m365_rule_cidr(r, &c);
-		push_cidr(v, c, family);
-		/* a never range that holds ::ffff:0:0/96 holds all IPv4 */
-		if (family == AF_INET && xm_holds_all_v4(&c))
-			push(v, 0, low_bits(32));
+		push_cidr(v, &c, family);
 	}
 }
 
@@ -306,16 +281,6 @@ count_rules(const struct xm *m, int verb, bool cidr)
 	return n;
 }
 
-/* Writes prefix, then s on the same line: a control character (a newline
- * in a file name or an argument) as '?', lest it end the comment. */
-static void
-comment(FILE *f, const char *prefix, const char *s)
-{
-	fputs(prefix, f);
-	for (; *s; s++)
-		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, f);
-}
-
 /* The header: the command, the list, the policy, what is left out, and
  * how to load the script. */
 static void
@@ -324,11 +289,11 @@ write_header(FILE *f, const struct xm *m, const struct export_opts *o,
 {
 	size_t i;
 
-	comment(f, "# ", o->command);
-	comment(f, "\n# list: ", m->origin);
-	comment(f, "\n# policy: ", m->policy);
+	/* each of them free of control characters (xm_clean()) */
+	fprintf(f, "# %s\n# list: %s\n# policy: %s", o->command, m->origin,
+	        m->policy);
 	if (m->local) {
-		comment(f, "\n# local list: ", m->local->source);
+		fprintf(f, "\n# local list: %s", m->local_name);
 		fprintf(f,
 		        ": %zu bypass range(s) added, %zu never range(s) "
 		        "taken out\n"

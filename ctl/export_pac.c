@@ -14,7 +14,7 @@
 
 #include "export.h"
 #include "export_pac.h"
-#include "m365_host.h"
+#include "host_impl.h"
 #include "pattern.h"
 #include "redfa.h"
 
@@ -34,7 +34,7 @@ struct table {
 
 /* One range: its bounds as 128-bit numbers (IPv4 in the low half). */
 struct range {
-	unsigned __int128 lo, hi;
+	xm_u128 lo, hi;
 	unsigned plen;
 	int item;
 	int parent, items; /* once laid out: the enclosing range, the
@@ -79,14 +79,11 @@ add_pair(struct pac *p, struct table *t, const char *key, const char *val)
 	t->n++;
 }
 
-/* True when s is a valid hostname as the contract normalises one. */
+/* True when s is a valid hostname (what the matcher files names by). */
 static int
 valid_name(const char *s)
 {
-	struct m365_host h;
-
-	return m365_host_normalize(s, strlen(s), &h) == M365_HOST_NAME &&
-	       strcmp(h.name, s) == 0;
+	return host_valid_name(s, strlen(s));
 }
 
 /* A glob as a JavaScript regex literal: the whole name, '*' any run. */
@@ -113,16 +110,6 @@ glob_regex(const char *g, char *buf, size_t len)
 	buf[at] = '\0';
 }
 
-/* The domain an irregular glob is filed under, as the matcher files it
- * (lib/part.c): glob_domain(), when that is a valid name; else NULL. */
-static const char *
-bucket_of(const char *glob)
-{
-	const char *d = glob_domain(glob);
-
-	return d != NULL && valid_name(d) ? d : NULL;
-}
-
 /* A glob of item into the tables, as the matcher files it. */
 static void
 add_glob(struct pac *p, const char *g, int item)
@@ -143,51 +130,37 @@ add_glob(struct pac *p, const char *g, int item)
 	}
 	glob_regex(g, re, sizeof(re));
 	snprintf(val, sizeof(val), "[%s,%d]", re, item);
-	if ((dom = bucket_of(g)) != NULL)
+	if ((dom = glob_domain(g)) != NULL)
 		add_pair(p, &p->bucket, dom, val);
 	else
 		add_pair(p, &p->loose, "", val);
 }
 
-/* Range c of item into the family's list (IPv4 in IPv6 as IPv4). */
+/* The ranges c stands for (xm_cidr_ranges()), of item, into their
+ * family's list. */
 static void
-add_cidr(struct pac *p, struct m365_cidr c, int item)
+add_cidr(struct pac *p, const struct m365_cidr *c, int item)
 {
-	struct ranges *rs;
-	struct m365_cidr v4;
-	unsigned __int128 a = 0, mask;
-	unsigned bits, i;
+	struct m365_cidr r[2];
+	size_t i, n = xm_cidr_ranges(c, r);
 
-	if (xm_holds_all_v4(&c)) { /* and every IPv4 address */
-		memset(&v4, 0, sizeof(v4));
-		v4.family = AF_INET;
-		add_cidr(p, v4, item);
-	}
-	if (xm_mapped_v4(&c, &v4))
-		c = v4;
-	rs = c.family == AF_INET ? &p->v4 : &p->v6;
-	bits = c.family == AF_INET ? 32 : 128;
-	for (i = 0; i < bits / 8; i++)
-		a = a << 8 | c.addr[i];
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 64;
-		struct range *r = realloc(rs->r, cap * sizeof(*r));
-		if (r == NULL) {
-			p->oom = 1;
-			return;
+	for (i = 0; i < n; i++) {
+		struct ranges *rs = r[i].family == AF_INET ? &p->v4 : &p->v6;
+		if (rs->n == rs->cap) {
+			size_t cap = rs->cap ? rs->cap * 2 : 64;
+			struct range *nr = realloc(rs->r, cap * sizeof(*nr));
+			if (nr == NULL) {
+				p->oom = 1;
+				return;
+			}
+			rs->r = nr;
+			rs->cap = cap;
 		}
-		rs->r = r;
-		rs->cap = cap;
+		xm_cidr_bounds(&r[i], &rs->r[rs->n].lo, &rs->r[rs->n].hi);
+		rs->r[rs->n].plen = r[i].plen;
+		rs->r[rs->n].item = item;
+		rs->n++;
 	}
-	/* the host bits (all 128 of ::/0: no shift by the width) */
-	mask = c.plen >= bits ? 0
-	       : c.plen == 0  ? ~(unsigned __int128)0 >> (128 - bits)
-	                      : (((unsigned __int128)1 << (bits - c.plen)) - 1);
-	rs->r[rs->n].lo = a & ~mask;
-	rs->r[rs->n].hi = (a & ~mask) | mask;
-	rs->r[rs->n].plen = c.plen;
-	rs->r[rs->n].item = item;
-	rs->n++;
 }
 
 /* The local list's rules into the tables; -1 after a message for a
@@ -208,7 +181,7 @@ add_local(struct pac *p, const struct m365_local *loc)
 		}
 		if (r->kind == M365_RULE_CIDR) {
 			m365_rule_cidr(r, &c);
-			add_cidr(p, c, item);
+			add_cidr(p, &c, item);
 			continue;
 		}
 		if (redfa_to_js(r->text + 3, strlen(r->text + 3), js,
@@ -316,7 +289,7 @@ lay_out(struct ranges *rs)
 
 /* A range bound as JavaScript: a number (IPv4) or 32 hex digits. */
 static void
-put_bound(FILE *f, unsigned __int128 v, int v6)
+put_bound(FILE *f, xm_u128 v, int v6)
 {
 	if (!v6)
 		fprintf(f, "%lu", (unsigned long)v);
@@ -438,7 +411,7 @@ fill(struct pac *p, const struct xm *m)
 		for (k = 0; k < x->n_urls; k++)
 			add_glob(p, x->urls[k], (int)i);
 		for (k = 0; k < x->s->n_ips; k++)
-			add_cidr(p, x->s->ips[k], (int)i);
+			add_cidr(p, &x->s->ips[k], (int)i);
 	}
 	if (add_local(p, m->local) < 0)
 		return -1;

@@ -141,7 +141,7 @@ add_cidr(struct group *g, struct m365_cidr c)
 	struct m365_cidr v4;
 	char buf[64];
 
-	if (xm_mapped_v4(&c, &v4))
+	if (m365_cidr_v4_part(&c, &v4) == M365_CIDR_V4_ONLY)
 		c = v4;
 	xm_cidr_text(&c, buf, sizeof(buf));
 	line(&g->dst, buf);

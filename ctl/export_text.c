@@ -97,7 +97,7 @@ add_range(struct lines *ls, struct m365_cidr c, int family)
 	struct m365_cidr v4;
 	char buf[64];
 
-	if (xm_mapped_v4(&c, &v4))
+	if (m365_cidr_v4_part(&c, &v4) == M365_CIDR_V4_ONLY)
 		c = v4;
 	if (family != 0 && c.family != family)
 		return;

@@ -41,6 +41,24 @@ struct m365_cidr {
 	char *text;       /* as written by Microsoft */
 };
 
+/* What an IPv6 range says about IPv4 (m365_cidr_v4_part()). */
+enum m365_cidr_v4 {
+	M365_CIDR_V4_NONE, /* nothing: an IPv4 range, or IPv6 only */
+	M365_CIDR_V4_ONLY, /* it is an IPv4 range, written as IPv6 */
+	M365_CIDR_V4_TOO,  /* it holds every IPv4 address besides its own */
+};
+
+/*
+ * The IPv4 side of range c, as the matcher and the exports take it
+ * (contract.md: an IPv4-mapped address is that IPv4 address).  ONLY when c
+ * lies inside ::ffff:0:0/96: *v4 is the IPv4 range it stands for instead
+ * of itself.  TOO when c is wider and holds that /96 whole (only a never
+ * rule may be that broad): *v4 is 0.0.0.0/0, which c holds besides its
+ * IPv6 addresses.  NONE otherwise, *v4 untouched.  v4->text is c->text.
+ */
+enum m365_cidr_v4 m365_cidr_v4_part(const struct m365_cidr *c,
+                                    struct m365_cidr *v4);
+
 /* One endpoint set. */
 struct m365_set {
 	int64_t id;

@@ -76,8 +76,6 @@ add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
 	const char *domain = glob_domain(glob), *last = strrchr(glob, '*');
 	struct pattern *p;
 
-	if (domain != NULL && !host_valid_name(domain, strlen(domain)))
-		domain = NULL; /* no name ends so: nothing to look up */
 	if (b->pass == 2) {
 		it.aux |= (uint32_t)b->pat_seen++;
 		return domain ? name_item(b, domain, NK_BUCKET, it, err) : 0;
@@ -124,31 +122,20 @@ part_add_cidr(struct part_builder *b, int family, const uint8_t *addr,
               unsigned plen, enum part_group group, uint32_t value,
               uint32_t index, struct m365_err *err)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-	                                   0, 0, 0, 0, 0xff, 0xff};
-	static const uint8_t any[4] = {0, 0, 0, 0};
 	struct idx_item it = {.value = value, .aux = AUX(group, index)};
-	unsigned k;
+	struct m365_cidr c = {.family = family, .plen = (uint8_t)plen}, v4;
+	enum m365_cidr_v4 side;
 
 	if (b->pass == 2)
 		return 0;
-	if (family == AF_INET6 && plen >= 96 &&
-	    memcmp(addr, mapped, sizeof(mapped)) == 0) {
-		/* inside ::ffff:0:0/96: an IPv4 range (contract.md), and
-		 * that is how an IPv4-mapped address is looked up */
-		if (range_add(b->v4, addr + 12, plen - 96, it) < 0)
-			return nomem(err);
-		return 0;
-	}
-	if (range_add(family == AF_INET ? b->v4 : b->v6, addr, plen, it) < 0)
+	memcpy(c.addr, addr, family == AF_INET ? 4 : 16);
+	/* IPv4 in IPv6 is looked up as IPv4 (m365_cidr_v4_part()) */
+	side = m365_cidr_v4_part(&c, &v4);
+	if (side != M365_CIDR_V4_NONE &&
+	    range_add(b->v4, v4.addr, v4.plen, it) < 0)
 		return nomem(err);
-	/* a wider range that holds ::ffff:0:0/96 holds every IPv4 address
-	 * too (only a never rule may be that broad) */
-	for (k = 0; family == AF_INET6 && k < plen && k < 96; k++)
-		if ((addr[k / 8] ^ mapped[k / 8]) & (0x80 >> (k % 8)))
-			break;
-	if (family == AF_INET6 && plen < 96 && k == plen &&
-	    range_add(b->v4, any, 0, it) < 0)
+	if (side != M365_CIDR_V4_ONLY &&
+	    range_add(family == AF_INET ? b->v4 : b->v6, addr, plen, it) < 0)
 		return nomem(err);
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_impl.h"
 #include "m365_host.h"
 #include "pattern.h"
 
@@ -137,5 +138,29 @@ glob_domain(const char *glob)
 		dot = tail;
 	else if ((dot = strchr(tail, '.')) == NULL)
 		return NULL;
-	return dot[1] != '\0' ? dot + 1 : NULL;
+	dot++;
+	/* a domain no host has: nothing to look up */
+	return host_valid_name(dot, strlen(dot)) ? dot : NULL;
+}
+
+enum m365_cidr_v4
+m365_cidr_v4_part(const struct m365_cidr *c, struct m365_cidr *v4)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+	                                   0, 0, 0, 0, 0xff, 0xff};
+	unsigned k;
+
+	if (c->family != AF_INET6)
+		return M365_CIDR_V4_NONE;
+	for (k = 0; k < c->plen && k < 96; k++) /* the /96's bits it fixes */
+		if ((c->addr[k / 8] ^ mapped[k / 8]) & (0x80 >> (k % 8)))
+			return M365_CIDR_V4_NONE;
+	memset(v4, 0, sizeof(*v4));
+	v4->family = AF_INET;
+	v4->text = c->text;
+	if (c->plen < 96)
+		return M365_CIDR_V4_TOO; /* 0.0.0.0/0 */
+	memcpy(v4->addr, c->addr + 12, 4);
+	v4->plen = (uint8_t)(c->plen - 96);
+	return M365_CIDR_V4_ONLY;
 }

@@ -42,7 +42,8 @@ int cidr_parse(const char *text, struct m365_cidr *out, struct m365_err *err);
  * the glob under it, and the exports as well): its literal tail after
  * the last '*' from its first whole label ("*-files.sharepoint.com" and
  * "a.*.sharepoint.com": "sharepoint.com"), or NULL when the tail fixes
- * no whole label ("foo*", "*com").  glob holds a '*'.
+ * no whole label ("foo*", "*com") or no valid name ("*.a..b": no host is
+ * under it).  glob holds a '*'.
  */
 const char *glob_domain(const char *glob);
 

@@ -24,6 +24,16 @@ check_match() {
 	if printf '%s\n' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1" "[$3] does not match /$2/"; fi
 }
 
+# run CMD ARGS...: runs CMD (60 s at most) with its exit status in $rc
+# and its standard output and error in $out and $err (and the files
+# $T/run.out, $T/run.err).
+run() {
+	timeout 60 "$@" >"$T/run.out" 2>"$T/run.err"
+	rc=$?
+	out=$(cat "$T/run.out")
+	err=$(cat "$T/run.err")
+}
+
 # free_port: prints a TCP port that nothing listens on at 127.0.0.1.
 free_port() {
 	python3 - <<'PY'

@@ -51,14 +51,6 @@ else
 	echo "# unshare -n does not work here: nft -c only, nothing applied"
 fi
 
-# run CMD...: runs CMD (at most 60 s), sets $rc, $out and $err.
-run() {
-	timeout 60 "$@" >"$T/run.out" 2>"$T/run.err"
-	rc=$?
-	out=$(cat "$T/run.out")
-	err=$(cat "$T/run.err")
-}
-
 # expect NAME RC REGEX [TEXT]: $rc is RC and TEXT (default $err) matches.
 expect() {
 	if [ "$rc" != "$2" ]; then

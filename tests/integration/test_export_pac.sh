@@ -42,13 +42,7 @@ for p in ${M365_PYTHON:-} python3 /usr/bin/python3; do
 	fi
 done
 [ -n "$PY" ] || abort "no python3 with the pacparser module (python3-pacparser)"
-if [ ! -x "$HELPER" ] || [ ! -x "$CTL" ]; then
-	make -s -C "$ROOT" build/m365ctl build/ext_m365_acl >/dev/null 2>&1
-fi
-[ -x "$HELPER" ] || abort "$HELPER is missing"
-[ -x "$CTL" ] || abort "$CTL is missing"
-T=$(mktemp -d) || abort "mktemp failed"
-on_exit "rm -rf '$T'"
+helper_setup
 
 # The local list of the brief, and one with more of what a PAC must
 # express: regexes (classes, groups, alternation, quantifiers, \d, '.',

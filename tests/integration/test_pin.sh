@@ -28,13 +28,6 @@ QW="teams.cloud.microsoft 443" # 2024: Default only, 2025: set 12
 A24="ERR m365_category=Default"
 A25="OK m365_category=Allow m365_service=Skype m365_set=12"
 
-# run ARGS...: $rc, $out, $err of one command
-run() {
-	timeout 30 "$@" >"$T/run.out" 2>"$T/run.err"
-	rc=$?
-	out=$(cat "$T/run.out")
-	err=$(cat "$T/run.err")
-}
 # upd ARGS...: run m365ctl update against the stand-in and Redis
 upd() {
 	run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S" \

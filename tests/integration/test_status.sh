@@ -45,14 +45,6 @@ S=$T/state
 mkdir -p "$S" "$T/empty" "$T/m"
 printf '%s' "$GUID" >"$S/client-id"
 
-# run CMD...: runs CMD (at most 60 s), sets $rc, $out and $err.
-run() {
-	timeout 60 "$@" >"$T/run.out" 2>"$T/run.err"
-	rc=$?
-	out=$(cat "$T/run.out")
-	err=$(cat "$T/run.err")
-}
-
 # expect NAME RC REGEX [TEXT]: $rc is RC and TEXT (default $out) matches.
 expect() {
 	if [ "$rc" != "$2" ]; then

@@ -19,14 +19,27 @@
 #include <unistd.h>
 
 #include "export.h"
+#include "fileio.h"
 #include "m365_ports.h"
 #include "redfa.h"
 
-/* One ACL's file being written: DIR/NAME, through NAME.tmp. */
+/* One ACL's file being written: DIR/NAME, in memory until the whole
+ * export is. */
 struct afile {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	FILE *f;
-	size_t lines;
+	char path[PATH_MAX];
+	FILE *f; /* open_memstream()'s */
+	char *text;
+	size_t len, lines;
+};
+
+/* The finished files, written only once the whole export is: each
+ * atomically (m365_write_file_atomic()), m365.conf last; an empty one is
+ * removed instead (Squid warns of empty ACLs).  A failed export writes
+ * nothing, so the files in use stay. */
+struct outdir {
+	struct afile *done;
+	size_t n, cap;
+	int oom;
 };
 
 /* What one group of rules (a set, the local bypass or never rules) has
@@ -34,6 +47,7 @@ struct afile {
 struct group {
 	const char *name; /* "set-12", "local-bypass" */
 	const char *dir;
+	struct outdir *od;
 	struct afile names, regex, dst;
 	FILE *more;      /* acl lines of its bound regexes */
 	char *more_text; /* (open_memstream's) */
@@ -46,41 +60,74 @@ afile_open(struct afile *a, const char *dir, const char *name, const char *ext)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->path, sizeof(a->path), "%s/%s.%s", dir, name, ext);
-	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp", a->path);
-	if ((a->f = fopen(a->tmp, "w")) == NULL) {
-		fprintf(stderr, "m365ctl export: %s: %s\n", a->tmp,
-		        strerror(errno));
+	if ((a->f = open_memstream(&a->text, &a->len)) == NULL) {
+		fprintf(stderr, "m365ctl export: out of memory\n");
 		return -1;
 	}
 	return 0;
 }
 
-/* Finishes the file: renamed into place when it has lines, else
- * removed (with any older one: Squid warns of empty ACLs).  0 or -1. */
+/* Finishes a file into od, or drops it (keep 0); 0 or -1. */
 static int
-afile_close(struct afile *a, int keep)
+afile_close(struct outdir *od, struct afile *a, int keep)
 {
-	int bad = a->f == NULL || fflush(a->f) != 0 || ferror(a->f) ||
-	          fsync(fileno(a->f)) != 0;
+	int bad = a->f == NULL || fclose(a->f) != 0;
+	struct afile *d;
 
-	if (a->f != NULL && fclose(a->f) != 0)
-		bad = 1;
 	a->f = NULL;
-	if (bad || !keep || a->lines == 0) {
-		unlink(a->tmp);
-		if (!bad)
-			unlink(a->path);
+	if (!bad && keep && od->n == od->cap) {
+		size_t cap = od->cap ? od->cap * 2 : 32;
+		if ((d = realloc(od->done, cap * sizeof(*d))) == NULL) {
+			bad = 1;
+		} else {
+			od->done = d;
+			od->cap = cap;
+		}
+	}
+	if (bad || !keep) {
+		free(a->text);
+		a->text = NULL;
 		if (bad)
-			fprintf(stderr, "m365ctl export: %s: %s\n", a->tmp,
-			        strerror(errno));
+			fprintf(stderr, "m365ctl export: out of memory\n");
 		return bad ? -1 : 0;
 	}
-	if (rename(a->tmp, a->path) != 0) {
-		fprintf(stderr, "m365ctl export: %s: %s\n", a->path,
-		        strerror(errno));
-		return -1;
-	}
+	od->done[od->n++] = *a; /* its text now od's */
 	return 0;
+}
+
+/* Writes od's files, then frees them; 0, or -1 after a message. */
+static int
+outdir_write(struct outdir *od)
+{
+	struct m365_err err;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < od->n; i++) {
+		struct afile *a = &od->done[i];
+		if (rc == 0 && a->lines == 0 && unlink(a->path) != 0 &&
+		    errno != ENOENT) {
+			fprintf(stderr, "m365ctl export: %s: %s\n", a->path,
+			        strerror(errno));
+			rc = -1;
+		} else if (rc == 0 && a->lines > 0 &&
+		           m365_write_file_atomic(a->path, a->text, a->len,
+		                                  &err) < 0) {
+			fprintf(stderr, "m365ctl export: %s\n", err.msg);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void
+outdir_free(struct outdir *od)
+{
+	size_t i;
+
+	for (i = 0; i < od->n; i++)
+		free(od->done[i].text);
+	free(od->done);
 }
 
 static void
@@ -148,11 +195,13 @@ add_cidr(struct group *g, struct m365_cidr c)
 }
 
 static int
-group_open(struct group *g, const char *dir, const char *name)
+group_open(struct group *g, struct outdir *od, const char *dir,
+           const char *name)
 {
 	memset(g, 0, sizeof(*g));
 	g->name = name;
 	g->dir = dir;
+	g->od = od;
 	if ((g->more = open_memstream(&g->more_text, &g->more_len)) == NULL)
 		return -1;
 	if (afile_open(&g->names, dir, name, "names") < 0 ||
@@ -165,8 +214,9 @@ group_open(struct group *g, const char *dir, const char *name)
 static int
 group_close(struct group *g, int keep)
 {
-	int a = afile_close(&g->names, keep), b = afile_close(&g->regex, keep),
-	    c = afile_close(&g->dst, keep);
+	int a = afile_close(g->od, &g->names, keep),
+	    b = afile_close(g->od, &g->regex, keep),
+	    c = afile_close(g->od, &g->dst, keep);
 
 	if (g->more != NULL && fflush(g->more) != 0)
 		a = -1;
@@ -241,7 +291,7 @@ bound_regex(struct group *g, const struct m365_rule *r, const char *re)
 	if (afile_open(&a, g->dir, name, "regex") < 0)
 		return -1;
 	line(&a, re);
-	if (afile_close(&a, 1) < 0)
+	if (afile_close(g->od, &a, 1) < 0)
 		return -1;
 	fprintf(g->more,
 	        "acl m365_local_bypass_re_%u_dom dstdomain -n .%s\n"
@@ -316,7 +366,8 @@ port_acl(FILE *f, const char *acl, const struct m365_ports *p)
 
 /* One selected set: its files and acls; appends its acl to any. */
 static int
-one_set(FILE *f, const char *dir, const struct xm_set *x, char *any, size_t len)
+one_set(FILE *f, struct outdir *od, const char *dir, const struct xm_set *x,
+        char *any, size_t len)
 {
 	char name[64], acl[48], dest[64];
 	struct group g;
@@ -334,7 +385,7 @@ one_set(FILE *f, const char *dir, const struct xm_set *x, char *any, size_t len)
 		        x->s->service_area);
 		return 0;
 	}
-	if (group_open(&g, dir, name) < 0) {
+	if (group_open(&g, od, dir, name) < 0) {
 		group_close(&g, 0);
 		group_done(&g);
 		return -1;
@@ -363,7 +414,8 @@ one_set(FILE *f, const char *dir, const struct xm_set *x, char *any, size_t len)
 /* The local list's rules of one verb: files and acls; 1 when it has
  * any, 0 when not, -1 after a message. */
 static int
-one_local(FILE *f, const char *dir, const struct m365_local *loc, int verb)
+one_local(FILE *f, struct outdir *od, const char *dir,
+          const struct m365_local *loc, int verb)
 {
 	const char *name =
 	    verb == M365_VERB_NEVER ? "local-never" : "local-bypass";
@@ -372,7 +424,8 @@ one_local(FILE *f, const char *dir, const struct m365_local *loc, int verb)
 	struct group g;
 	int rc;
 
-	if (group_open(&g, dir, name) < 0 || local_group(&g, loc, verb) < 0) {
+	if (group_open(&g, od, dir, name) < 0 ||
+	    local_group(&g, loc, verb) < 0) {
 		group_close(&g, 0);
 		group_done(&g);
 		return -1;
@@ -386,9 +439,10 @@ int
 export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 {
 	char abs[PATH_MAX], sets[8192] = "", any[256] = "";
+	struct outdir od = {NULL, 0, 0, 0};
 	struct afile conf;
 	size_t i;
-	int never = 0, bypass = 0;
+	int never = 0, bypass = 0, rc;
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "m365ctl export: %s: %s\n", dir,
@@ -427,17 +481,18 @@ export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 	        o->command, m->origin, m->policy, m->local_name, abs);
 	conf.lines++;
 	for (i = 0; i < m->n_set; i++)
-		if (one_set(conf.f, abs, &m->set[i], sets, sizeof(sets)) < 0)
+		if (one_set(conf.f, &od, abs, &m->set[i], sets, sizeof(sets)) <
+		    0)
 			goto fail;
 	if (sets[0] != '\0') {
 		fprintf(conf.f, "acl m365_sets any-of%s\n", sets);
 		snprintf(any, sizeof(any), " m365_sets");
 	}
 	if (m->local != NULL) {
-		if ((bypass = one_local(conf.f, abs, m->local,
+		if ((bypass = one_local(conf.f, &od, abs, m->local,
 		                        M365_VERB_BYPASS)) < 0 ||
-		    (never =
-		         one_local(conf.f, abs, m->local, M365_VERB_NEVER)) < 0)
+		    (never = one_local(conf.f, &od, abs, m->local,
+		                       M365_VERB_NEVER)) < 0)
 			goto fail;
 	}
 	if (bypass)
@@ -454,8 +509,11 @@ export_squid(const char *dir, const struct xm *m, const struct export_opts *o)
 		        any);
 	else
 		fprintf(conf.f, "acl m365_bypass any-of%s\n", any);
-	return afile_close(&conf, 1);
+	rc = afile_close(&od, &conf, 1) < 0 ? -1 : outdir_write(&od);
+	outdir_free(&od);
+	return rc;
 fail:
-	afile_close(&conf, 0);
+	afile_close(&od, &conf, 0);
+	outdir_free(&od);
 	return -1;
 }

@@ -102,6 +102,15 @@ check_eq "squid without -o: usage error (2)" 2 $?
 "$CTL" export text --list "$T/missing.json" >/dev/null 2>&1
 check_eq "a missing list: input error (2)" 2 $?
 
+# a failed squid export writes nothing: the files in use stay
+"$CTL" export squid --list "$WW25" --local "$T/local" -o "$T/sq" >/dev/null 2>&1
+ls "$T/sq" | sort >"$T/sq.before"
+cp "$T/sq/m365.conf" "$T/sq.conf.before"
+"$CTL" export squid --list "$WW25" --local "$T/lookahead" -o "$T/sq" 2>"$T/err"
+check_eq "an inexpressible regex: squid exits 1" 1 $?
+check_eq "... and m365.conf stays as it was" "" "$(cmp "$T/sq/m365.conf" "$T/sq.conf.before" 2>&1)"
+check_eq "... with every file of it" "$(cat "$T/sq.before")" "$(ls "$T/sq" | sort)"
+
 # --- --tenant ------------------------------------------------------------------
 "$CTL" export text --list "$WW21" --categories Optimize,Allow,Default \
 	--service-areas Exchange,SharePoint --kind names --tenant contoso >"$T/tn"

@@ -31,6 +31,10 @@ int ctl_rollback(int argc, char **argv);
 /* update: follow Microsoft's web service (see ctl_update.c). */
 int ctl_update(int argc, char **argv);
 
+/* changes [VERSION]: the change report of a publish (see changes.h).
+ * 0 printed, 1 none for that version, 2 usage, 4 Redis or file trouble. */
+int ctl_changes(int argc, char **argv);
+
 /* import FILE: publish a local snapshot. */
 int ctl_import(int argc, char **argv);
 

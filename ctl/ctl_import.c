@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "changes.h"
 #include "connect.h"
 #include "ctl.h"
 #include "fileio.h"
@@ -79,8 +80,10 @@ import(const char *file, const char *version, struct target *t, char *published,
 	struct m365_snapshot s;
 	struct current cur = {.ep = NULL};
 	char sum[300], was[1200];
+	json_t *report = NULL;
 	int rc;
 
+	memset(&s, 0, sizeof(s));
 	if ((rc = snapshot(file, version, &s, &neu, t, err)) != 0)
 		goto out;
 	rc = 4;
@@ -101,6 +104,11 @@ import(const char *file, const char *version, struct target *t, char *published,
 		goto out;
 	}
 	rc = 4;
+	if ((report = publish_report(&cur, neu, &s, "imported from a file")) ==
+	    NULL) {
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if (publish_write(t, &s, err) < 0 ||
 	    (t->pinned[0] != '\0' &&
 	     m365_store_set_pin(t->redis, t->prefix, NULL, err) < 0))
@@ -110,9 +118,11 @@ import(const char *file, const char *version, struct target *t, char *published,
 	printf("published %s (%s): %s\n", s.version,
 	       publish_was(&cur, was, sizeof(was)),
 	       publish_summary(cur.ep, neu, sum, sizeof(sum)));
+	changes_print(stdout, report, true);
 	snprintf(published, M365_VERSION_MAX + 1, "%s", s.version);
 	rc = 0;
 out:
+	publish_report_free(report, &s);
 	m365_snapshot_free(&s);
 	current_free(&cur);
 	m365_endpoints_free(neu);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "changes.h"
 #include "connect.h"
 #include "ctl.h"
 #include "publish.h"
@@ -71,14 +72,47 @@ previous(char **kept, const char *cur, char *out)
 	return 0;
 }
 
+/* Kept version v (in s) with what it was asked for, and the change report
+ * of going back to it; -1 with err set, or 0. */
+static int
+prepare(struct pin *p, struct m365_snapshot *s, json_t **report,
+        struct m365_err *err)
+{
+	struct m365_endpoints *neu;
+	struct current cur;
+	struct m365_err e;
+	char *params, why[64];
+
+	params = m365_store_field(p->t.redis, p->t.prefix, s->version, "params",
+	                          sizeof(s->params) - 1, &e);
+	snprintf(s->params, sizeof(s->params), "%s", params ? params : "");
+	free(params);
+	if (publish_current(&p->t, &cur, err) < 0)
+		return -1;
+	if ((neu = m365_endpoints_parse(s->json, s->len, s->version, err)) ==
+	    NULL) {
+		current_free(&cur);
+		return -1;
+	}
+	snprintf(why, sizeof(why), "a kept version, by m365ctl %s", p->cmd);
+	*report = publish_report(&cur, neu, s, why);
+	current_free(&cur);
+	m365_endpoints_free(neu);
+	if (*report == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
+	return 0;
+}
+
 /* Publishes kept version v anew and pins it; the exit status. */
 static int
 pin_version(struct pin *p, const char *v, struct m365_err *err)
 {
 	struct m365_snapshot s;
+	json_t *report = NULL;
 	char source[256];
 	char **kept;
 	size_t i;
+	int rc = 0;
 
 	if ((kept = m365_store_versions(p->t.redis, p->t.prefix, err)) == NULL)
 		return ctl_exit_status(err);
@@ -109,16 +143,19 @@ pin_version(struct pin *p, const char *v, struct m365_err *err)
 	snprintf(s.source, sizeof(s.source), "%s", source);
 	s.published_at = (long long)time(NULL);
 	publisher_name(s.published_by, sizeof(s.published_by));
-	if (publish_write(&p->t, &s, err) < 0 ||
-	    m365_store_set_pin(p->t.redis, p->t.prefix, v, err) < 0) {
-		m365_snapshot_free(&s);
-		return ctl_exit_status(err);
+	if (prepare(p, &s, &report, err) < 0 ||
+	    publish_write(&p->t, &s, err) < 0 ||
+	    m365_store_set_pin(p->t.redis, p->t.prefix, v, err) < 0)
+		rc = ctl_exit_status(err);
+	else {
+		printf("pinned %s: current, and update keeps it until m365ctl "
+		       "unpin\n",
+		       v);
+		changes_print(stdout, report, true);
 	}
+	publish_report_free(report, &s);
 	m365_snapshot_free(&s);
-	printf("pinned %s: current, and update keeps it until m365ctl "
-	       "unpin\n",
-	       v);
-	return 0;
+	return rc;
 }
 
 /* The command on a connected, locked Redis; the exit status. */

@@ -18,11 +18,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "connect.h"
 #include "ctl.h"
 #include "fetch.h"
 #include "fileio.h"
 #include "m365_text.h"
+#include "notify.h"
 #include "publish.h"
 #include "runlog.h"
 #include "update.h"
@@ -44,9 +46,14 @@ usage(FILE *f)
 	    "         [--redis-auth-file FILE]\n"
 	    "         [--redis-sentinel HOST:PORT ... --redis-master NAME]\n"
 	    "         [--state-dir DIR] [--timeout SECONDS] [--sign-key FILE]\n"
-	    "         [--max-growth FACTOR] [--force]\n"
+	    "         [--max-growth FACTOR] [--notify CMD] [--force]\n"
 	    "\n"
-	    "Publishes Microsoft's newest endpoint list to Redis and DIR.\n"
+	    "Publishes Microsoft's newest endpoint list to Redis and DIR, "
+	    "with\n"
+	    "its change report (m365ctl changes).  The parameters (instance,\n"
+	    "service areas, tenant, --no-ipv6) are part of a version: other\n"
+	    "ones download it again; another instance than the one published\n"
+	    "is refused without --force.\n"
 	    "Exit status: 0 published or already current, 1 refused, 2 usage,\n"
 	    "3 another update holds the lock, 4 network, Redis or file system\n"
 	    "error.\n");
@@ -61,11 +68,12 @@ query_safe(const char *s)
 
 /* The downloaded list as the snapshot to publish. */
 static void
-snapshot(const struct update *u, const char *latest,
-         const struct fetch_result *r, struct m365_snapshot *s)
+snapshot(const struct update *u, const char *name, const struct fetch_result *r,
+         struct m365_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
-	snprintf(s->version, sizeof(s->version), "%s", latest);
+	snprintf(s->version, sizeof(s->version), "%s", name);
+	snprintf(s->params, sizeof(s->params), "%s", u->params);
 	s->json = r->body;
 	s->len = r->len;
 	s->published_at = (long long)time(NULL);
@@ -79,17 +87,51 @@ snapshot(const struct update *u, const char *latest,
 struct outcome {
 	enum run_result result;
 	char version[M365_VERSION_MAX + 1];
+	char previous[M365_VERSION_MAX + 1]; /* the version it replaced */
+	char target[M365_VERSION_MAX + 1];   /* published or refused */
+	json_t *report; /* the change report (published or refused) */
 };
+
+/* Asks Microsoft's /changes since the version replaced and cross-checks
+ * the report with it; any failure is only noted in the report. */
+static void
+crosscheck(struct update *u, const struct current *cur,
+           const struct m365_endpoints *neu, const char *latest, json_t *report)
+{
+	const char *refusal = u->refusal;
+	char from[11], url[2048];
+	struct fetch_result r;
+	struct m365_err e;
+
+	if (cur->ep == NULL || update_microsoft_base(cur->version, from) < 0) {
+		changes_not_asked(report, cur->ep ? "the version replaced is "
+		                                    "not one of Microsoft's"
+		                                  : "no version before it");
+		return;
+	}
+	snprintf(url, sizeof(url), "%s/changes/%s/%s?ClientRequestId=%s",
+	         u->base, u->instance, from, u->guid);
+	if (get_ok(u, url, &r, &e) < 0) {
+		changes_not_asked(report, e.msg);
+		u->refusal = refusal;
+		return;
+	}
+	changes_crosscheck(report, cur->ep, neu, r.body, r.len, from, latest,
+	                   u->no_ipv6);
+	fetch_free(&r);
+}
 
 /* Downloads, checks and publishes version latest; the exit status. */
 static int
 publish_latest(struct update *u, struct target *t, const char *latest,
-               const struct current *cur, struct m365_err *err)
+               const struct current *cur, struct outcome *out,
+               struct m365_err *err)
 {
 	char url[2048], sum[300], was[1200];
 	struct m365_endpoints *neu;
 	struct fetch_result r;
 	struct m365_snapshot s;
+	char *text = NULL;
 	int rc = 1;
 
 	endpoints_url(u, url, sizeof(url));
@@ -100,22 +142,78 @@ publish_latest(struct update *u, struct target *t, const char *latest,
 		m365_err_prefix(err, "refused"); /* an input error: exit 1 */
 		goto out;
 	}
+	update_name(cur->version, latest, out->target, sizeof(out->target));
+	snapshot(u, out->target, &r, &s);
+	if ((out->report = changes_report(cur->ep, cur->version, neu)) == NULL)
+		goto nomem;
+	changes_describe(out->report, &s);
 	if (publish_check(t, cur->ep, neu, err) < 0) {
+		changes_not_asked(out->report, "refused before it");
 		rc = ctl_exit_status(err);
 		goto out;
 	}
-	snapshot(u, latest, &r, &s);
+	crosscheck(u, cur, neu, latest, out->report);
+	if ((text = json_dumps(out->report, JSON_COMPACT)) == NULL)
+		goto nomem;
+	s.changes = text;
 	rc = 4;
 	if (publish_write(t, &s, err) < 0)
 		goto out;
-	printf("published %s (%s): %s\n", latest,
+	printf("published %s (%s): %s\n", out->target,
 	       publish_was(cur, was, sizeof(was)),
 	       publish_summary(cur->ep, neu, sum, sizeof(sum)));
+	changes_print(stdout, out->report, true);
 	rc = 0;
+	goto out;
+nomem:
+	rc = 4;
+	m365_err_set(err, M365_E_NOMEM, "out of memory");
 out:
+	free(text);
 	fetch_free(&r);
 	m365_endpoints_free(neu);
 	return rc;
+}
+
+/* Refuses to put another instance onto what holds one, without --force;
+ * 0 otherwise. */
+static int
+instance_clash(struct update *u, const struct target *t,
+               const struct current *cur, struct m365_err *err)
+{
+	char held[64];
+
+	if (u->force || params_instance(cur->params, held, sizeof(held)) < 0 ||
+	    strcmp(held, u->instance) == 0)
+		return 0;
+	u->refusal = "instance";
+	if (t->redis)
+		return m365_err_set(err, M365_E_REFUSED,
+		                    "refused: prefix %s holds instance %s "
+		                    "(version %s), not %s: give each instance "
+		                    "its own --redis-prefix, or --force to "
+		                    "replace it",
+		                    t->prefix, held, cur->version, u->instance);
+	return m365_err_set(err, M365_E_REFUSED,
+	                    "refused: %s holds instance %s (version %s), not "
+	                    "%s: give each instance its own --state-dir, or "
+	                    "--force to replace it",
+	                    t->state_dir, held, cur->version, u->instance);
+}
+
+/* True when the version in use is latest, asked as u asks (a version with
+ * no parameters recorded counts as asked so). */
+static int
+current(const struct update *u, const struct current *cur, const char *latest)
+{
+	if (u->force || cur->why[0] != '\0' || is_newer(latest, cur->version))
+		return 0;
+	if (cur->params[0] == '\0' || strcmp(cur->params, u->params) == 0)
+		return 1;
+	printf("parameters changed (published %s, asked %s): downloading "
+	       "version %s again\n",
+	       cur->params, u->params, latest);
+	return 0;
 }
 
 static int
@@ -134,6 +232,7 @@ run(struct update *u, struct target *t, struct outcome *out,
 		current_free(&cur);
 		return 4;
 	}
+	snprintf(out->previous, sizeof(out->previous), "%s", cur.version);
 	if (t->pinned[0] != '\0') {
 		/* the admin's choice, whatever Microsoft has (not --force) */
 		printf("pinned at %s: version %s is not published (m365ctl "
@@ -141,16 +240,16 @@ run(struct update *u, struct target *t, struct outcome *out,
 		       t->pinned, latest);
 		out->result = RUN_CURRENT;
 		snprintf(out->version, sizeof(out->version), "%s", cur.version);
-	} else if (publish_recover(t, &cur, u->force, err) < 0)
+	} else if (publish_recover(t, &cur, u->force, err) < 0 ||
+	           instance_clash(u, t, &cur, err) < 0)
 		rc = 1;
-	else if (!u->force && cur.why[0] == '\0' &&
-	         !is_newer(latest, cur.version)) {
+	else if (current(u, &cur, latest)) {
 		printf("already current: version %s\n", cur.version);
 		out->result = RUN_CURRENT;
 		snprintf(out->version, sizeof(out->version), "%s", cur.version);
-	} else if ((rc = publish_latest(u, t, latest, &cur, err)) == 0) {
+	} else if ((rc = publish_latest(u, t, latest, &cur, out, err)) == 0) {
 		out->result = RUN_PUBLISHED;
-		snprintf(out->version, sizeof(out->version), "%s", latest);
+		snprintf(out->version, sizeof(out->version), "%s", out->target);
 	}
 	current_free(&cur);
 	return rc;
@@ -188,6 +287,7 @@ option(int c, struct update *u, struct target *t)
 	case 'b': u->base = optarg; break;
 	case 'd': u->dir = optarg; break;
 	case 'k': u->sign_key = optarg; break;
+	case 'n': u->notify = optarg; break;
 	case 'T':
 		if (m365_parse_long(optarg, 1, 600, &u->timeout) < 0)
 			return bad_number("--timeout",
@@ -221,6 +321,7 @@ options(int argc, char **argv, struct update *u, struct target *t)
 	    {"timeout", required_argument, NULL, 'T'},
 	    {"sign-key", required_argument, NULL, 'k'},
 	    {"max-growth", required_argument, NULL, 'g'},
+	    {"notify", required_argument, NULL, 'n'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
@@ -243,6 +344,7 @@ options(int argc, char **argv, struct update *u, struct target *t)
 		usage(stderr);
 		return 2;
 	}
+	update_params(u, u->params, sizeof(u->params));
 	return ctl_redis_check("update", &u->ro);
 }
 
@@ -330,6 +432,28 @@ prepare(struct update *u, struct m365_err *err)
 	return 0;
 }
 
+/* --notify: a publish or a refusal. */
+static void
+tell(const struct update *u, int rc, struct outcome *out,
+     const struct m365_err *err)
+{
+	struct notice n = {.version = out->target,
+	                   .previous = out->previous,
+	                   .reason = "",
+	                   .report = out->report};
+
+	if (rc == 0 && out->result == RUN_PUBLISHED)
+		n.event = "published";
+	else if (rc == 1) {
+		n.event = "refused";
+		n.reason = err->msg;
+	}
+	if (n.event != NULL)
+		notify_run(u->notify, &n);
+	json_decref(out->report);
+	out->report = NULL;
+}
+
 /* Takes the lock (with Redis), runs, releases; records the run. */
 static int
 locked_run(struct update *u, struct target *t)
@@ -354,6 +478,7 @@ locked_run(struct update *u, struct target *t)
 	rc = run(u, t, &out, &err);
 	if (rc != 0)
 		fprintf(stderr, "m365ctl update: %s\n", err.msg);
+	tell(u, rc, &out, &err);
 	if (t->redis) {
 		if (rc == 0)
 			mark_checked(t);

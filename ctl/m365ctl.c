@@ -6,6 +6,7 @@
  *   m365ctl export pac|nft|text|json [--proxy P] [-o FILE] ...
  *   m365ctl update [--instance I] [--redis URL] [--state-dir DIR] ...
  *   m365ctl import FILE [--redis URL] [--version V]
+ *   m365ctl changes [VERSION] [--redis URL] [--state-dir DIR] [--json]
  *   m365ctl status [--redis URL] [--state-dir DIR] [--metrics DIR] [--json]
  *   m365ctl metrics [--metrics DIR] [--state-dir DIR] [--listen ADDR:PORT]
  *   m365ctl help [COMMAND]
@@ -33,6 +34,8 @@ static const struct command {
     {"pin", ctl_pin, "keep a kept version current until unpin"},
     {"unpin", ctl_unpin, "let update publish Microsoft's newest again"},
     {"rollback", ctl_rollback, "pin the kept version before the current"},
+    {"changes", ctl_changes,
+     "what a publish added and removed, per endpoint set"},
     {"status", ctl_status,
      "health check: this host's processes, Redis, the farm, the last update"},
     {"metrics", ctl_metrics, "this host's counters for Prometheus"},

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "changes.h"
 #include "ctl.h"
 #include "fileio.h"
+#include "m365_text.h"
 #include "publish.h"
 
 /* The largest version file read from the state directory. */
@@ -83,6 +85,23 @@ dir_version(const struct target *t, struct current *cur)
 	return 0;
 }
 
+/* The params file of the state directory ("" when missing or odd). */
+static void
+dir_params(const struct target *t, struct current *cur)
+{
+	char path[4096], *buf;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/params", t->state_dir);
+	if ((buf = m365_read_file(path, sizeof(cur->params) - 1, &len, NULL)) ==
+	    NULL)
+		return;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (m365_token(buf, strlen(buf), sizeof(cur->params) - 1, "=&,._-"))
+		snprintf(cur->params, sizeof(cur->params), "%s", buf);
+	free(buf);
+}
+
 static int
 current_from_dir(const struct target *t, struct current *cur)
 {
@@ -91,6 +110,7 @@ current_from_dir(const struct target *t, struct current *cur)
 
 	if (dir_version(t, cur) < 0 || cur->version[0] == '\0')
 		return 0;
+	dir_params(t, cur);
 	snprintf(path, sizeof(path), "%s/endpoints.json", t->state_dir);
 	if ((cur->ep = m365_endpoints_load_file(path, &e)) == NULL)
 		return dir_corrupt(t, cur, e.msg);
@@ -129,6 +149,25 @@ check_versions(const struct target *t, struct current *cur,
 	return redis_corrupt(cur, what, &e, err);
 }
 
+/* The current version's params ("" when it has none or odd ones). */
+static int
+redis_params(const struct target *t, struct current *cur, struct m365_err *err)
+{
+	struct m365_err e;
+	char *p = m365_store_field(t->redis, t->prefix, cur->version, "params",
+	                           sizeof(cur->params) - 1, &e);
+
+	if (p == NULL && e.code != M365_E_INPUT) {
+		if (err)
+			*err = e;
+		return -1;
+	}
+	if (p && m365_token(p, strlen(p), sizeof(cur->params) - 1, "=&,._-"))
+		snprintf(cur->params, sizeof(cur->params), "%s", p);
+	free(p);
+	return 0;
+}
+
 static int
 current_from_redis(const struct target *t, struct current *cur,
                    struct m365_err *err)
@@ -152,7 +191,7 @@ current_from_redis(const struct target *t, struct current *cur,
 	cur->ep =
 	    m365_store_load(t->redis, t->prefix, cur->version, &lim, NULL, &e);
 	if (cur->ep != NULL)
-		return 0;
+		return redis_params(t, cur, err);
 	snprintf(what, sizeof(what), "version %s", cur->version);
 	return redis_corrupt(cur, what, &e, err);
 }
@@ -200,7 +239,8 @@ publish_was(const struct current *cur, char *buf, size_t len)
 	return buf;
 }
 
-/* endpoints.json and version into the state directory, atomically. */
+/* endpoints.json, params and version (last) into the state directory,
+ * atomically, and the change report. */
 static int
 write_dir(const struct target *t, const struct m365_snapshot *s,
           struct m365_err *err)
@@ -212,6 +252,12 @@ write_dir(const struct target *t, const struct m365_snapshot *s,
 		                    strerror(errno));
 	snprintf(path, sizeof(path), "%s/endpoints.json", t->state_dir);
 	if (m365_write_file_atomic(path, s->json, s->len, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/params", t->state_dir);
+	if (m365_write_file_atomic(path, s->params, strlen(s->params), err) < 0)
+		return -1;
+	if (s->changes && changes_save(t->state_dir, s->version, s->changes,
+	                               t->keep, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/version", t->state_dir);
 	return m365_write_file_atomic(path, s->version, strlen(s->version),
@@ -231,6 +277,32 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 	    m365_store_publish(t->redis, t->prefix, s, t->keep, err) < 0)
 		return -1;
 	return t->state_dir ? write_dir(t, s, err) : 0;
+}
+
+json_t *
+publish_report(const struct current *cur, const struct m365_endpoints *neu,
+               struct m365_snapshot *s, const char *why)
+{
+	json_t *r = changes_report(cur->ep, cur->version, neu);
+
+	s->changes = NULL;
+	if (r == NULL)
+		return NULL;
+	changes_describe(r, s);
+	changes_not_asked(r, why);
+	if ((s->changes = json_dumps(r, JSON_COMPACT)) == NULL) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+publish_report_free(json_t *report, struct m365_snapshot *s)
+{
+	json_decref(report);
+	free((char *)s->changes);
+	s->changes = NULL;
 }
 
 int

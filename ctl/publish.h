@@ -8,6 +8,7 @@
 #define M365CTL_PUBLISH_H
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "m365_endpoints.h"
@@ -44,6 +45,8 @@ struct current {
 	 * DIR") and why ("" when nothing is corrupt). */
 	char what[600];
 	char why[M365_ERR_MAX];
+	/* what it was asked for (m365_snapshot.params), "" when unknown */
+	char params[256];
 };
 
 /*
@@ -93,11 +96,25 @@ char *publish_summary(const struct m365_endpoints *old,
 
 /*
  * Computes s's sha256, signs it with t->key (when set), publishes it to
- * Redis (when connected) and writes endpoints.json and version into the
- * state directory atomically (when given).  0, or -1 with err set.
+ * Redis (when connected) and writes endpoints.json, version and params
+ * into the state directory atomically (when given), with the change
+ * report s->changes (when set) in DIR/changes/VERSION.json, keeping the
+ * reports of the t->keep newest.  0, or -1 with err set.
  */
 int publish_write(const struct target *t, struct m365_snapshot *s,
                   struct m365_err *err);
+
+/*
+ * The change report of neu against cur for s (changes.h), Microsoft's
+ * /changes not asked because of why, kept as JSON text in s->changes.
+ * Returns the report, or NULL when memory runs out (s->changes is then
+ * NULL).  Release both with publish_report_free().
+ */
+json_t *publish_report(const struct current *cur,
+                       const struct m365_endpoints *neu,
+                       struct m365_snapshot *s, const char *why);
+
+void publish_report_free(json_t *report, struct m365_snapshot *s);
 
 /*
  * Loads the --sign-key of command cmd into *key (left NULL without path).

@@ -141,13 +141,14 @@ current(const struct redis_part *rp)
 	if (!rp->has_current)
 		return json_null();
 	return json_pack(
-	    "{s:o, s:I, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:I}", "version",
-	    text(rp->cur.version), "published_at",
+	    "{s:o, s:I, s:o, s:o, s:o, s:o, s:s, s:I, s:I, s:I, s:I}",
+	    "version", text(rp->cur.version), "published_at",
 	    (json_int_t)rp->cur.published_at, "published_by",
 	    text(rp->cur.published_by), "source", text(rp->cur.source),
-	    "sha256", text(rp->cur.sha256), "signature", rp->signature, "sets",
-	    (json_int_t)rp->sets, "urls", (json_int_t)rp->urls, "ips",
-	    (json_int_t)rp->ips, "age", (json_int_t)rp->age);
+	    "params", text(rp->cur.params), "sha256", text(rp->cur.sha256),
+	    "signature", rp->signature, "sets", (json_int_t)rp->sets, "urls",
+	    (json_int_t)rp->urls, "ips", (json_int_t)rp->ips, "age",
+	    (json_int_t)rp->age);
 }
 
 static json_t *

@@ -135,6 +135,9 @@ print_current(const struct report *r)
 	       rp->cur.published_by);
 	LINE("source");
 	printf("%s\n", rp->cur.source);
+	LINE("parameters");
+	printf("%s\n", rp->cur.params[0] ? rp->cur.params
+	                                 : "not recorded (an imported list)");
 	LINE("sha256");
 	printf("%s\n", rp->cur.sha256);
 	LINE("signature");

@@ -16,6 +16,8 @@
 /* What one update run was asked to do. */
 struct update {
 	const char *instance, *areas, *tenant, *base, *dir, *sign_key;
+	const char *notify; /* --notify CMD, or NULL */
+	char params[256];   /* update_params() of the options */
 	struct ctl_redis ro;
 	bool no_ipv6, force;
 	long timeout;
@@ -49,8 +51,33 @@ int get_ok(struct update *u, const char *url, struct fetch_result *r,
 int latest_version(struct update *u, char *latest, struct m365_err *err);
 
 /* True when latest (Microsoft's 10 digits) is newer than current (any
- * published version; an imported one counts as older). */
+ * published version: Microsoft's, possibly republished as "V.N", or an
+ * imported one, which counts as older). */
 int is_newer(const char *latest, const char *current);
+
+/*
+ * The canonical parameters of u, part of a version's identity:
+ * "instance=I&serviceAreas=A,B&tenant=t&noIPv6=false", the service areas
+ * sorted, once each, in Microsoft's spelling where known ("" for the
+ * default), the tenant in lowercase.
+ */
+void update_params(const struct update *u, char *buf, size_t len);
+
+/* The instance named by params into out; 0, or -1 when there is none. */
+int params_instance(const char *params, char *out, size_t len);
+
+/*
+ * The name to publish Microsoft's version latest under, replacing
+ * current: latest, or "latest.N" when current is latest or "latest.N-1"
+ * (the same version asked with other parameters, or --force: a new name,
+ * so that every follower switches to it).
+ */
+void update_name(const char *current, const char *latest, char *out,
+                 size_t len);
+
+/* Microsoft's 10 digits of version ("V" or "V.N") into base; 0, or -1
+ * for any other name (an imported version). */
+int update_microsoft_base(const char *version, char base[11]);
 
 /* The /endpoints URL with the query the options ask for, into url. */
 void endpoints_url(const struct update *u, char *url, size_t len);

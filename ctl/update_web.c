@@ -200,18 +200,6 @@ latest_version(struct update *u, char *latest, struct m365_err *err)
 	return rc < 0 ? 1 : 0;
 }
 
-/* Microsoft's versions (10 digits) compare as numbers; anything else
- * (an imported version) counts as older than any of Microsoft's. */
-int
-is_newer(const char *latest, const char *current)
-{
-	if (current[0] == '\0')
-		return 1;
-	if (strlen(current) != 10 || strspn(current, "0123456789") != 10)
-		return strcmp(latest, current) != 0;
-	return strcmp(latest, current) > 0;
-}
-
 void
 endpoints_url(const struct update *u, char *url, size_t len)
 {

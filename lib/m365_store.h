@@ -3,7 +3,9 @@
  *
  *   PREFIX "current"         string: the version in use
  *   PREFIX "v:" VERSION      hash: json, sha256, version, published_at,
- *                            published_by, source, and sig when signed
+ *                            published_by, source, and sig when signed,
+ *                            params (what update asked Microsoft for) and
+ *                            changes (the change report, JSON) when known
  *   PREFIX "versions"        list: newest first, at most `keep`
  *   PREFIX "pinned"          string: the version update must keep
  *                            (m365ctl pin), or none
@@ -40,6 +42,12 @@ struct m365_snapshot {
 	char published_by[128];
 	char source[256];
 	char sig[129]; /* hex Ed25519 signature (m365_sign.h), or "" */
+	/* Stored by m365_store_publish(), not read back by m365_store_get()
+	 * (see m365_store_field()): what the list was asked for
+	 * ("instance=Worldwide&serviceAreas=&tenant=&noIPv6=false", m365ctl
+	 * update) or "" when unknown, and the change report (JSON) or NULL. */
+	char params[256];
+	const char *changes;
 };
 
 /* Writes the hex SHA-256 of data[0..len) into out[65]. */
@@ -125,7 +133,17 @@ void m365_store_unlock(redisContext *c, const char *prefix, const char *owner);
 /* The channel name: PREFIX "updates", into buf. */
 char *m365_store_channel(const char *prefix, char *buf, size_t len);
 
-/* Frees what a snapshot owns; s may be NULL. */
+/*
+ * Reads one field of version's hash ("params", "changes"), of at most max
+ * bytes, asking its size first.  Returns it NUL-terminated (the caller
+ * frees it), or NULL with err set: M365_E_INPUT when the version has no
+ * such field, it is empty or larger than max, M365_E_REDIS when the link
+ * fails.
+ */
+char *m365_store_field(redisContext *c, const char *prefix, const char *version,
+                       const char *field, size_t max, struct m365_err *err);
+
+/* Frees what a snapshot owns (not changes); s may be NULL. */
 void m365_snapshot_free(struct m365_snapshot *s);
 
 /* Frees a NULL-terminated string array; NULL is a no-op. */

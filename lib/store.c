@@ -15,7 +15,7 @@
  * type) is replaced, so that a publish can always repair a broken store.
  * KEYS: current, versions, the version's hash.  ARGV: version, json,
  * sha256, published_at, published_by, source, keep, prefix, channel,
- * signature ("" for none). */
+ * signature, parameters, change report ("" for none: not stored). */
 static const char publish_lua[] =
     "redis.call('DEL', KEYS[3])\n"
     "local t = redis.call('TYPE', KEYS[2]).ok\n"
@@ -25,6 +25,10 @@ static const char publish_lua[] =
     " 'source', ARGV[6])\n"
     "if ARGV[10] ~= '' then redis.call('HSET', KEYS[3], 'sig', ARGV[10]) "
     "end\n"
+    "if ARGV[11] ~= '' then redis.call('HSET', KEYS[3], 'params', ARGV[11]) "
+    "end\n"
+    "if ARGV[12] ~= '' then "
+    "redis.call('HSET', KEYS[3], 'changes', ARGV[12]) end\n"
     "redis.call('SET', KEYS[1], ARGV[1])\n"
     "redis.call('LREM', KEYS[2], 0, ARGV[1])\n"
     "redis.call('LPUSH', KEYS[2], ARGV[1])\n"
@@ -353,8 +357,8 @@ m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
 {
 	char kcur[KEY_MAX], kvers[KEY_MAX], kver[KEY_MAX], chan[KEY_MAX];
 	char at[32], keeps[16];
-	const char *argv[16];
-	size_t lens[16];
+	const char *argv[18];
+	size_t lens[18];
 	redisReply *r;
 	int i;
 
@@ -384,9 +388,11 @@ m365_store_publish(redisContext *c, const char *prefix, struct m365_snapshot *s,
 	argv[13] = prefix;
 	argv[14] = chan;
 	argv[15] = s->sig;
-	for (i = 0; i < 16; i++)
+	argv[16] = s->params;
+	argv[17] = s->changes ? s->changes : "";
+	for (i = 0; i < 18; i++)
 		lens[i] = i == 7 ? s->len : strlen(argv[i]);
-	r = redisCommandArgv(c, 16, argv, lens);
+	r = redisCommandArgv(c, 18, argv, lens);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
 		return redis_fail(c, r, "publish script", err);
 	freeReplyObject(r);
@@ -447,6 +453,40 @@ m365_store_unlock(redisContext *c, const char *prefix, const char *owner)
 	key(k, prefix, "lock", NULL);
 	freeReplyObject(
 	    redisCommand(c, "EVAL %s 1 %s %s", unlock_lua, k, owner));
+}
+
+char *
+m365_store_field(redisContext *c, const char *prefix, const char *version,
+                 const char *field, size_t max, struct m365_err *err)
+{
+	char k[KEY_MAX], *out;
+	redisReply *r;
+
+	key(k, prefix, "v:", version);
+	r = redisCommand(c, "HSTRLEN %s %s", k, field);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+		return redis_fail(c, r, "HSTRLEN", err), NULL;
+	if (r->integer == 0 || r->integer > (long long)max) {
+		m365_err_set(err, M365_E_INPUT,
+		             r->integer ? "redis: %s: %s of %lld bytes is too "
+		                          "large"
+		                        : "redis: %s has no %s",
+		             k, field, r->integer);
+		freeReplyObject(r);
+		return NULL;
+	}
+	freeReplyObject(r);
+	r = redisCommand(c, "HGET %s %s", k, field);
+	if (r == NULL || r->type != REDIS_REPLY_STRING)
+		return redis_fail(c, r, "HGET", err), NULL;
+	if ((out = malloc(r->len + 1)) == NULL)
+		m365_err_set(err, M365_E_NOMEM, "redis: out of memory");
+	else {
+		memcpy(out, r->str, r->len);
+		out[r->len] = '\0';
+	}
+	freeReplyObject(r);
+	return out;
 }
 
 void

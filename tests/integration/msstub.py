@@ -11,6 +11,11 @@ stdout and, with --port-file, written to FILE once the socket listens).
         -> {"instance": "<Instance>", "latest": "<control version>"}
     GET /endpoints/<Instance>?ClientRequestId=GUID[&...]
         -> the bytes of the control "endpoints" file
+    GET /changes/<Instance>/<version>?ClientRequestId=GUID
+        -> the bytes of the control "changes" file, or, with
+           "changes_from" (an endpoints file), Microsoft's change entries
+           from that file to the "endpoints" one, all of the control
+           version; "[]" when the control has neither
 
 A request without a ClientRequestId GUID is answered 400; any other path 404.
 A path under /moved/ is answered as the same path without "/moved" and is
@@ -27,7 +32,8 @@ CONTROL.json is read again on every request:
      "location": "http://127.0.0.1:N/moved/endpoints/Worldwide?...",
      "delay": 0}
 
-"mode" applies to /endpoints, "version_mode" (default "ok") to /version:
+"mode" applies to /endpoints, "version_mode" (default "ok") to /version,
+"changes_mode" (default "ok") to /changes:
 "truncated" serves the first half of the body, "empty" serves "[]", "429"
 answers 429 Too Many Requests with Retry-After (omitted when retry_after is
 null; any value, such as an HTTP-date, is sent as it is), "500" answers
@@ -118,7 +124,9 @@ class Handler(BaseHTTPRequestHandler):
             url = url._replace(path=url.path[len("/moved"):])
         query = urllib.parse.parse_qs(url.query)
         parts = url.path.strip("/").split("/")
-        if len(parts) != 2 or parts[0] not in ("version", "endpoints") or not parts[1]:
+        if len(parts) == 3 and parts[0] == "changes" and parts[1] and parts[2]:
+            parts = parts[:2]
+        elif len(parts) != 2 or parts[0] not in ("version", "endpoints") or not parts[1]:
             self.send(404, b'{"error":"not found"}')
             return
         ids = query.get("ClientRequestId", [])
@@ -131,19 +139,51 @@ class Handler(BaseHTTPRequestHandler):
                                "latest": ctl.get("version", "")}).encode()
             self.apply(self.mode(ctl, "version_mode", moved), ctl, body)
             return
-        path = ctl.get("endpoints", "")
-        if not os.path.isabs(path):
-            path = os.path.join(self.server.args.root, path)
         try:
-            with open(path, "rb") as f:
-                body = f.read()
+            if kind == "changes":
+                body = self.changes(ctl)
+                self.apply(self.mode(ctl, "changes_mode", moved), ctl, body)
+                return
+            body = self.read(ctl.get("endpoints", ""))
         except OSError as e:
-            self.send(500, ("cannot read %s: %s\n" % (path, e)).encode(), "text/plain")
+            self.send(500, ("cannot read: %s\n" % e).encode(), "text/plain")
             return
         time.sleep(float(ctl.get("delay", 0)))
         self.apply(self.mode(ctl, "mode", moved), ctl, body)
 
     do_HEAD = do_GET
+
+    def read(self, path):
+        if not os.path.isabs(path):
+            path = os.path.join(self.server.args.root, path)
+        with open(path, "rb") as f:
+            return f.read()
+
+    def changes(self, ctl):
+        """The control's /changes answer (see the module's text)."""
+        if "changes" in ctl:
+            return self.read(ctl["changes"])
+        if "changes_from" not in ctl:
+            return b"[]"
+        old = {s["id"]: s for s in json.loads(self.read(ctl["changes_from"]))}
+        new = {s["id"]: s for s in json.loads(self.read(ctl["endpoints"]))}
+        out = []
+        for i in sorted(set(old) | set(new)):
+            o, n = old.get(i, {}), new.get(i, {})
+            e = {"id": len(out) + 1, "endpointSetId": i,
+                 "version": ctl.get("version", "")}
+            add = {k: sorted(set(n.get(k, [])) - set(o.get(k, [])))
+                   for k in ("urls", "ips")}
+            rem = {k: sorted(set(o.get(k, [])) - set(n.get(k, [])))
+                   for k in ("urls", "ips")}
+            e["disposition"] = "Add" if not o else "Remove" if not n else "Change"
+            if any(add.values()):
+                e["add"] = {k: v for k, v in add.items() if v}
+            if any(rem.values()):
+                e["remove"] = {k: v for k, v in rem.items() if v}
+            if e["disposition"] != "Change" or "add" in e or "remove" in e:
+                out.append(e)
+        return json.dumps(out).encode()
 
 
 def main():

@@ -25,7 +25,8 @@ usage(FILE *f)
 	        "with --verify-key it must carry a valid signature.  A set\n"
 	        "that lists UDP ports (Teams media) is said to need them\n"
 	        "direct.\n"
-	        "Exit status: 0 OK, 1 ERR, 2 error.\n");
+	        "Exit status: 0 OK, 1 ERR, 2 usage or input error, 4 Redis\n"
+	        "unreachable.\n");
 }
 
 /* The verdict exactly as the helper writes it, without channel. */
@@ -319,7 +320,7 @@ ctl_lookup(int argc, char **argv)
 	if (argc - optind > 1)
 		port = argv[optind + 1];
 	if ((l = listsrc_load(&src, &rc)) == NULL)
-		return 2;
+		return rc;
 	if (m365_explain(l, host, port,
 	                 argc - optind > 2 ? argv[optind + 2] : NULL, &e) < 0) {
 		fprintf(stderr, "m365ctl lookup: out of memory\n");

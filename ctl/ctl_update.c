@@ -420,13 +420,11 @@ record(const struct update *u, const struct target *t, long long started,
 		        e.msg);
 }
 
-/* What comes before the run: the state dir, client id, Retry-After. */
+/* What comes before the run: the client id, Retry-After (nothing is
+ * written yet). */
 static int
 prepare(struct update *u, struct m365_err *err)
 {
-	if (mkdir(u->dir, 0755) < 0 && errno != EEXIST)
-		return m365_err_set(err, M365_E_IO, "%s: %s", u->dir,
-		                    strerror(errno));
 	if (client_id(u, err) < 0 || check_retry_after(u, err) < 0)
 		return -1;
 	return 0;

@@ -92,24 +92,31 @@ usage(FILE *f)
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name,
 		        commands[i].summary);
-	fprintf(f, "\n'm365ctl COMMAND --help' describes a command.\n");
+	fprintf(f,
+	        "\n'm365ctl help COMMAND' or 'm365ctl COMMAND --help' "
+	        "describes a command.\n"
+	        "\nexit status, of every command: 0 done (lookup: OK), 1 "
+	        "refused (lookup:\nERR; status: needs attention), 2 usage or "
+	        "input error, 3 another\nupdate holds the lock, 4 network, "
+	        "Redis or file system error.\n");
 }
 
 /* help [COMMAND]: the list of commands, or COMMAND --help. */
 static int
 help(int argc, char **argv)
 {
-	char *sub[3] = {NULL, "--help", NULL};
+	static char name[64];
+	char *sub[3] = {name, "--help", NULL};
 	size_t i;
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
 	}
 	for (i = 0; i < N_COMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0 &&
-		    commands[i].run != help) {
-			sub[0] = argv[1];
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			snprintf(name, sizeof(name), "m365ctl %s", argv[1]);
 			return commands[i].run(2, sub);
 		}
 	fprintf(stderr, "m365ctl help: unknown command \"%s\"\n", argv[1]);
@@ -120,6 +127,7 @@ help(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	static char name[64];
 	size_t i;
 
 	if (argc < 2) {
@@ -135,8 +143,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < N_COMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
+		if (strcmp(argv[1], commands[i].name) == 0) {
+			/* getopt_long() names the program by argv[0]: errors
+			 * then read "m365ctl CMD: ..." like the commands' own */
+			snprintf(name, sizeof(name), "m365ctl %s", argv[1]);
+			argv[1] = name;
 			return commands[i].run(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "m365ctl: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -22,6 +22,7 @@ struct update {
 	bool no_ipv6, force;
 	long timeout;
 	char guid[37];
+	bool guid_new; /* made by this run, not kept yet */
 	/* What a refusal here was about, for the run record (runlog.h):
 	 * "retry_after", "http" or "invalid". */
 	const char *refusal;
@@ -29,7 +30,8 @@ struct update {
 
 /*
  * Sets u->guid to the ClientRequestId kept in the state directory, making
- * (and keeping) a random UUID the first time.  0, or -1 with err set.
+ * a random UUID the first time, which is kept (DIR/client-id) once
+ * Microsoft has answered a request made with it.  0, or -1 with err set.
  */
 int client_id(struct update *u, struct m365_err *err);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "ctl.h"
@@ -39,7 +40,7 @@ read_state(const struct update *u, const char *name)
 int
 client_id(struct update *u, struct m365_err *err)
 {
-	char path[4096], buf[64], *kept = read_state(u, "client-id");
+	char buf[64], *kept = read_state(u, "client-id");
 	unsigned char r[16];
 	int i;
 
@@ -59,8 +60,28 @@ client_id(struct update *u, struct m365_err *err)
 		snprintf(buf + 2 * i, 3, "%02x", r[i]);
 	snprintf(u->guid, sizeof(u->guid), "%.8s-%.4s-%.4s-%.4s-%.12s", buf,
 	         buf + 8, buf + 12, buf + 16, buf + 20);
+	u->guid_new = true;
+	return 0;
+}
+
+/* Keeps a new client id once Microsoft has answered with it: a run that
+ * fails before (a typo in --base-url, no network) writes nothing. */
+static void
+keep_client_id(struct update *u)
+{
+	char path[4096];
+	struct m365_err e;
+
+	if (!u->guid_new)
+		return;
+	u->guid_new = false;
 	snprintf(path, sizeof(path), "%s/client-id", u->dir);
-	return m365_write_file_atomic(path, u->guid, 36, err);
+	if ((mkdir(u->dir, 0755) < 0 && errno != EEXIST) ||
+	    m365_write_file_atomic(path, u->guid, 36, &e) < 0)
+		fprintf(stderr,
+		        "m365ctl update: warning: client id not kept in %s: "
+		        "%s\n",
+		        u->dir, strerror(errno));
 }
 
 /* Refuses to call Microsoft again before a Retry-After it gave expires. */
@@ -193,6 +214,7 @@ latest_version(struct update *u, char *latest, struct m365_err *err)
 	         u->instance, u->guid);
 	if (get_ok(u, url, &r, err) < 0)
 		return ctl_exit_status(err);
+	keep_client_id(u);
 	rc = parse_version(u, &r, latest, err);
 	fetch_free(&r);
 	if (rc < 0)

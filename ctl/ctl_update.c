@@ -92,35 +92,6 @@ struct outcome {
 	json_t *report; /* the change report (published or refused) */
 };
 
-/* Asks Microsoft's /changes since the version replaced and cross-checks
- * the report with it; any failure is only noted in the report. */
-static void
-crosscheck(struct update *u, const struct current *cur,
-           const struct m365_endpoints *neu, const char *latest, json_t *report)
-{
-	const char *refusal = u->refusal;
-	char from[11], url[2048];
-	struct fetch_result r;
-	struct m365_err e;
-
-	if (cur->ep == NULL || update_microsoft_base(cur->version, from) < 0) {
-		changes_not_asked(report, cur->ep ? "the version replaced is "
-		                                    "not one of Microsoft's"
-		                                  : "no version before it");
-		return;
-	}
-	snprintf(url, sizeof(url), "%s/changes/%s/%s?ClientRequestId=%s",
-	         u->base, u->instance, from, u->guid);
-	if (get_ok(u, url, &r, &e) < 0) {
-		changes_not_asked(report, e.msg);
-		u->refusal = refusal;
-		return;
-	}
-	changes_crosscheck(report, cur->ep, neu, r.body, r.len, from, latest,
-	                   u->no_ipv6);
-	fetch_free(&r);
-}
-
 /* Downloads, checks and publishes version latest; the exit status. */
 static int
 publish_latest(struct update *u, struct target *t, const char *latest,
@@ -152,7 +123,7 @@ publish_latest(struct update *u, struct target *t, const char *latest,
 		rc = ctl_exit_status(err);
 		goto out;
 	}
-	crosscheck(u, cur, neu, latest, out->report);
+	update_crosscheck(u, cur, neu, latest, out->report);
 	if ((text = json_dumps(out->report, JSON_COMPACT)) == NULL)
 		goto nomem;
 	s.changes = text;
@@ -173,47 +144,6 @@ out:
 	fetch_free(&r);
 	m365_endpoints_free(neu);
 	return rc;
-}
-
-/* Refuses to put another instance onto what holds one, without --force;
- * 0 otherwise. */
-static int
-instance_clash(struct update *u, const struct target *t,
-               const struct current *cur, struct m365_err *err)
-{
-	char held[64];
-
-	if (u->force || params_instance(cur->params, held, sizeof(held)) < 0 ||
-	    strcmp(held, u->instance) == 0)
-		return 0;
-	u->refusal = "instance";
-	if (t->redis)
-		return m365_err_set(err, M365_E_REFUSED,
-		                    "refused: prefix %s holds instance %s "
-		                    "(version %s), not %s: give each instance "
-		                    "its own --redis-prefix, or --force to "
-		                    "replace it",
-		                    t->prefix, held, cur->version, u->instance);
-	return m365_err_set(err, M365_E_REFUSED,
-	                    "refused: %s holds instance %s (version %s), not "
-	                    "%s: give each instance its own --state-dir, or "
-	                    "--force to replace it",
-	                    t->state_dir, held, cur->version, u->instance);
-}
-
-/* True when the version in use is latest, asked as u asks (a version with
- * no parameters recorded counts as asked so). */
-static int
-current(const struct update *u, const struct current *cur, const char *latest)
-{
-	if (u->force || cur->why[0] != '\0' || is_newer(latest, cur->version))
-		return 0;
-	if (cur->params[0] == '\0' || strcmp(cur->params, u->params) == 0)
-		return 1;
-	printf("parameters changed (published %s, asked %s): downloading "
-	       "version %s again\n",
-	       cur->params, u->params, latest);
-	return 0;
 }
 
 static int
@@ -241,9 +171,9 @@ run(struct update *u, struct target *t, struct outcome *out,
 		out->result = RUN_CURRENT;
 		snprintf(out->version, sizeof(out->version), "%s", cur.version);
 	} else if (publish_recover(t, &cur, u->force, err) < 0 ||
-	           instance_clash(u, t, &cur, err) < 0)
+	           update_instance_clash(u, t, &cur, err) < 0)
 		rc = 1;
-	else if (current(u, &cur, latest)) {
+	else if (update_is_current(u, &cur, latest)) {
 		printf("already current: version %s\n", cur.version);
 		out->result = RUN_CURRENT;
 		snprintf(out->version, sizeof(out->version), "%s", cur.version);

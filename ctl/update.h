@@ -6,6 +6,7 @@
 #ifndef M365CTL_UPDATE_H
 #define M365CTL_UPDATE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -83,5 +84,35 @@ int update_microsoft_base(const char *version, char base[11]);
 
 /* The /endpoints URL with the query the options ask for, into url. */
 void endpoints_url(const struct update *u, char *url, size_t len);
+
+struct current;
+struct target;
+struct m365_endpoints;
+
+/*
+ * Refuses (-1, M365_E_REFUSED, u->refusal "instance") to publish u's
+ * instance where cur, the version in use, is of another one, unless
+ * --force; 0 otherwise (also when cur records no instance).
+ */
+int update_instance_clash(struct update *u, const struct target *t,
+                          const struct current *cur, struct m365_err *err);
+
+/*
+ * True when cur is Microsoft's version latest asked with u's parameters
+ * (a version that records none counts as asked so), and neither --force
+ * nor a corrupt current version asks for a download; when only the
+ * parameters differ, says so on stdout.
+ */
+int update_is_current(const struct update *u, const struct current *cur,
+                      const char *latest);
+
+/*
+ * Asks Microsoft's /changes since cur (when it is one of Microsoft's
+ * versions) and cross-checks report, the change report of neu, with it
+ * (changes_crosscheck()); a failure is only written in the report.
+ */
+void update_crosscheck(struct update *u, const struct current *cur,
+                       const struct m365_endpoints *neu, const char *latest,
+                       json_t *report);
 
 #endif

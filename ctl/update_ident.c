@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "changes.h"
+#include "publish.h"
 #include "update.h"
 
 #define AREAS_MAX 16
@@ -124,4 +124,46 @@ int
 update_microsoft_base(const char *version, char base[11])
 {
 	return ms_base(version, base);
+}
+
+/* Refuses to put another instance onto what holds one, without --force;
+ * 0 otherwise. */
+int
+update_instance_clash(struct update *u, const struct target *t,
+                      const struct current *cur, struct m365_err *err)
+{
+	char held[64];
+
+	if (u->force || params_instance(cur->params, held, sizeof(held)) < 0 ||
+	    strcmp(held, u->instance) == 0)
+		return 0;
+	u->refusal = "instance";
+	if (t->redis)
+		return m365_err_set(err, M365_E_REFUSED,
+		                    "refused: prefix %s holds instance %s "
+		                    "(version %s), not %s: give each instance "
+		                    "its own --redis-prefix, or --force to "
+		                    "replace it",
+		                    t->prefix, held, cur->version, u->instance);
+	return m365_err_set(err, M365_E_REFUSED,
+	                    "refused: %s holds instance %s (version %s), not "
+	                    "%s: give each instance its own --state-dir, or "
+	                    "--force to replace it",
+	                    t->state_dir, held, cur->version, u->instance);
+}
+
+/* True when the version in use is latest, asked as u asks (a version with
+ * no parameters recorded counts as asked so). */
+int
+update_is_current(const struct update *u, const struct current *cur,
+                  const char *latest)
+{
+	if (u->force || cur->why[0] != '\0' || is_newer(latest, cur->version))
+		return 0;
+	if (cur->params[0] == '\0' || strcmp(cur->params, u->params) == 0)
+		return 1;
+	printf("parameters changed (published %s, asked %s): downloading "
+	       "version %s again\n",
+	       cur->params, u->params, latest);
+	return 0;
 }

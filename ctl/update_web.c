@@ -12,8 +12,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "changes.h"
 #include "ctl.h"
 #include "fileio.h"
+#include "publish.h"
 #include "update.h"
 
 /* The largest answer downloaded (as a list file may be). */
@@ -230,4 +232,34 @@ endpoints_url(const struct update *u, char *url, size_t len)
 	         u->areas ? "&ServiceAreas=" : "", u->areas ? u->areas : "",
 	         u->tenant ? "&TenantName=" : "", u->tenant ? u->tenant : "",
 	         u->no_ipv6 ? "&NoIPv6=true" : "");
+}
+
+/* Asks Microsoft's /changes since the version replaced and cross-checks
+ * the report with it; any failure is only noted in the report. */
+void
+update_crosscheck(struct update *u, const struct current *cur,
+                  const struct m365_endpoints *neu, const char *latest,
+                  json_t *report)
+{
+	const char *refusal = u->refusal;
+	char from[11], url[2048];
+	struct fetch_result r;
+	struct m365_err e;
+
+	if (cur->ep == NULL || update_microsoft_base(cur->version, from) < 0) {
+		changes_not_asked(report, cur->ep ? "the version replaced is "
+		                                    "not one of Microsoft's"
+		                                  : "no version before it");
+		return;
+	}
+	snprintf(url, sizeof(url), "%s/changes/%s/%s?ClientRequestId=%s",
+	         u->base, u->instance, from, u->guid);
+	if (get_ok(u, url, &r, &e) < 0) {
+		changes_not_asked(report, e.msg);
+		u->refusal = refusal;
+		return;
+	}
+	changes_crosscheck(report, cur->ep, neu, r.body, r.len, from, latest,
+	                   u->no_ipv6);
+	fetch_free(&r);
 }

@@ -8,16 +8,22 @@
 #                   and the ICAP service (BENCH_BASE_REV=REV: beside REV)
 #   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
 #   make install    PREFIX=/usr DESTDIR=...
+#   make uninstall  the same PREFIX and DESTDIR: removes what install put
 
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-# Where Debian's Squid keeps its helpers and c-icap its modules: fixed
-# places, whatever PREFIX says (DESTDIR still applies).
-SQUID_LIBEXEC ?= /usr/lib/squid
+SYSCONFDIR  ?= /etc
+# Squid's helpers: Debian's Squid keeps its own in /usr/lib/squid, which
+# PREFIX=/usr gives.  c-icap's modules: wherever c-icap looks, whatever
+# PREFIX says (DESTDIR still applies).
+SQUID_LIBEXEC ?= $(PREFIX)/lib/squid
 CICAP_MODDIR  ?= $(patsubst %/,%,$(shell c-icap-config --modulesdir 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/c_icap))
 MANDIR      ?= $(PREFIX)/share/man
 DATADIR     ?= $(PREFIX)/share/m365-bypass
+EXAMPLESDIR ?= $(PREFIX)/share/doc/m365-bypass/examples
 SYSTEMDDIR  ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC          ?= cc
 PKG_CONFIG  ?= pkg-config
@@ -73,7 +79,7 @@ PROGS       := $(B)/ext_m365_acl $(B)/m365ctl $(B)/srv_m365_bypass.so
 SAN_PROGS   := $(B)/san/ext_m365_acl $(B)/san/m365ctl \
                $(B)/san/srv_m365_bypass.so
 
-.PHONY: all check run bench fuzz install deps clean format tests
+.PHONY: all check run bench fuzz install uninstall deps clean format tests
 all: $(PROGS)
 
 # --- dependencies (Debian 12) ----------------------------------------------
@@ -198,11 +204,34 @@ fuzz: deps
 	@FUZZ_TARGETS="$(FUZZ_TARGETS)" sh tests/fuzz/run.sh
 
 # --- install -----------------------------------------------------------------
+# Every file install writes, without DESTDIR; uninstall removes these.
+UNITS       := m365ctl-update.service m365ctl-update.timer \
+               m365ctl-update-failure.service m365ctl-metrics.service \
+               m365ctl-export@.service
+EXAMPLES    := squid.conf.example squid-icap.conf.example \
+               squid-conf.d-m365-bypass.conf c-icap-m365_bypass.conf.example \
+               local.list.example prometheus.yml.example \
+               m365-bypass.rules.yml m365-bypass.json \
+               m365ctl-export-nft.conf m365ctl-export-squid.conf
+INSTALLED   := $(SQUID_LIBEXEC)/ext_m365_acl $(PREFIX)/bin/m365ctl \
+               $(CICAP_MODDIR)/srv_m365_bypass.so \
+               $(MANDIR)/man8/ext_m365_acl.8 $(MANDIR)/man8/m365ctl.8 \
+               $(MANDIR)/man8/srv_m365_bypass.8 \
+               $(DATADIR)/endpoints-worldwide.json \
+               $(EXAMPLES:%=$(EXAMPLESDIR)/%) $(UNITS:%=$(SYSTEMDDIR)/%) \
+               $(TMPFILESDIR)/m365-bypass.conf $(SYSUSERSDIR)/m365-bypass.conf
+# The installed paths written into the files that name them.
+INSTALL_SED := -e 's|/usr/bin/m365ctl|$(PREFIX)/bin/m365ctl|g' \
+               -e 's|/usr/lib/squid/ext_m365_acl|$(SQUID_LIBEXEC)/ext_m365_acl|g' \
+               -e 's|/usr/share/doc/m365-bypass/examples|$(EXAMPLESDIR)|g'
+DEFAULTS    := $(SYSCONFDIR)/default/m365-bypass
+
 install: all
 	install -d $(DESTDIR)$(SQUID_LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR) \
-	    $(DESTDIR)$(CICAP_MODDIR) $(DESTDIR)$(SYSTEMDDIR) \
-	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	    $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(CICAP_MODDIR) \
+	    $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(TMPFILESDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/default
 	install -m 755 $(B)/ext_m365_acl $(DESTDIR)$(SQUID_LIBEXEC)/ext_m365_acl
 	install -m 755 $(B)/m365ctl $(DESTDIR)$(PREFIX)/bin/m365ctl
 	install -m 644 $(B)/srv_m365_bypass.so \
@@ -210,24 +239,47 @@ install: all
 	install -m 644 helpers/ext_m365_acl.8 ctl/m365ctl.8 \
 	    icap/srv_m365_bypass.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(BUNDLED) $(DESTDIR)$(DATADIR)/endpoints-worldwide.json
-	install -m 644 contrib/squid/squid.conf $(DESTDIR)$(DATADIR)/squid.conf.example
+	sed $(INSTALL_SED) contrib/squid/squid.conf \
+	    >$(DESTDIR)$(EXAMPLESDIR)/squid.conf.example
+	sed $(INSTALL_SED) contrib/squid/conf.d/m365-bypass.conf \
+	    >$(DESTDIR)$(EXAMPLESDIR)/squid-conf.d-m365-bypass.conf
 	install -m 644 contrib/squid/icap.conf \
-	    $(DESTDIR)$(DATADIR)/squid-icap.conf.example
+	    $(DESTDIR)$(EXAMPLESDIR)/squid-icap.conf.example
 	install -m 644 contrib/c-icap/m365_bypass.conf \
-	    $(DESTDIR)$(DATADIR)/c-icap-m365_bypass.conf.example
-	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-update.service \
-	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-update.service
-	install -m 644 contrib/systemd/m365ctl-update.timer $(DESTDIR)$(SYSTEMDDIR)/
-	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-metrics.service \
-	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-metrics.service
-	sed 's#/usr/bin/m365ctl#$(PREFIX)/bin/m365ctl#' contrib/systemd/m365ctl-export@.service \
-	    > $(DESTDIR)$(SYSTEMDDIR)/m365ctl-export@.service
+	    $(DESTDIR)$(EXAMPLESDIR)/c-icap-m365_bypass.conf.example
+	install -m 644 lists/local.list.example \
+	    contrib/prometheus/m365-bypass.rules.yml \
+	    contrib/grafana/m365-bypass.json \
+	    contrib/systemd/m365ctl-export-nft.conf \
+	    contrib/systemd/m365ctl-export-squid.conf $(DESTDIR)$(EXAMPLESDIR)/
+	sed $(INSTALL_SED) contrib/prometheus/prometheus.yml.example \
+	    >$(DESTDIR)$(EXAMPLESDIR)/prometheus.yml.example
+	for u in $(UNITS); do \
+	    sed $(INSTALL_SED) contrib/systemd/$$u >$(DESTDIR)$(SYSTEMDDIR)/$$u \
+	    || exit 1; done
+	cd $(DESTDIR)$(EXAMPLESDIR) && chmod 644 squid.conf.example \
+	    squid-conf.d-m365-bypass.conf prometheus.yml.example
+	cd $(DESTDIR)$(SYSTEMDDIR) && chmod 644 $(UNITS)
 	install -m 644 contrib/tmpfiles.d/m365-bypass.conf \
-	    $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/m365-bypass.conf
-	install -m 644 contrib/prometheus/m365-bypass.rules.yml \
-	    contrib/prometheus/prometheus.yml.example \
-	    contrib/grafana/m365-bypass.json $(DESTDIR)$(DATADIR)/
-	install -m 644 lists/local.list.example $(DESTDIR)$(DATADIR)/local.list.example
+	    $(DESTDIR)$(TMPFILESDIR)/m365-bypass.conf
+	install -m 644 contrib/sysusers.d/m365-bypass.conf \
+	    $(DESTDIR)$(SYSUSERSDIR)/m365-bypass.conf
+	@# an admin's /etc/default/m365-bypass stays as it is
+	if [ -n "$(DESTDIR)" ] || [ ! -e $(DEFAULTS) ]; then \
+	    install -m 644 contrib/default/m365-bypass $(DESTDIR)$(DEFAULTS); fi
+	@# on the host itself: the user, the state and cache directories
+	if [ -z "$(DESTDIR)" ]; then sh tools/install_host.sh \
+	    $(SYSUSERSDIR)/m365-bypass.conf; fi
+
+# Leaves the state in /var/lib/m365-bypass, the user m365-bypass, and
+# /etc/default/m365-bypass once changed; the directories it made are
+# removed when empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	if cmp -s contrib/default/m365-bypass $(DESTDIR)$(DEFAULTS); then \
+	    rm -f $(DESTDIR)$(DEFAULTS); fi
+	rmdir $(DESTDIR)$(EXAMPLESDIR) $(DESTDIR)$(PREFIX)/share/doc/m365-bypass \
+	    $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 C_FILES = lib/*.[ch] helpers/*.[ch] ctl/*.[ch] icap/*.[ch] tests/unit/*.[ch] \
           tests/fuzz/*.c bench/*.[ch]

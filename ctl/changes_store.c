@@ -99,7 +99,8 @@ changes_load(redisContext *c, const char *prefix, const char *dir,
 	if (c != NULL)
 		return m365_store_field(c, prefix, version, "changes",
 		                        REPORT_MAX, err);
-	snprintf(path, sizeof(path), "%.4000s/changes/%.70s.json", dir, version);
+	snprintf(path, sizeof(path), "%.4000s/changes/%.70s.json", dir,
+	         version);
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		m365_err_set(err, M365_E_INPUT, "%s: no such report", path);
 		return NULL;

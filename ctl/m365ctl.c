@@ -145,7 +145,8 @@ main(int argc, char **argv)
 	for (i = 0; i < N_COMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0) {
 			/* getopt_long() names the program by argv[0]: errors
-			 * then read "m365ctl CMD: ..." like the commands' own */
+			 * then read "m365ctl CMD: ..." like the commands' own
+			 */
 			snprintf(name, sizeof(name), "m365ctl %s", argv[1]);
 			argv[1] = name;
 			return commands[i].run(argc - 1, argv + 1);

@@ -6,7 +6,7 @@ PKGS="build-essential pkg-config libjansson-dev libpcre2-dev libhiredis-dev
 libcurl4-openssl-dev libssl-dev libcmocka-dev libicapapi-dev c-icap squid-openssl
 redis-server curl valgrind python3 apache2-utils procps clang-format man-db
 libpsl-dev publicsuffix clang openssl prometheus python3-pacparser
-nftables"
+nftables systemd"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

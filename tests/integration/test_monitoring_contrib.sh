@@ -201,6 +201,7 @@ fi
 want='ExecStart=/usr/bin/m365ctl metrics --listen 0.0.0.0:9365 --metrics /run/m365-bypass --state-dir /var/lib/m365-bypass'
 check_eq "the metrics unit runs m365ctl metrics on port 9365" "$want" \
 	"$(grep '^ExecStart=' "$UNIT")"
+# it only reads: an ephemeral user, not the updater's m365-bypass
 check_eq "the metrics unit restarts on failure, as a dynamic user" \
 	"DynamicUser=yes Restart=on-failure" \
 	"$(grep -E '^(DynamicUser|Restart)=' "$UNIT" | sort | tr '\n' ' ' | sed 's/ $//')"
@@ -211,6 +212,10 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	sed "s#/usr/bin/m365ctl#$BUILD/m365ctl#" "$UNIT" >"$T/m365ctl-metrics.service"
 	check_cmd "systemd-analyze verify accepts the metrics unit" \
 		systemd-analyze verify --man=no "$T/m365ctl-metrics.service"
+	e=$(systemd-analyze security --offline=true "$T/m365ctl-metrics.service" 2>&1 |
+		sed -n 's/^.*Overall exposure level for [^:]*: \([0-9.]*\) .*$/\1/p')
+	check_match "systemd-analyze security rates the metrics unit 3.0 or better" \
+		'^([0-2]\.[0-9]|3\.0)$' "$e"
 fi
 
 # --- tmpfiles.d ----------------------------------------------------------------
@@ -219,6 +224,11 @@ if command -v systemd-tmpfiles >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
 	R="$T/root"
 	mkdir -p "$R/etc"
 	cp /etc/passwd /etc/group "$R/etc/"
+	# the updater's user, as make install creates it
+	if ! grep -q '^m365-bypass:' "$R/etc/passwd"; then
+		echo 'm365-bypass:x:990:990::/var/lib/m365-bypass:/usr/sbin/nologin' >>"$R/etc/passwd"
+		echo 'm365-bypass:x:990:' >>"$R/etc/group"
+	fi
 	check_cmd "systemd-tmpfiles --create applies m365-bypass.conf" \
 		systemd-tmpfiles --create --root="$R" "$TMPF"
 	check_eq "/run/m365-bypass: 2775 proxy c-icap" "2775 proxy c-icap" \
@@ -226,6 +236,11 @@ if command -v systemd-tmpfiles >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
 	check_eq "/run/m365-bypass/counters: an empty file, 664 proxy c-icap" \
 		"regular empty file 664 proxy c-icap" \
 		"$(stat -c '%F %a %U %G' "$R/run/m365-bypass/counters" 2>&1)"
+	ids=$(awk -F: '$1 == "m365-bypass" { print $3, $4 }' "$R/etc/passwd")
+	check_eq "/var/lib/m365-bypass: 755 m365-bypass m365-bypass" "755 $ids" \
+		"$(stat -c '%a %u %g' "$R/var/lib/m365-bypass" 2>&1)"
+	check_eq "/var/lib/m365-bypass/cache: 2775 proxy c-icap" "2775 proxy c-icap" \
+		"$(stat -c '%a %U %G' "$R/var/lib/m365-bypass/cache" 2>&1)"
 	# applied again (systemd-tmpfiles runs at boot and on upgrades), it
 	# keeps the counts
 	printf 'counts' >"$R/run/m365-bypass/counters"
@@ -233,9 +248,11 @@ if command -v systemd-tmpfiles >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ] &&
 	check_eq "systemd-tmpfiles --create again keeps the counters" "counts" \
 		"$(cat "$R/run/m365-bypass/counters")"
 else
-	check_eq "m365-bypass.conf makes /run/m365-bypass and its counters" \
+	check_eq "m365-bypass.conf makes /run/m365-bypass, its counters, the state and cache directories" \
 		"d /run/m365-bypass 2775 proxy c-icap
-f /run/m365-bypass/counters 0664 proxy c-icap" \
+f /run/m365-bypass/counters 0664 proxy c-icap
+d /var/lib/m365-bypass 0755 m365-bypass m365-bypass
+d /var/lib/m365-bypass/cache 2775 proxy c-icap" \
 		"$(grep -v '^#' "$TMPF" | awk 'NF { print $1, $2, $3, $4, $5 }')"
 fi
 finish

@@ -63,6 +63,10 @@ void changes_crosscheck(json_t *report, const struct m365_endpoints *old,
                         size_t len, const char *from, const char *to,
                         bool no_ipv6);
 
+/* Replaces the control characters of every string of v (a report read
+ * back from Redis or a file) with '?', so that printing it is safe. */
+void changes_clean(json_t *v);
+
 /*
  * Prints the report as text: the whole of it, or (brief) one line per
  * changed set, at most 20, and how to see the rest.

@@ -1,10 +1,19 @@
 /* changes_text.c - the change report as text (see changes.h). */
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "changes.h"
 
 /* The most sets the brief form lists. */
 #define BRIEF_MAX 20
+
+/* A string element, or "?" for anything else. */
+static const char *
+sv(const json_t *v)
+{
+	return json_is_string(v) ? json_string_value(v) : "?";
+}
 
 static const char *
 str(const json_t *o, const char *k, const char *none)
@@ -73,7 +82,7 @@ microsoft(FILE *f, const json_t *r)
 	        (long long)json_integer_value(
 	            json_object_get(m, "differencesTotal")));
 	for (i = 0; i < json_array_size(d); i++)
-		fprintf(f, "  %s\n", json_string_value(json_array_get(d, i)));
+		fprintf(f, "  %s\n", sv(json_array_get(d, i)));
 }
 
 /* "  + name  X" lines of one kind and side. */
@@ -86,7 +95,7 @@ items(FILE *f, const json_t *e, const char *kind, const char *side,
 
 	for (i = 0; i < json_array_size(a); i++)
 		fprintf(f, "  %c %-5s %s\n", side[0] == 'a' ? '+' : '-', label,
-		        json_string_value(json_array_get(a, i)));
+		        sv(json_array_get(a, i)));
 }
 
 static void
@@ -129,6 +138,31 @@ set_brief(FILE *f, const json_t *e)
 	        count(e, "tcpPorts", "removed") +
 	            count(e, "udpPorts", "removed"),
 	        json_object_get(e, "categoryWas") ? ", category changed" : "");
+}
+
+void
+changes_clean(json_t *v)
+{
+	const char *s, *k;
+	json_t *e;
+	size_t i;
+
+	if (json_is_object(v))
+		json_object_foreach(v, k, e) changes_clean(e);
+	else if (json_is_array(v))
+		json_array_foreach(v, i, e) changes_clean(e);
+	else if ((s = json_string_value(v)) != NULL &&
+	         s[strcspn(s, "\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b"
+	                      "\x0c\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16"
+	                      "\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f")]) {
+		char *c = strdup(s);
+		for (i = 0; c && c[i]; i++)
+			if ((unsigned char)c[i] < 0x20 || c[i] == 0x7f)
+				c[i] = '?';
+		if (c)
+			json_string_set(v, c);
+		free(c);
+	}
 }
 
 void

@@ -134,8 +134,10 @@ show(redisContext *c, const struct opts *o, const char *v)
 	}
 	if (o->json)
 		json_dumpf(r, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	else
+	else {
+		changes_clean(r);
 		changes_print(stdout, r, false);
+	}
 	if (o->json)
 		putchar('\n');
 	json_decref(r);

@@ -50,10 +50,10 @@ static const struct {
 static void
 command_line(int argc, char **argv, char *buf, size_t len)
 {
-	size_t at = (size_t)snprintf(buf, len, "m365ctl");
+	size_t at = (size_t)snprintf(buf, len, "m365ctl export");
 	int i;
 
-	for (i = 0; i < argc && at < len; i++) {
+	for (i = 1; i < argc && at < len; i++) {
 		const char *a = argv[i], *scheme = strstr(a, "://");
 		const char *cred = scheme ? strchr(scheme + 3, '@') : NULL;
 		if (cred != NULL)

@@ -114,6 +114,7 @@ dir_part(struct dir_part *d, const char *dir)
 	snprintf(d->why, sizeof(d->why), "%s", cur.why);
 	if (cur.ep) {
 		snprintf(d->version, sizeof(d->version), "%s", cur.version);
+		snprintf(d->params, sizeof(d->params), "%s", cur.params);
 		d->sets = cur.ep->n_sets;
 	}
 	current_free(&cur);

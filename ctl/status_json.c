@@ -189,9 +189,9 @@ last_update(const struct dir_part *d)
 static json_t *
 state_dir(const struct dir_part *d)
 {
-	return json_pack("{s:o, s:o, s:I, s:o}", "path", text(d->path),
-	                 "version", text(d->version), "sets",
-	                 (json_int_t)d->sets, "error", text(d->why));
+	return json_pack("{s:o, s:o, s:o, s:I, s:o}", "path", text(d->path),
+	                 "version", text(d->version), "params", text(d->params),
+	                 "sets", (json_int_t)d->sets, "error", text(d->why));
 }
 
 int

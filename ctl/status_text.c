@@ -235,8 +235,8 @@ print_dir(const struct report *r)
 	else if (d->version[0] == '\0')
 		printf("%s: no snapshot\n", d->path);
 	else
-		printf("%s: version %s, %zu sets\n", d->path, d->version,
-		       d->sets);
+		printf("%s: version %s, %zu sets%s%s\n", d->path, d->version,
+		       d->sets, d->params[0] ? ", " : "", d->params);
 	LINE("last update");
 	if (d->run < 0) {
 		printf("unreadable: %s\n", d->run_why);

@@ -16,7 +16,7 @@ CTL=${M365_CTL:-$BUILD/m365ctl}
 WW24=$FIXTURES/worldwide-2024-04-17.json
 WW25=$FIXTURES/worldwide-2025-12-01.json
 DOD=$FIXTURES/usgovdod-2025-12-01.json
-SAMPLE=$FIXTURES/microsoft-changes-sample.json
+SAMPLE=$FIXTURES/web/changes-sample.json
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
@@ -206,6 +206,9 @@ check_eq "without Redis: the state directory takes an instance ($err)" 0 "$rc"
 run "$CTL" update --base-url "$BASE" --state-dir "$S2" --instance China
 check_eq "... and refuses another" 1 "$rc"
 check_match "... naming the directory" "refused: $S2 holds instance USGovDoD" "$err"
+run "$CTL" status --state-dir "$S2"
+check_match "status without Redis shows the state directory's parameters" \
+	"state dir: +$S2: version 2025120300, [0-9]+ sets, instance=USGovDoD&serviceAreas=&tenant=&noIPv6=false" "$out"
 
 # --- the cross-check can disagree, and can fail --------------------------
 P=x:
@@ -250,4 +253,14 @@ check_eq "pin keeps the parameters" "instance=Worldwide&serviceAreas=&tenant=&no
 	"$(rcli HGET y:v:2025120100 params)"
 run "$CTL" changes --redis "$RURL" --redis-prefix y:
 check_match "pin records the report of going back" '^version 2025120100, was local-1' "$out"
+
+# --- a report from Redis is hostile input --------------------------------
+rcli HSET y:v:local-1 changes '{"version":"local-1\u001b[2J","sets":[{"id":"x","urls":{"added":[1,"a\u001b]0;t\u0007b"]}}],"microsoft":{"asked":true,"differences":[7]}}' >/dev/null
+run "$CTL" changes local-1 --redis "$RURL" --redis-prefix y:
+check_eq "a tampered report prints, without its control characters" "0 no" \
+	"$rc $(printf '%s' "$out" | grep -q "$(printf '\033')" && echo yes || echo no)"
+check_match "... its odd members shown as ?" '^  \+ name  \?$' "$out"
+rcli HSET y:v:local-1 changes '[1,2' >/dev/null
+run "$CTL" changes local-1 --redis "$RURL" --redis-prefix y:
+check_eq "a report that is no JSON object: exit 1" 1 "$rc"
 finish

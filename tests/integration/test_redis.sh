@@ -486,7 +486,7 @@ check_match "l: lookup --redis names the Redis version it used" \
 	'^list: +redis m365: version ' \
 	"$("$CTL" lookup --redis "$REDIS" $QW 2>/dev/null | grep '^list:')"
 "$CTL" lookup --redis "redis://127.0.0.1:$(free_port)" $QW >/dev/null 2>&1
-check_eq "l: lookup --redis with Redis unreachable is an error (exit 2)" 2 "$?"
+check_eq "l: lookup --redis with Redis unreachable is a Redis error (exit 4)" 4 "$?"
 
 # --- all helpers: no BH, no sanitizer report, still alive ------------------------------
 

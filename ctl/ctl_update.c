@@ -181,6 +181,9 @@ run(struct update *u, struct target *t, struct outcome *out,
 		out->result = RUN_PUBLISHED;
 		snprintf(out->version, sizeof(out->version), "%s", out->target);
 	}
+	if (rc == 0 && out->result == RUN_CURRENT &&
+	    publish_sync_dir(t, &cur, err) < 0)
+		rc = 4;
 	current_free(&cur);
 	return rc;
 }

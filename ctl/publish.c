@@ -14,6 +14,8 @@
 
 /* The largest version file read from the state directory. */
 #define VERSION_FILE_MAX 256
+/* The largest change report copied from Redis. */
+#define CHANGES_MAX (16u << 20)
 
 int
 ctl_sign_key(const char *cmd, const char *path, struct m365_key **key)
@@ -277,6 +279,39 @@ publish_write(const struct target *t, struct m365_snapshot *s,
 	    m365_store_publish(t->redis, t->prefix, s, t->keep, err) < 0)
 		return -1;
 	return t->state_dir ? write_dir(t, s, err) : 0;
+}
+
+int
+publish_sync_dir(const struct target *t, const struct current *cur,
+                 struct m365_err *err)
+{
+	struct target dir = {.state_dir = t->state_dir};
+	struct m365_snapshot s;
+	struct current have;
+	struct m365_err e;
+	char *changes;
+	int same, rc;
+
+	if (t->redis == NULL || t->state_dir == NULL || cur->ep == NULL)
+		return 0;
+	publish_current(&dir, &have, NULL);
+	same = have.ep != NULL && strcmp(have.version, cur->version) == 0;
+	current_free(&have);
+	if (same)
+		return 0;
+	if (m365_store_get(t->redis, t->prefix, cur->version, NULL, &s, err) <
+	    0)
+		return -1;
+	snprintf(s.params, sizeof(s.params), "%s", cur->params);
+	changes = m365_store_field(t->redis, t->prefix, cur->version, "changes",
+	                           CHANGES_MAX, &e);
+	s.changes = changes;
+	if ((rc = write_dir(t, &s, err)) == 0)
+		printf("state directory %s: now version %s, as in Redis\n",
+		       t->state_dir, cur->version);
+	free(changes);
+	m365_snapshot_free(&s);
+	return rc;
 }
 
 json_t *

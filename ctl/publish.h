@@ -105,6 +105,16 @@ int publish_write(const struct target *t, struct m365_snapshot *s,
                   struct m365_err *err);
 
 /*
+ * With Redis and a state directory: when the directory does not hold cur
+ * (the version in use in Redis, valid), writes it there as a publish
+ * would (another host published it, or a pin did), saying so on stdout,
+ * so that a proxy reading DIR/endpoints.json follows whichever updater
+ * won the lock.  0, or -1 with err set.
+ */
+int publish_sync_dir(const struct target *t, const struct current *cur,
+                     struct m365_err *err);
+
+/*
  * The change report of neu against cur for s (changes.h), Microsoft's
  * /changes not asked because of why, kept as JSON text in s->changes.
  * Returns the report, or NULL when memory runs out (s->changes is then

@@ -184,6 +184,17 @@ stub 2025120200 "$WW25"
 upd
 check_eq "a newer version with the default parameters: a plain name" "0 2025120200" "$rc $(rcli GET m365:current)"
 
+S3=$T/state3
+run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S3" --timeout 10
+check_eq "another host's updater finds the version current" 0 "$rc"
+check_match "... and copies it into its state directory" \
+	"^state directory $S3: now version 2025120200, as in Redis\$" "$out"
+check_eq "... the list, its version, parameters and report" \
+	"2025120200 instance=Worldwide&serviceAreas=&tenant=&noIPv6=false yes yes" \
+	"$(cat "$S3/version") $(cat "$S3/params") $(cmp -s "$S3/endpoints.json" "$WW25" && echo yes) $([ -s "$S3/changes/2025120200.json" ] && echo yes)"
+run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S3" --timeout 10
+check_eq "... once: the next run copies nothing" "0 already current: version 2025120200" "$rc $out"
+
 # --- another instance ----------------------------------------------------
 stub 2025120300 "$DOD"
 n=$(downloads)

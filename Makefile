@@ -71,7 +71,9 @@ REF_HDR     := tests/unit/ref_scan.h tests/unit/ref_gen.h tests/unit/ref_check.h
 REF_OBJ     := $(REF_SRC:tests/unit/%.c=$(B)/san/tests/%.o)
 # front-end code the unit tests cover, beside the library
 UNIT_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c \
-               icap/icap_headers.c ctl/prom.c ctl/runlog.c $(REF_OBJ)
+               icap/icap_headers.c ctl/prom.c ctl/runlog.c ctl/changes.c \
+               ctl/changes_ms.c ctl/changes_text.c ctl/update_ident.c \
+               $(REF_OBJ)
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
@@ -174,7 +176,7 @@ bench: deps
 # on each target for FUZZ_SECONDS (default 60); FUZZ_TARGETS="store local"
 # picks targets.
 FUZZ_ALL    := endpoints local classify proto icap_dest store local_breadth farm \
-               differential redfa
+               differential redfa changes
 FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined
@@ -182,15 +184,16 @@ FUZZ_CFLAGS  = $(filter-out -Wmissing-prototypes,$(CFLAGS_BASE))
 FUZZ_EXTRA  := helpers/proto.c helpers/squid_answer.c icap/dest.c
 # what one target links beside FUZZ_EXTRA: FUZZ_EXTRA_<target>
 FUZZ_EXTRA_differential := $(REF_SRC)
+FUZZ_EXTRA_changes := ctl/changes.c ctl/changes_ms.c ctl/changes_text.c
 FUZZ_REPLAY := $(FUZZ_ALL:%=$(B)/fuzz-replay/fuzz_%)
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) $(LIB_HDR) $(FUZZ_EXTRA) | $(B)/fuzz
-	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -Itests/unit -o $@ \
+	clang $(FUZZ_CFLAGS) $(FUZZ_FLAGS) -Ihelpers -Iicap -Ictl -Itests/unit -o $@ \
 	    $< $(LIB_SRC) $(FUZZ_EXTRA) $(FUZZ_EXTRA_$*) \
 	    $(B)/obj/lib/bundled_data.o $(LIBS)
 $(B)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_EXTRA) \
 	    $(B)/san/libm365.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -Iicap -Itests/unit -o $@ \
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -Ihelpers -Iicap -Ictl -Itests/unit -o $@ \
 	    $< tests/fuzz/replay.c $(FUZZ_EXTRA) $(FUZZ_EXTRA_$*) \
 	    $(B)/san/libm365.a $(LIBS)
 $(B)/fuzz/fuzz_differential $(B)/fuzz-replay/fuzz_differential: $(REF_SRC) \

@@ -8,7 +8,7 @@
 # in build/fuzz-replay/logs/TARGET.log.
 . "$(dirname "$0")/../lib.sh"
 
-TARGETS="endpoints local classify proto icap_dest store local_breadth farm differential redfa"
+TARGETS="endpoints local classify proto icap_dest store local_breadth farm differential redfa changes"
 LOGS="$BUILD/fuzz-replay/logs"
 cd "$ROOT" || exit 1
 mkdir -p "$LOGS"

@@ -43,8 +43,10 @@ crosscheck(const char *text, size_t len)
 	json_t *r;
 
 	if (o == NULL) {
-		o = m365_endpoints_parse(old_json, strlen(old_json), "old", &err);
-		n = m365_endpoints_parse(new_json, strlen(new_json), "new", &err);
+		o = m365_endpoints_parse(old_json, strlen(old_json), "old",
+		                         &err);
+		n = m365_endpoints_parse(new_json, strlen(new_json), "new",
+		                         &err);
 		if (o == NULL || n == NULL)
 			abort();
 	}

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 HELPER=${M365_HELPER:-$BUILD/san/ext_m365_acl}
-CTL=${M365_CTL:-$BUILD/m365ctl}
+CTL=${M365_CTL:-$BUILD/san/m365ctl}
 WW25=$FIXTURES/worldwide-2025-12-01.json
 COMMANDS="lookup export update import pin unpin rollback changes status metrics"
 

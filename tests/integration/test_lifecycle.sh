@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 HELPER=${M365_HELPER:-$BUILD/san/ext_m365_acl}
-CTL=${M365_CTL:-$BUILD/m365ctl}
+CTL=${M365_CTL:-$BUILD/san/m365ctl}
 WW24=$FIXTURES/worldwide-2024-04-17.json
 WW25=$FIXTURES/worldwide-2025-12-01.json
 DOD=$FIXTURES/usgovdod-2025-12-01.json

@@ -3,12 +3,7 @@
 #include <string.h>
 
 #include "changes.h"
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#include "m365_text.h"
 
 /* A set's names (ips == 0) or ranges (ips == 1), sorted; *n of them.
  * NULL for none (or no memory: then *n is 0 too). */
@@ -23,7 +18,7 @@ items(const struct m365_set *s, int ips, size_t *n)
 		return NULL;
 	for (i = 0; i < k; i++)
 		v[i] = ips ? s->ips[i].text : s->urls[i];
-	qsort(v, k, sizeof(*v), cmp_str);
+	qsort(v, k, sizeof(*v), m365_strptr_cmp);
 	*n = k;
 	return v;
 }

@@ -46,6 +46,9 @@ json_t *changes_report(const struct m365_endpoints *old, const char *previous,
 /* Sets the report's version, publishedAt, params and source from s. */
 void changes_describe(json_t *report, const struct m365_snapshot *s);
 
+/* The report's entry for set id, or NULL when that set did not change. */
+const json_t *changes_set(const json_t *report, long long id);
+
 /* Records that Microsoft's /changes was not asked, and why. */
 void changes_not_asked(json_t *report, const char *why);
 

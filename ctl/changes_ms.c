@@ -21,15 +21,37 @@
 static const char *const kinds[2] = {"urls", "ips"};
 static const char *const sides[2] = {"added", "removed"};
 
-/* ms[set id][kind][side][item] = true, and ms[set id]["set"] = side of a
- * whole set added or removed. */
-static json_t *
-slot(json_t *ms, const char *id, const char *kind, const char *side)
+/* The lowercase of item into low[ITEM_MAX] (cut there). */
+#define ITEM_MAX 512
+static const char *
+lower(const char *item, char *low)
 {
-	json_t *s = json_object_get(ms, id), *k, *d;
+	size_t i;
+
+	for (i = 0; item[i] && i < ITEM_MAX - 1; i++)
+		low[i] = (char)tolower((unsigned char)item[i]);
+	low[i] = '\0';
+	return low;
+}
+
+/* Microsoft's account of set id: ms[id], made when missing. */
+static json_t *
+set_of(json_t *ms, const char *id)
+{
+	json_t *s = json_object_get(ms, id);
 
 	if (s == NULL)
 		json_object_set_new(ms, id, s = json_object());
+	return s;
+}
+
+/* ms[set id][kind][side][item] = true, and ms[set id]["whole"] = "added"
+ * or "removed" for a whole set added or removed. */
+static json_t *
+slot(json_t *ms, const char *id, const char *kind, const char *side)
+{
+	json_t *s = set_of(ms, id), *k, *d;
+
 	if ((k = json_object_get(s, kind)) == NULL)
 		json_object_set_new(s, kind, k = json_object());
 	if ((d = json_object_get(k, side)) == NULL)
@@ -41,16 +63,12 @@ static void
 mark(json_t *ms, const char *id, int kind, int side, const char *item,
      bool no_ipv6)
 {
-	char low[512];
-	size_t i;
+	char low[ITEM_MAX];
 
 	if (kind == 1 && no_ipv6 && strchr(item, ':'))
 		return;
-	for (i = 0; item[i] && i < sizeof(low) - 1; i++)
-		low[i] = (char)tolower((unsigned char)item[i]);
-	low[i] = '\0';
-	json_object_set_new(slot(ms, id, kinds[kind], sides[side]), low,
-	                    json_true());
+	json_object_set_new(slot(ms, id, kinds[kind], sides[side]),
+	                    lower(item, low), json_true());
 }
 
 /* One of Microsoft's entries, when its version is in (from, to]. */
@@ -72,8 +90,8 @@ fold(json_t *ms, const json_t *e, const char *from, const char *to,
 	if (disp &&
 	    (strcasecmp(disp, "Add") == 0 || strcasecmp(disp, "Remove") == 0))
 		json_object_set_new(
-		    slot(ms, ids, "set", "is"),
-		    strcasecmp(disp, "Add") ? "removed" : "added", json_true());
+		    set_of(ms, ids), "whole",
+		    json_string(strcasecmp(disp, "Add") ? "removed" : "added"));
 	for (side = 0; side < 2; side++) {
 		const json_t *m =
 		    json_object_get(e, side == 0 ? "add" : "remove");
@@ -143,38 +161,48 @@ listed(const struct m365_endpoints *ep, long long id)
 	return 0;
 }
 
+/* True when Microsoft's account s and the report's entry e (or NULL) both
+ * have the set added whole, or both removed: nothing more to compare. */
+static int
+same_whole(const json_t *s, const json_t *e)
+{
+	const char *w = json_string_value(json_object_get(s, "whole"));
+	const char *c = json_string_value(json_object_get(e, "change"));
+
+	return w != NULL && c != NULL && strcmp(w, c) == 0;
+}
+
 /* What Microsoft says of set id that the report does not (e: the
  * report's entry for it, or NULL). */
 static void
 microsoft_only(struct diffs *d, const char *id, const json_t *s,
                const json_t *e)
 {
-	const char *item, *whole = NULL;
+	char low[ITEM_MAX];
+	const char *item;
 	json_t *v;
-	int k, side;
+	size_t i;
+	int k, side, found;
 
-	json_object_foreach(json_object_get(json_object_get(s, "set"), "is"),
-	                    whole, v) break;
-	if (whole && e &&
-	    strcmp(whole, json_string_value(json_object_get(e, "change"))) == 0)
-		return; /* the same whole set, either way */
+	if (same_whole(s, e))
+		return;
 	for (k = 0; k < 2; k++)
-		for (side = 0; side < 2; side++)
+		for (side = 0; side < 2; side++) {
+			const json_t *ours = json_object_get(
+			    json_object_get(e, kinds[k]), sides[side]);
 			json_object_foreach(
 			    json_object_get(json_object_get(s, kinds[k]),
 			                    sides[side]),
 			    item, v)
 			{
-				const json_t *ours = json_object_get(
-				    json_object_get(e, kinds[k]), sides[side]);
-				size_t i;
-				int found = 0;
+				found = 0;
 				for (i = 0; i < json_array_size(ours); i++)
 					found |=
-					    strcasecmp(
-					        json_string_value(
-					            json_array_get(ours, i)),
-					        item) == 0;
+					    strcmp(lower(json_string_value(
+					                     json_array_get(
+					                         ours, i)),
+					                 low),
+					           item) == 0;
 				if (!found)
 					differ(
 					    d,
@@ -182,42 +210,33 @@ microsoft_only(struct diffs *d, const char *id, const json_t *s,
 					    "%s %s %s; the lists do not",
 					    id, kinds[k], item, sides[side]);
 			}
+		}
 }
 
 /* What the report says of set entry e that Microsoft does not. */
 static void
 ours_only(struct diffs *d, const json_t *ms, const json_t *e)
 {
-	char id[32];
-	const json_t *s, *theirs;
-	const char *whole = NULL, *item;
-	json_t *v;
+	char id[32], low[ITEM_MAX];
+	const json_t *s, *a, *theirs;
+	const char *item;
 	size_t i;
 	int k, side;
 
 	snprintf(id, sizeof(id), "%lld",
 	         (long long)json_integer_value(json_object_get(e, "id")));
 	s = json_object_get(ms, id);
-	json_object_foreach(json_object_get(json_object_get(s, "set"), "is"),
-	                    whole, v) break;
-	if (whole &&
-	    strcmp(whole, json_string_value(json_object_get(e, "change"))) == 0)
+	if (same_whole(s, e))
 		return;
 	for (k = 0; k < 2; k++)
 		for (side = 0; side < 2; side++) {
-			const json_t *a = json_object_get(
-			    json_object_get(e, kinds[k]), sides[side]);
+			a = json_object_get(json_object_get(e, kinds[k]),
+			                    sides[side]);
 			theirs = json_object_get(json_object_get(s, kinds[k]),
 			                         sides[side]);
 			for (i = 0; i < json_array_size(a); i++) {
-				char low[512];
-				size_t j;
 				item = json_string_value(json_array_get(a, i));
-				for (j = 0; item[j] && j < sizeof(low) - 1; j++)
-					low[j] = (char)tolower(
-					    (unsigned char)item[j]);
-				low[j] = '\0';
-				if (!json_object_get(theirs, low))
+				if (!json_object_get(theirs, lower(item, low)))
 					differ(d,
 					       "set %s: the lists have %s %s "
 					       "%s; Microsoft's /changes does "
@@ -227,9 +246,8 @@ ours_only(struct diffs *d, const json_t *ms, const json_t *e)
 		}
 }
 
-/* The report's entry for set id, or NULL. */
-static const json_t *
-entry(const json_t *report, long long id)
+const json_t *
+changes_set(const json_t *report, long long id)
 {
 	const json_t *sets = json_object_get(report, "sets");
 	size_t i;
@@ -264,7 +282,7 @@ changes_crosscheck(json_t *report, const struct m365_endpoints *old,
 	{
 		long long n = strtoll(id, NULL, 10);
 		if (listed(old, n) || listed(neu, n))
-			microsoft_only(&d, id, s, entry(report, n));
+			microsoft_only(&d, id, s, changes_set(report, n));
 	}
 	for (i = 0; i < json_array_size(sets); i++)
 		ours_only(&d, ms, json_array_get(sets, i));

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "m365_breadth.h"
+#include "m365_text.h"
 #include "publish.h"
 
 /* The measures the growth gate compares, in the order it reports them. */
@@ -16,12 +17,6 @@ enum { M_NAMES, M_ADDRS, M_V4, M_V6, M_PORTS, M_COUNT };
 static const char *const measure_name[M_COUNT] = {
     "names", "address entries", "IPv4 addresses covered",
     "IPv6 addresses covered", "TCP ports"};
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* The distinct names (ips == 0) or addresses (ips == 1) of a list, sorted
  * and unique; their count goes to *n. */
@@ -40,7 +35,7 @@ distinct(const struct m365_endpoints *ep, int ips, size_t *n)
 		for (j = 0; j < (ips ? s->n_ips : s->n_urls); j++)
 			v[k++] = ips ? s->ips[j].text : s->urls[j];
 	}
-	qsort(v, k, sizeof(*v), cmp_str);
+	qsort(v, k, sizeof(*v), m365_strptr_cmp);
 	for (i = 0; i < k; i++)
 		if (*n == 0 || strcmp(v[*n - 1], v[i]) != 0)
 			v[(*n)++] = v[i];

@@ -109,7 +109,7 @@ import(const char *file, const char *version, struct target *t, char *published,
 		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (publish_write(t, &s, err) < 0 ||
+	if (publish_write(t, &s, report, err) < 0 ||
 	    (t->pinned[0] != '\0' &&
 	     m365_store_set_pin(t->redis, t->prefix, NULL, err) < 0))
 		goto out;
@@ -122,7 +122,7 @@ import(const char *file, const char *version, struct target *t, char *published,
 	snprintf(published, M365_VERSION_MAX + 1, "%s", s.version);
 	rc = 0;
 out:
-	publish_report_free(report, &s);
+	json_decref(report);
 	m365_snapshot_free(&s);
 	current_free(&cur);
 	m365_endpoints_free(neu);

@@ -144,7 +144,7 @@ pin_version(struct pin *p, const char *v, struct m365_err *err)
 	s.published_at = (long long)time(NULL);
 	publisher_name(s.published_by, sizeof(s.published_by));
 	if (prepare(p, &s, &report, err) < 0 ||
-	    publish_write(&p->t, &s, err) < 0 ||
+	    publish_write(&p->t, &s, report, err) < 0 ||
 	    m365_store_set_pin(p->t.redis, p->t.prefix, v, err) < 0)
 		rc = ctl_exit_status(err);
 	else {
@@ -153,7 +153,7 @@ pin_version(struct pin *p, const char *v, struct m365_err *err)
 		       v);
 		changes_print(stdout, report, true);
 	}
-	publish_report_free(report, &s);
+	json_decref(report);
 	m365_snapshot_free(&s);
 	return rc;
 }

@@ -102,7 +102,6 @@ publish_latest(struct update *u, struct target *t, const char *latest,
 	struct m365_endpoints *neu;
 	struct fetch_result r;
 	struct m365_snapshot s;
-	char *text = NULL;
 	int rc = 1;
 
 	endpoints_url(u, url, sizeof(url));
@@ -115,32 +114,27 @@ publish_latest(struct update *u, struct target *t, const char *latest,
 	}
 	update_name(cur->version, latest, out->target, sizeof(out->target));
 	snapshot(u, out->target, &r, &s);
-	if ((out->report = changes_report(cur->ep, cur->version, neu)) == NULL)
-		goto nomem;
-	changes_describe(out->report, &s);
+	/* "not asked" until update_crosscheck() says what Microsoft said */
+	if ((out->report = publish_report(cur, neu, &s, "refused before it")) ==
+	    NULL) {
+		rc = 4;
+		m365_err_set(err, M365_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if (publish_check(t, cur->ep, neu, err) < 0) {
-		changes_not_asked(out->report, "refused before it");
 		rc = ctl_exit_status(err);
 		goto out;
 	}
 	update_crosscheck(u, cur, neu, latest, out->report);
-	if ((text = json_dumps(out->report, JSON_COMPACT)) == NULL)
-		goto nomem;
-	s.changes = text;
 	rc = 4;
-	if (publish_write(t, &s, err) < 0)
+	if (publish_write(t, &s, out->report, err) < 0)
 		goto out;
 	printf("published %s (%s): %s\n", out->target,
 	       publish_was(cur, was, sizeof(was)),
 	       publish_summary(cur->ep, neu, sum, sizeof(sum)));
 	changes_print(stdout, out->report, true);
 	rc = 0;
-	goto out;
-nomem:
-	rc = 4;
-	m365_err_set(err, M365_E_NOMEM, "out of memory");
 out:
-	free(text);
 	fetch_free(&r);
 	m365_endpoints_free(neu);
 	return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "m365_text.h"
 
 /* A range as CIDR text ("52.112.0.0/14", "2603:1063::/38"). */
 void
@@ -44,12 +45,6 @@ add(struct lines *ls, const char *s)
 		ls->v[ls->n++] = d;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Prints the lines sorted, each once, and frees them; -1 when out of
  * memory. */
 static int
@@ -59,7 +54,7 @@ flush_lines(FILE *f, struct lines *ls)
 	int oom = ls->oom;
 
 	if (!oom && ls->n > 0)
-		qsort(ls->v, ls->n, sizeof(*ls->v), cmp_str);
+		qsort(ls->v, ls->n, sizeof(*ls->v), m365_strptr_cmp);
 	for (i = 0; !oom && i < ls->n; i++)
 		if (i == 0 || strcmp(ls->v[i], ls->v[i - 1]) != 0)
 			fprintf(f, "%s\n", ls->v[i]);

@@ -87,6 +87,16 @@ dir_version(const struct target *t, struct current *cur)
 	return 0;
 }
 
+/* text into out[M365_PARAMS_MAX] when it reads as parameters, else "". */
+static void
+keep_params(char *out, const char *text)
+{
+	out[0] = '\0';
+	if (text != NULL &&
+	    m365_token(text, strlen(text), M365_PARAMS_MAX - 1, "=&,._-"))
+		snprintf(out, M365_PARAMS_MAX, "%s", text);
+}
+
 /* The params file of the state directory ("" when missing or odd). */
 static void
 dir_params(const struct target *t, struct current *cur)
@@ -95,12 +105,11 @@ dir_params(const struct target *t, struct current *cur)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/params", t->state_dir);
-	if ((buf = m365_read_file(path, sizeof(cur->params) - 1, &len, NULL)) ==
+	if ((buf = m365_read_file(path, M365_PARAMS_MAX - 1, &len, NULL)) ==
 	    NULL)
 		return;
 	buf[strcspn(buf, "\r\n")] = '\0';
-	if (m365_token(buf, strlen(buf), sizeof(cur->params) - 1, "=&,._-"))
-		snprintf(cur->params, sizeof(cur->params), "%s", buf);
+	keep_params(cur->params, buf);
 	free(buf);
 }
 
@@ -151,21 +160,21 @@ check_versions(const struct target *t, struct current *cur,
 	return redis_corrupt(cur, what, &e, err);
 }
 
-/* The current version's params ("" when it has none or odd ones). */
-static int
-redis_params(const struct target *t, struct current *cur, struct m365_err *err)
+int
+publish_params(redisContext *c, const char *prefix, const char *version,
+               char *out, struct m365_err *err)
 {
 	struct m365_err e;
-	char *p = m365_store_field(t->redis, t->prefix, cur->version, "params",
-	                           sizeof(cur->params) - 1, &e);
+	char *p = m365_store_field(c, prefix, version, "params",
+	                           M365_PARAMS_MAX - 1, &e);
 
+	out[0] = '\0';
 	if (p == NULL && e.code != M365_E_INPUT) {
 		if (err)
 			*err = e;
 		return -1;
 	}
-	if (p && m365_token(p, strlen(p), sizeof(cur->params) - 1, "=&,._-"))
-		snprintf(cur->params, sizeof(cur->params), "%s", p);
+	keep_params(out, p);
 	free(p);
 	return 0;
 }
@@ -193,7 +202,8 @@ current_from_redis(const struct target *t, struct current *cur,
 	cur->ep =
 	    m365_store_load(t->redis, t->prefix, cur->version, &lim, NULL, &e);
 	if (cur->ep != NULL)
-		return redis_params(t, cur, err);
+		return publish_params(t->redis, t->prefix, cur->version,
+		                      cur->params, err);
 	snprintf(what, sizeof(what), "version %s", cur->version);
 	return redis_corrupt(cur, what, &e, err);
 }
@@ -268,17 +278,27 @@ write_dir(const struct target *t, const struct m365_snapshot *s,
 
 int
 publish_write(const struct target *t, struct m365_snapshot *s,
-              struct m365_err *err)
+              const json_t *report, struct m365_err *err)
 {
+	char *text = NULL;
+	int rc = -1;
+
 	m365_sha256_hex(s->json, s->len, s->sha256);
 	s->sig[0] = '\0';
+	if (report && (text = json_dumps(report, JSON_COMPACT)) == NULL)
+		return m365_err_set(err, M365_E_NOMEM, "out of memory");
+	s->changes = text;
 	if (t->key && m365_sign_version(t->key, s->version, s->sha256,
 	                                s->published_at, s->sig, err) < 0)
-		return -1;
+		goto out;
 	if (t->redis &&
 	    m365_store_publish(t->redis, t->prefix, s, t->keep, err) < 0)
-		return -1;
-	return t->state_dir ? write_dir(t, s, err) : 0;
+		goto out;
+	rc = t->state_dir ? write_dir(t, s, err) : 0;
+out:
+	s->changes = NULL;
+	free(text);
+	return rc;
 }
 
 int
@@ -316,28 +336,15 @@ publish_sync_dir(const struct target *t, const struct current *cur,
 
 json_t *
 publish_report(const struct current *cur, const struct m365_endpoints *neu,
-               struct m365_snapshot *s, const char *why)
+               const struct m365_snapshot *s, const char *why)
 {
 	json_t *r = changes_report(cur->ep, cur->version, neu);
 
-	s->changes = NULL;
-	if (r == NULL)
-		return NULL;
-	changes_describe(r, s);
-	changes_not_asked(r, why);
-	if ((s->changes = json_dumps(r, JSON_COMPACT)) == NULL) {
-		json_decref(r);
-		return NULL;
+	if (r != NULL) {
+		changes_describe(r, s);
+		changes_not_asked(r, why);
 	}
 	return r;
-}
-
-void
-publish_report_free(json_t *report, struct m365_snapshot *s)
-{
-	json_decref(report);
-	free((char *)s->changes);
-	s->changes = NULL;
 }
 
 int

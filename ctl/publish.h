@@ -46,7 +46,7 @@ struct current {
 	char what[600];
 	char why[M365_ERR_MAX];
 	/* what it was asked for (m365_snapshot.params), "" when unknown */
-	char params[256];
+	char params[M365_PARAMS_MAX];
 };
 
 /*
@@ -98,11 +98,11 @@ char *publish_summary(const struct m365_endpoints *old,
  * Computes s's sha256, signs it with t->key (when set), publishes it to
  * Redis (when connected) and writes endpoints.json, version and params
  * into the state directory atomically (when given), with the change
- * report s->changes (when set) in DIR/changes/VERSION.json, keeping the
- * reports of the t->keep newest.  0, or -1 with err set.
+ * report (report, as JSON; NULL for none) in DIR/changes/VERSION.json,
+ * keeping the reports of the t->keep newest.  0, or -1 with err set.
  */
 int publish_write(const struct target *t, struct m365_snapshot *s,
-                  struct m365_err *err);
+                  const json_t *report, struct m365_err *err);
 
 /*
  * With Redis and a state directory: when the directory does not hold cur
@@ -115,16 +115,13 @@ int publish_sync_dir(const struct target *t, const struct current *cur,
                      struct m365_err *err);
 
 /*
- * The change report of neu against cur for s (changes.h), Microsoft's
- * /changes not asked because of why, kept as JSON text in s->changes.
- * Returns the report, or NULL when memory runs out (s->changes is then
- * NULL).  Release both with publish_report_free().
+ * The change report of neu against cur, described from s (changes.h),
+ * with Microsoft's /changes not asked because of why.  Returns it (the
+ * caller releases it with json_decref()), or NULL when memory runs out.
  */
 json_t *publish_report(const struct current *cur,
                        const struct m365_endpoints *neu,
-                       struct m365_snapshot *s, const char *why);
-
-void publish_report_free(json_t *report, struct m365_snapshot *s);
+                       const struct m365_snapshot *s, const char *why);
 
 /*
  * Loads the --sign-key of command cmd into *key (left NULL without path).
@@ -137,6 +134,14 @@ int ctl_sign_key(const char *cmd, const char *path, struct m365_key **key);
  * Redis or pin).  0, or -1 with err set.
  */
 int pinned(struct target *t, struct m365_err *err);
+
+/*
+ * Reads the parameters recorded with version (m365_snapshot.params) into
+ * out[M365_PARAMS_MAX]: "" when it has none, or something that is not
+ * parameters.  0, or -1 with err set when Redis fails.
+ */
+int publish_params(redisContext *c, const char *prefix, const char *version,
+                   char *out, struct m365_err *err);
 
 /* "host:pid" of this process, for published_by and the lock owner. */
 char *publisher_name(char *buf, size_t len);

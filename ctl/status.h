@@ -92,7 +92,7 @@ struct redis_part {
 struct dir_part {
 	const char *path;
 	char version[M365_VERSION_MAX + 1]; /* "" none */
-	char params[256];                   /* "" when not recorded */
+	char params[M365_PARAMS_MAX];       /* "" when not recorded */
 	size_t sets;
 	char why[M365_ERR_MAX]; /* its copy is corrupt */
 	int run;                /* runlog_read(): 1, 0 none, -1 bad */

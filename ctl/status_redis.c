@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "m365_text.h"
+#include "publish.h"
 #include "status.h"
 
 /* A "checked" time this far ahead of our clock is still believed. */
@@ -21,24 +22,6 @@ signature(const struct m365_key *key, const struct m365_snapshot *s)
 	                        s->sig, NULL) == 0)
 		return "valid";
 	return "bad";
-}
-
-/* What the current version was asked for ("" when not recorded). */
-static int
-params(redisContext *c, struct redis_part *rp, struct m365_err *err)
-{
-	struct m365_err e;
-	char *p = m365_store_field(c, rp->prefix, rp->cur.version, "params",
-	                           sizeof(rp->cur.params) - 1, &e);
-
-	if (p == NULL && e.code != M365_E_INPUT) {
-		*err = e;
-		return -1;
-	}
-	if (p && m365_token(p, strlen(p), sizeof(rp->cur.params) - 1, "=&,._-"))
-		snprintf(rp->cur.params, sizeof(rp->cur.params), "%s", p);
-	free(p);
-	return 0;
 }
 
 /* The current version, validated; 0, or -1 with err set. */
@@ -65,7 +48,8 @@ current(redisContext *c, struct redis_part *rp, const struct m365_key *key,
 	rp->signature = signature(key, &rp->cur);
 	rp->keyed = key != NULL;
 	m365_endpoints_free(ep);
-	return params(c, rp, err);
+	return publish_params(c, rp->prefix, rp->cur.version, rp->cur.params,
+	                      err);
 }
 
 /* PREFIX "checked": 0 none, -1 not a time (or in the future), else the

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "m365_text.h"
 #include "publish.h"
 #include "update.h"
 
@@ -16,12 +17,6 @@
 
 static const char *const known_areas[] = {"Common", "Exchange", "SharePoint",
                                           "Skype", "MEM"};
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* The service areas, each once, in Microsoft's spelling when known,
  * sorted, comma-separated; "" for the default (all but MEM). */
@@ -40,7 +35,7 @@ canonical_areas(const char *in, char *out, size_t len)
 				tok = (char *)known_areas[k];
 		v[n++] = tok;
 	}
-	qsort(v, n, sizeof(*v), cmp_str);
+	qsort(v, n, sizeof(*v), m365_strptr_cmp);
 	for (i = 0; i < n; i++)
 		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
 			off += (size_t)snprintf(out + off,

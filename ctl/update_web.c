@@ -78,12 +78,12 @@ keep_client_id(struct update *u)
 		return;
 	u->guid_new = false;
 	snprintf(path, sizeof(path), "%s/client-id", u->dir);
-	if ((mkdir(u->dir, 0755) < 0 && errno != EEXIST) ||
-	    m365_write_file_atomic(path, u->guid, 36, &e) < 0)
-		fprintf(stderr,
-		        "m365ctl update: warning: client id not kept in %s: "
-		        "%s\n",
-		        u->dir, strerror(errno));
+	if (mkdir(u->dir, 0755) < 0 && errno != EEXIST)
+		m365_err_set(&e, M365_E_IO, "%s: %s", u->dir, strerror(errno));
+	else if (m365_write_file_atomic(path, u->guid, 36, &e) == 0)
+		return;
+	fprintf(stderr, "m365ctl update: warning: client id not kept: %s\n",
+	        e.msg);
 }
 
 /* Refuses to call Microsoft again before a Retry-After it gave expires. */

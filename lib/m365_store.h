@@ -29,6 +29,8 @@
 #define M365_STORE_PREFIX "m365:"
 #define M365_STORE_KEEP 5
 #define M365_VERSION_MAX 64
+/* The size of a version's recorded parameters, NUL included. */
+#define M365_PARAMS_MAX 256
 /* The largest document read from Redis unless the reader says otherwise
  * (the same bound as a list file or a download). */
 #define M365_STORE_DOC_MAX (64u << 20)
@@ -46,7 +48,7 @@ struct m365_snapshot {
 	 * (see m365_store_field()): what the list was asked for
 	 * ("instance=Worldwide&serviceAreas=&tenant=&noIPv6=false", m365ctl
 	 * update) or "" when unknown, and the change report (JSON) or NULL. */
-	char params[256];
+	char params[M365_PARAMS_MAX];
 	const char *changes;
 };
 

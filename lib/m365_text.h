@@ -38,4 +38,8 @@ int m365_split_commas(const char *list, const char *name, size_t max_items,
  */
 int m365_parse_long(const char *s, long lo, long hi, long *out);
 
+/* qsort()'s comparison of two pointers to NUL-terminated strings, in
+ * strcmp() order. */
+int m365_strptr_cmp(const void *a, const void *b);
+
 #endif

@@ -69,3 +69,9 @@ m365_parse_long(const char *s, long lo, long hi, long *out)
 	*out = v;
 	return 0;
 }
+
+int
+m365_strptr_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}

@@ -7,6 +7,9 @@
 #   start_redis       starts it (again); false when it does not listen in 10 s
 #   kill_redis        SIGKILL, as a crash would
 #   rcli ARGS...      redis-cli on it, with a timeout
+#   updater_setup     a started Redis, the stand-in of Microsoft's service
+#                     (msstub_start) and a state directory S, for upd
+#   upd ARGS...       run "$CTL" update against them (lib.sh's run)
 
 redis_init() {
 	_redis_dir=$1
@@ -31,3 +34,16 @@ kill_redis() {
 }
 
 rcli() { timeout 10 redis-cli -p "$RPORT" "$@"; }
+
+updater_setup() {
+	redis_init "$T"
+	start_redis || abort "redis-server did not start"
+	msstub_start
+	S=$T/state
+	mkdir -p "$S"
+}
+
+upd() {
+	run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S" \
+		--timeout 10 "$@"
+}

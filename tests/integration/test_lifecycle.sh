@@ -22,16 +22,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 helper_setup redis-server redis-cli python3
 . "$ROOT/tests/redis_lib.sh"
-redis_init "$T"
-start_redis || abort "redis-server did not start"
-msstub_start
-S=$T/state
-mkdir -p "$S"
+updater_setup
 
-upd() {
-	run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S" \
-		--timeout 10 "$@"
-}
 downloads() { grep -c '^GET /endpoints/' "$T/requests.log"; }
 # follows NAME VERSION: the running helper's farm record names VERSION
 # within 10 s

@@ -18,21 +18,12 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
 helper_setup redis-server redis-cli python3 openssl
 . "$ROOT/tests/redis_lib.sh"
-redis_init "$T"
-start_redis || abort "redis-server did not start"
-msstub_start
-S=$T/state
-mkdir -p "$S"
+updater_setup
 
 QW="teams.cloud.microsoft 443" # 2024: Default only, 2025: set 12
 A24="ERR m365_category=Default"
 A25="OK m365_category=Allow m365_service=Skype m365_set=12"
 
-# upd ARGS...: run m365ctl update against the stand-in and Redis
-upd() {
-	run "$CTL" update --base-url "$BASE" --redis "$RURL" --state-dir "$S" \
-		--timeout 10 "$@"
-}
 ask() { drv ask "$T/$1" "$2" --timeout 3; }
 # answers NAME HELPER QUERY EXPECTED: waits up to 5 s for that answer
 answers() {

@@ -94,20 +94,6 @@ parse(const char *json)
 	return ep;
 }
 
-/* The report's entry for set id, or NULL. */
-static const json_t *
-entry(const json_t *r, long long id)
-{
-	const json_t *sets = json_object_get(r, "sets");
-	size_t i;
-
-	for (i = 0; i < json_array_size(sets); i++)
-		if (json_integer_value(
-		        json_object_get(json_array_get(sets, i), "id")) == id)
-			return json_array_get(sets, i);
-	return NULL;
-}
-
 /* One side of a member of an entry as "a b c". */
 static char *
 side(const json_t *e, const char *kind, const char *dir, char *buf, size_t len)
@@ -140,7 +126,7 @@ TEST(test_report_lists_what_each_set_gained_and_lost)
 	assert_string_equal(json_string_value(json_object_get(r, "previous")),
 	                    "2024041700");
 	assert_int_equal(json_array_size(json_object_get(r, "sets")), 4);
-	e = entry(r, 1);
+	e = changes_set(r, 1);
 	assert_string_equal(json_string_value(json_object_get(e, "change")),
 	                    "changed");
 	assert_string_equal(json_string_value(json_object_get(e, "category")),
@@ -157,19 +143,19 @@ TEST(test_report_lists_what_each_set_gained_and_lost)
 	                    "8080-8081");
 	assert_string_equal(side(e, "tcpPorts", "removed", buf, sizeof(buf)),
 	                    "80");
-	e = entry(r, 2);
+	e = changes_set(r, 2);
 	assert_string_equal(json_string_value(json_object_get(e, "change")),
 	                    "removed");
 	assert_string_equal(side(e, "urls", "removed", buf, sizeof(buf)),
 	                    "x.example.org");
-	e = entry(r, 3);
+	e = changes_set(r, 3);
 	assert_string_equal(json_string_value(json_object_get(e, "change")),
 	                    "added");
 	assert_string_equal(side(e, "udpPorts", "added", buf, sizeof(buf)),
 	                    "3478-3481");
 	assert_null(json_object_get(e, "categoryWas"));
 	/* the whole port space less one port: two ranges */
-	e = entry(r, 4);
+	e = changes_set(r, 4);
 	assert_string_equal(side(e, "tcpPorts", "removed", buf, sizeof(buf)),
 	                    "1-442 444-65535");
 	assert_string_equal(side(e, "ips", "added", buf, sizeof(buf)),

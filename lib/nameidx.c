@@ -209,6 +209,7 @@ nameidx_builder_free(struct nameidx_builder *b)
 	free(b->ent);
 	free(b->order);
 	free(b->items);
+	free(b->cur);
 	free(b->all.w);
 	free(b);
 }

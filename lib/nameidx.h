@@ -8,12 +8,14 @@
  * to a domain), to be tried by the caller.  A lookup walks a name from its
  * last label towards its first, starting at the shortest key's length.
  *
- * Each key's entry is in the table itself, with its item when it has only
- * one (most have); a Bloom filter of every label suffix of every key and
- * of the keys (both in one word for a suffix) says where the walk stops
- * and where a probe is worth its cache miss: a name that is no key's
- * neighbour costs a filter word or two, however long the list, and a key
- * found costs its entry and its text.
+ * Each key's entry is in the table itself, with the key's bytes (up to 24
+ * of them, else 16 and a pointer) and its item when it has only one (most
+ * have); a Bloom filter of every label suffix of every key and of the keys
+ * (both in one word for a suffix) says where the walk stops and where a
+ * probe is worth its cache miss: a name that is no key's neighbour costs a
+ * filter word or two, however long the list, and a key found costs its
+ * entry, whose place the hash alone gives, so that it is fetched while the
+ * filter words are (no pointer to follow to the key's text).
  *
  * Hashes are built a label at a time, a word at a time, from the end: the
  * hash of a suffix is its first label's hash combined with the hash of the
@@ -36,28 +38,58 @@ struct idx_item {
 
 enum name_kind { NK_EXACT, NK_SUFFIX, NK_BUCKET, NK_N };
 
-/* A key's entry, in the table itself (key NULL: empty). */
+/* A key's bytes kept in its entry: all of them when it has at most
+ * KEY_INLINE, else its first KEY_HEAD bytes and a pointer to the whole
+ * key (borrowed from the caller). */
+#define KEY_INLINE 24
+#define KEY_HEAD 16
+
+/*
+ * A key's entry, in the table itself, with the key's bytes: a probe reads
+ * the entry, compares and finds the items in the same place, and that
+ * place is known from the hash alone, so it is fetched in parallel with
+ * the filter words.  36 bytes.
+ */
 struct name_entry {
-	const char *key; /* borrowed from the caller */
-	/* the key's length (bits 0-7), ENTRY_ONE (its one item is here),
-	 * that item's kind (bits 9-10), and a tag of the hash (11-31) */
+	/* the key's length (bits 0-7; 0: an empty slot), ENTRY_ONE (its
+	 * one item is here), that item's kind (bits 9-10), and a tag of the
+	 * hash (12-31) */
 	uint32_t meta;
 	union {
-		struct { /* more than one item: in the items array */
+		struct idx_item one;
+		/* more than one item: items[first] holds the numbers of
+		 * exact and suffix items, the items follow */
+		struct {
 			uint32_t first;
-			uint16_t n_exact, n_suffix;
 			uint32_t n_bucket;
 		} many;
-		struct idx_item one;
-		uint32_t c[NK_N]; /* while building: counts, then cursors */
+		struct { /* while building: counts */
+			uint16_t exact, suffix;
+			uint32_t bucket;
+		} c;
 	} u;
+	char key[KEY_INLINE]; /* zero-padded */
 };
 
+#define ENTRY_LEN(meta) ((meta)&0xffu)
 #define ENTRY_ONE 0x100u
 #define ENTRY_KIND(meta) ((enum name_kind)((meta) >> 9 & 3))
-#define ENTRY_TAG(f) ((uint32_t)(f) >> 11)
+#define ENTRY_TAG(f) ((uint32_t)(f) >> 12)
+#define ENTRY_TAG_OF(meta) ((meta) >> 12)
 /* The most exact or suffix items a key may carry. */
 #define ENTRY_MAX 65535u
+
+/* The whole text of e's key (ENTRY_LEN bytes, not terminated). */
+static inline const char *
+entry_key(const struct name_entry *e)
+{
+	const char *all;
+
+	if (ENTRY_LEN(e->meta) <= KEY_INLINE)
+		return e->key;
+	memcpy(&all, e->key + KEY_HEAD, sizeof(all));
+	return all;
+}
 
 /* A blocked Bloom filter: three bits of one word per entry. */
 struct name_bloom {
@@ -200,36 +232,65 @@ entry_hit(const struct nameidx *ix, const struct name_entry *e,
 		return;
 	}
 	it = &ix->items[e->u.many.first];
-	h->it[NK_EXACT] = it;
-	h->n[NK_EXACT] = e->u.many.n_exact;
-	h->it[NK_SUFFIX] = it + e->u.many.n_exact;
-	h->n[NK_SUFFIX] = e->u.many.n_suffix;
-	h->it[NK_BUCKET] = it + e->u.many.n_exact + e->u.many.n_suffix;
+	h->n[NK_EXACT] = it->value;
+	h->n[NK_SUFFIX] = it->aux;
 	h->n[NK_BUCKET] = e->u.many.n_bucket;
+	h->it[NK_EXACT] = it + 1;
+	h->it[NK_SUFFIX] = it + 1 + it->value;
+	h->it[NK_BUCKET] = it + 1 + it->value + it->aux;
 }
 
 /*
- * Looks key[0..len) (mixed hash f) up.  Returns 1 and fills h when it is
- * a key, else 0.
+ * True when e's key is key[0..len) (len: the key's length); key must be
+ * readable for 7 bytes past len (a padded name).
  */
 static inline int
-nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
-               size_t len, struct name_hit *h)
+entry_is(const struct name_entry *e, const char *key, size_t len)
+{
+	uint64_t diff = 0;
+	size_t i;
+
+	if (len > KEY_INLINE)
+		return memcmp(e->key, key, KEY_HEAD) == 0 &&
+		       memcmp(entry_key(e) + KEY_HEAD, key + KEY_HEAD,
+		              len - KEY_HEAD) == 0;
+	for (i = 0; i + 8 <= len; i += 8)
+		diff |= name_word(e->key + i) ^ name_word(key + i);
+	if (i < len)
+		diff |= name_word(e->key + i) ^ name_part(key + i, len - i);
+	return diff == 0;
+}
+
+/*
+ * Looks key[0..len) (mixed hash f) up in the table, without the filter;
+ * key must be readable for 7 bytes past len.  Returns 1 and fills h when
+ * it is a key, else 0.
+ */
+static inline int
+nameidx_probe(const struct nameidx *ix, uint64_t f, const char *key, size_t len,
+              struct name_hit *h)
 {
 	uint64_t s;
 
-	if (!name_bloom_test(&ix->all, f, 1))
-		return 0;
-	for (s = name_range(f, ix->n_slots); ix->ent[s].key != NULL;
+	for (s = name_range(f, ix->n_slots); ix->ent[s].meta != 0;
 	     s = s + 1 == ix->n_slots ? 0 : s + 1) {
 		const struct name_entry *e = &ix->ent[s];
-		if ((e->meta >> 11) == ENTRY_TAG(f) &&
-		    (e->meta & 0xff) == len && memcmp(e->key, key, len) == 0) {
+		if (ENTRY_TAG_OF(e->meta) == ENTRY_TAG(f) &&
+		    ENTRY_LEN(e->meta) == len && entry_is(e, key, len)) {
 			entry_hit(ix, e, h);
 			return 1;
 		}
 	}
 	return 0;
+}
+
+/* nameidx_probe() where the filter says key may be a key, else 0. */
+static inline int
+nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
+               size_t len, struct name_hit *h)
+{
+	return name_bloom_test(&ix->all, f, 1) &&
+	       nameidx_probe(ix, f, key, len, h);
 }
 
 /* True when the index holds no key. */

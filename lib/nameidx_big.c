@@ -1,6 +1,7 @@
 /*
  * nameidx_big.c - a large name index: its keys' entries in the table
- * itself, one item in the entry, filters for the rest (nameidx.h).
+ * itself, with their bytes, one item in the entry, filters for the rest
+ * (nameidx.h).
  */
 #include <stdlib.h>
 
@@ -15,7 +16,7 @@ insert_entry(struct name_entry *t, uint64_t n, uint64_t f,
 {
 	uint64_t s = name_range(f, n);
 
-	while (t[s].key != NULL)
+	while (t[s].meta != 0)
 		s = s + 1 == n ? 0 : s + 1;
 	t[s] = *e;
 	return s;
@@ -35,12 +36,13 @@ grow(struct nameidx_builder *b)
 		free(moved);
 		return -1;
 	}
-	for (s = 0; s < b->n_ent; s++)
-		if (b->ent[s].key != NULL)
+	for (s = 0; s < b->n_ent; s++) {
+		const struct name_entry *e = &b->ent[s];
+		if (e->meta != 0)
 			moved[s] = (uint32_t)insert_entry(
 			    t, n,
-			    name_key_hash(b->ent[s].key, b->ent[s].meta & 0xff),
-			    &b->ent[s]);
+			    name_key_hash(entry_key(e), ENTRY_LEN(e->meta)), e);
+	}
 	for (i = 0; i < b->n_calls; i++)
 		b->order[i] = moved[b->order[i]];
 	free(moved);
@@ -50,6 +52,13 @@ grow(struct nameidx_builder *b)
 	return 0;
 }
 
+/* True when e's key is key[0..len) (no padding needed). */
+static int
+same_key(const struct name_entry *e, const char *key, size_t len)
+{
+	return ENTRY_LEN(e->meta) == len && memcmp(entry_key(e), key, len) == 0;
+}
+
 /* The entry of key (mixed hash f), added when absent; -1 out of memory. */
 static long
 entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
@@ -57,10 +66,10 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 	struct name_entry *e;
 	uint64_t s;
 
-	for (s = name_range(f, b->n_ent); (e = &b->ent[s])->key != NULL;
+	for (s = name_range(f, b->n_ent); (e = &b->ent[s])->meta != 0;
 	     s = s + 1 == b->n_ent ? 0 : s + 1)
-		if ((e->meta >> 11) == ENTRY_TAG(f) &&
-		    (e->meta & 0xff) == len && memcmp(e->key, key, len) == 0)
+		if (ENTRY_TAG_OF(e->meta) == ENTRY_TAG(f) &&
+		    same_key(e, key, len))
 			return (long)s;
 	if ((b->n_used + 1) * 5 > b->n_ent * 4) {
 		if (grow(b) < 0)
@@ -68,8 +77,13 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 		return entry_of(b, f, key, len); /* absent: inserts */
 	}
 	memset(e, 0, sizeof(*e));
-	e->key = key;
-	e->meta = ENTRY_TAG(f) << 11 | (uint32_t)len;
+	e->meta = ENTRY_TAG(f) << 12 | (uint32_t)len;
+	if (len <= KEY_INLINE) {
+		memcpy(e->key, key, len);
+	} else {
+		memcpy(e->key, key, KEY_HEAD);
+		memcpy(e->key + KEY_HEAD, &key, sizeof(key));
+	}
 	b->n_used++;
 	return (long)s;
 }
@@ -78,10 +92,20 @@ int
 big_count(struct nameidx_builder *b, const struct pending *c)
 {
 	long s = entry_of(b, c->f[0], c->key, c->len);
+	struct name_entry *e;
 
 	if (s < 0)
 		return -1;
-	b->ent[s].u.c[c->kind]++;
+	e = &b->ent[s];
+	if (c->kind == NK_BUCKET)
+		e->u.c.bucket++;
+	else if ((c->kind == NK_EXACT ? e->u.c.exact : e->u.c.suffix) ==
+	         ENTRY_MAX)
+		b->too_many = 1;
+	else if (c->kind == NK_EXACT)
+		e->u.c.exact++;
+	else
+		e->u.c.suffix++;
 	b->order[b->n_calls++] = (uint32_t)s;
 	return 0;
 }
@@ -89,17 +113,16 @@ big_count(struct nameidx_builder *b, const struct pending *c)
 int
 big_layout(struct nameidx_builder *b)
 {
-	uint32_t at = 0;
+	size_t at = 0, n_many = 0;
 	uint64_t s;
 
+	if (b->too_many)
+		return -2;
 	for (s = 0; s < b->n_ent; s++) {
 		struct name_entry *e = &b->ent[s];
-		uint32_t x, y, z;
-		if (e->key == NULL)
+		size_t x = e->u.c.exact, y = e->u.c.suffix, z = e->u.c.bucket;
+		if (e->meta == 0)
 			continue;
-		x = e->u.c[NK_EXACT];
-		y = e->u.c[NK_SUFFIX];
-		z = e->u.c[NK_BUCKET];
 		if (x + y + z == 1) { /* its item goes in the entry */
 			e->meta |= ENTRY_ONE | (uint32_t)(x   ? NK_EXACT
 			                                  : y ? NK_SUFFIX
@@ -107,16 +130,32 @@ big_layout(struct nameidx_builder *b)
 			                           << 9;
 			continue;
 		}
-		if (x > ENTRY_MAX || y > ENTRY_MAX)
-			return -2;
-		e->u.c[NK_EXACT] = at;
-		e->u.c[NK_SUFFIX] = at + x;
-		e->u.c[NK_BUCKET] = at + x + y;
-		at += x + y + z;
+		n_many++;
+		at += 1 + x + y + z;
 	}
-	if ((b->items = big_calloc((size_t)at + 1, sizeof(*b->items))) == NULL)
+	if (at >= UINT32_MAX ||
+	    (b->items = big_calloc(at + 1, sizeof(*b->items))) == NULL ||
+	    (b->cur = malloc((n_many + 1) * sizeof(*b->cur))) == NULL)
 		return -1;
 	b->n_items = at;
+	at = n_many = 0;
+	/* a key's numbers of exact and suffix items, then its items: exact,
+	 * suffix, bucket; while they are placed, n_bucket is the number of
+	 * its cursors */
+	for (s = 0; s < b->n_ent; s++) {
+		struct name_entry *e = &b->ent[s];
+		uint32_t x = e->u.c.exact, y = e->u.c.suffix, z = e->u.c.bucket;
+		if (e->meta == 0 || (e->meta & ENTRY_ONE))
+			continue;
+		b->items[at].value = x;
+		b->items[at].aux = y;
+		b->cur[n_many][NK_EXACT] = (uint32_t)at + 1;
+		b->cur[n_many][NK_SUFFIX] = (uint32_t)at + 1 + x;
+		b->cur[n_many][NK_BUCKET] = (uint32_t)at + 1 + x + y;
+		e->u.many.first = (uint32_t)at;
+		e->u.many.n_bucket = (uint32_t)n_many++;
+		at += 1 + (size_t)x + y + z;
+	}
 	return 0;
 }
 
@@ -128,30 +167,23 @@ big_place(struct nameidx_builder *b, enum name_kind k, struct idx_item it)
 	if (e->meta & ENTRY_ONE)
 		e->u.one = it;
 	else
-		b->items[e->u.c[k]++] = it;
+		b->items[b->cur[e->u.many.n_bucket][k]++] = it;
 }
 
 struct nameidx *
 big_finish(struct nameidx_builder *b, struct nameidx *ix)
 {
-	uint32_t prev = 0;
 	uint64_t s;
 
-	/* a key's items begin where the previous one's end (its bucket
-	 * cursor); its exact items end where its suffix items begin */
-	for (s = 0; s < b->n_ent; s++) {
+	/* the bucket items a key got: where its cursor ended */
+	for (s = 0; b->cur != NULL && s < b->n_ent; s++) {
 		struct name_entry *e = &b->ent[s];
-		uint32_t x, y, z;
-		if (e->key == NULL || (e->meta & ENTRY_ONE))
+		const struct idx_item *c;
+		if (e->meta == 0 || (e->meta & ENTRY_ONE))
 			continue;
-		x = e->u.c[NK_EXACT];
-		y = e->u.c[NK_SUFFIX];
-		z = e->u.c[NK_BUCKET];
-		e->u.many.first = prev;
-		e->u.many.n_exact = (uint16_t)(x - prev);
-		e->u.many.n_suffix = (uint16_t)(y - x);
-		e->u.many.n_bucket = z - y;
-		prev = z;
+		c = &b->items[e->u.many.first];
+		e->u.many.n_bucket = b->cur[e->u.many.n_bucket][NK_BUCKET] -
+		                     (e->u.many.first + 1 + c->value + c->aux);
 	}
 	ix->ent = b->ent;
 	ix->n_slots = b->n_ent;

@@ -30,8 +30,12 @@ struct nameidx_builder {
 	size_t n_calls, cap_calls, placed;
 	size_t n_suffixes;   /* label suffixes met, for the filter's size */
 	unsigned min_labels; /* of the shortest key so far */
+	int too_many;        /* a key with more than ENTRY_MAX exact or suffix
+	                        items */
 	struct idx_item *items;
 	size_t n_items;
+	/* pass 2: cursors of the keys with more than one item */
+	uint32_t (*cur)[NK_N];
 	struct name_bloom all;
 	struct pending ring[AHEAD];
 	size_t head, n_ring; /* the oldest, and how many wait */

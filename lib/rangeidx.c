@@ -22,9 +22,10 @@ struct range_builder {
 struct rangeidx {
 	unsigned bits;
 	size_t n_added;
-	/* interval i starts at start4[i] or start6[i] and lies in the chain
-	 * of prefix deep[i] (RANGE_NONE: in none) */
-	uint32_t *start4;
+	/* interval i starts at start6[i] and lies in the chain of prefix
+	 * deep[i] (RANGE_NONE: in none); for IPv4, iv4[i] holds both (start
+	 * << 32 | deep), so that the search's last read finds the prefix */
+	uint64_t *iv4;
 	u128 *start6;
 	uint32_t *deep;
 	size_t n;
@@ -120,15 +121,19 @@ emit(struct rangeidx *ix, u128 at, uint32_t deep)
 {
 	size_t i = ix->n;
 
-	if (i > 0 && (ix->bits == 32 ? (u128)ix->start4[i - 1] == at
-	                             : ix->start6[i - 1] == at)) {
+	if (ix->bits == 32) {
+		uint64_t v = (uint64_t)at << 32 | deep;
+		if (i > 0 && ix->iv4[i - 1] >> 32 == (uint64_t)at)
+			ix->iv4[i - 1] = v;
+		else
+			ix->iv4[ix->n++] = v;
+		return;
+	}
+	if (i > 0 && ix->start6[i - 1] == at) {
 		ix->deep[i - 1] = deep;
 		return;
 	}
-	if (ix->bits == 32)
-		ix->start4[i] = (uint32_t)at;
-	else
-		ix->start6[i] = at;
+	ix->start6[i] = at;
 	ix->deep[i] = deep;
 	ix->n++;
 }
@@ -173,13 +178,13 @@ build_intervals(struct rangeidx *ix, const struct entry *e)
 	size_t depth = 0, i, k = 0, cap = 2 * ix->n_pre + 1;
 	u128 top = host_mask(ix->bits, 0);
 
-	ix->deep = malloc(cap * sizeof(*ix->deep));
-	if (ix->bits == 32)
-		ix->start4 = malloc(cap * sizeof(*ix->start4));
-	else
-		ix->start6 = malloc(cap * sizeof(*ix->start6));
-	if (ix->deep == NULL || (ix->start4 == NULL && ix->start6 == NULL))
+	if (ix->bits == 32) {
+		if ((ix->iv4 = malloc(cap * sizeof(*ix->iv4))) == NULL)
+			return -1;
+	} else if ((ix->deep = malloc(cap * sizeof(*ix->deep))) == NULL ||
+	           (ix->start6 = malloc(cap * sizeof(*ix->start6))) == NULL) {
 		return -1;
+	}
 	emit(ix, 0, RANGE_NONE);
 	for (i = 0; i < ix->n_pre; i++) {
 		const struct entry *p = &e[ix->pre[i].first];
@@ -228,7 +233,7 @@ build_jump(struct rangeidx *ix)
 		return -1;
 	for (t = 0; t <= n; t++) {
 		while (i < ix->n &&
-		       top_of(ix, ix->bits == 32 ? (u128)ix->start4[i]
+		       top_of(ix, ix->bits == 32 ? (u128)(ix->iv4[i] >> 32)
 		                                 : ix->start6[i]) < t)
 			i++;
 		ix->jump[t] = (uint32_t)i;
@@ -295,10 +300,12 @@ range_find(const struct rangeidx *ix, const uint8_t *addr)
 			lo = ix->jump[t];
 			hi = ix->jump[t + 1];
 			if (lo == hi) /* no interval starts here */
-				return ix->deep[lo - 1];
+				return (uint32_t)ix->iv4[lo - 1];
 		}
-		/* start4[0] is 0: there is one at or below a */
-		LAST_AT_OR_BELOW(ix->start4, lo, hi, a);
+		/* iv4[0] starts at 0: there is one at or below a */
+		LAST_AT_OR_BELOW(ix->iv4, lo, hi,
+		                 (uint64_t)a << 32 | UINT32_MAX);
+		return (uint32_t)ix->iv4[lo];
 	} else {
 		u128 a = to_num(addr, 128);
 		if (ix->jump != NULL) {
@@ -338,8 +345,8 @@ range_bytes(const struct rangeidx *ix)
 	if (ix == NULL)
 		return 0;
 	return sizeof(*ix) +
-	       ix->n * (sizeof(*ix->deep) +
-	                (ix->bits == 32 ? sizeof(uint32_t) : sizeof(u128))) +
+	       ix->n * (ix->bits == 32 ? sizeof(*ix->iv4)
+	                               : sizeof(*ix->deep) + sizeof(u128)) +
 	       (ix->jump ? (((size_t)1 << ix->jump_bits) + 1) * 4 : 0) +
 	       ix->n_pre * sizeof(*ix->pre) + ix->n_items * sizeof(*ix->items);
 }
@@ -349,7 +356,7 @@ range_free(struct rangeidx *ix)
 {
 	if (ix == NULL)
 		return;
-	free(ix->start4);
+	free(ix->iv4);
 	free(ix->start6);
 	free(ix->deep);
 	free(ix->jump);

@@ -502,6 +502,48 @@ TEST(test_local_bypass_rules_answer_local)
 	m365_list_unref(l);
 }
 
+/* Names of every length around what an index entry keeps of its key (24
+ * bytes, then 16 and a pointer): each matches itself only, not a name of
+ * the same length that differs in its first, 16th, 17th or last byte. */
+TEST(test_local_names_of_every_length_match_exactly)
+{
+	char text[8192] = "", name[64];
+	struct m365_list *l;
+	size_t n, at, len = 0;
+
+	/* "a...a.example" of 9 to 41 bytes: exact names, and the same names
+	 * as "*." suffixes under "s-" */
+	for (n = 1; n <= 33; n++) {
+		len += (size_t)snprintf(
+		    text + len, sizeof(text) - len,
+		    "bypass %.*s.example\nbypass *.s-%.*s.example\n", (int)n,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", (int)n,
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	}
+	l = build(WW, NULL, NULL, text);
+	for (n = 1; n <= 33; n++) {
+		size_t nl =
+		    (size_t)snprintf(name, sizeof(name), "%.*s.example", (int)n,
+		                     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		size_t pos[] = {0, 15, 16, nl - 1};
+		LOCAL(l, name, "443", NULL);
+		for (at = 0; at < sizeof(pos) / sizeof(pos[0]); at++) {
+			char other[64];
+			if (pos[at] >= nl)
+				continue;
+			memcpy(other, name, nl + 1);
+			other[pos[at]] = other[pos[at]] == 'b' ? 'c' : 'b';
+			NO_MATCH(l, other, "443", NULL);
+		}
+		snprintf(name, sizeof(name), "x.s-%.*s.example", (int)n,
+		         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+		LOCAL(l, name, "443", NULL);
+		name[nl + 3] = 'x'; /* the last byte of its key */
+		NO_MATCH(l, name, "443", NULL);
+	}
+	m365_list_unref(l);
+}
+
 TEST(test_microsoft_winner_is_preferred_over_local_bypass)
 {
 	struct m365_list *l = build(
@@ -844,6 +886,7 @@ main(void)
 	    cmocka_unit_test(test_invalid_inputs_are_err_with_messages),
 	    cmocka_unit_test(test_null_list_answers_no_list),
 	    cmocka_unit_test(test_local_bypass_rules_answer_local),
+	    cmocka_unit_test(test_local_names_of_every_length_match_exactly),
 	    cmocka_unit_test(
 	        test_microsoft_winner_is_preferred_over_local_bypass),
 	    cmocka_unit_test(test_local_never_beats_everything),

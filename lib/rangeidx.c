@@ -29,9 +29,14 @@ struct rangeidx {
 	u128 *start6;
 	uint32_t *deep;
 	size_t n;
-	/* jump[t]: the first interval starting at or after t's top bits */
+	/* jump[t]: the first interval whose start >> jump_shift is at least
+	 * jump_base + t, for t up to 2^jump_bits; jump[2^jump_bits + 1] = n.
+	 * The bits that tell the lowest and highest starts apart (past
+	 * those all share) pick a slot, so ranges gathered in one corner of
+	 * the space (IPv6's 2000::/3) spread over the table too */
 	uint32_t *jump;
-	unsigned jump_bits;
+	unsigned jump_bits, jump_shift;
+	u128 jump_base;
 	struct range_prefix *pre;
 	size_t n_pre;
 	struct idx_item *items;
@@ -211,11 +216,11 @@ build_intervals(struct rangeidx *ix, const struct entry *e)
 	return 0;
 }
 
-/* The top bits of interval start i. */
-static size_t
-top_of(const struct rangeidx *ix, u128 v)
+/* Where interval i starts. */
+static u128
+start_of(const struct rangeidx *ix, size_t i)
 {
-	return (size_t)(v >> (ix->bits - ix->jump_bits));
+	return ix->bits == 32 ? (u128)(ix->iv4[i] >> 32) : ix->start6[i];
 }
 
 /* The jump table, when there are enough intervals to need one. */
@@ -223,21 +228,28 @@ static int
 build_jump(struct rangeidx *ix)
 {
 	size_t t, i = 0, n;
+	u128 low, high;
 
 	if (ix->n < 64)
 		return 0;
 	while (ix->jump_bits < 16 && ((size_t)2 << ix->jump_bits) <= ix->n)
 		ix->jump_bits++;
 	n = (size_t)1 << ix->jump_bits;
-	if ((ix->jump = malloc((n + 1) * sizeof(*ix->jump))) == NULL)
+	/* interval 0 starts at 0: the others say where the ranges are */
+	low = start_of(ix, 1);
+	high = start_of(ix, ix->n - 1);
+	while ((high >> ix->jump_shift) - (low >> ix->jump_shift) >= n)
+		ix->jump_shift++;
+	ix->jump_base = low >> ix->jump_shift;
+	if ((ix->jump = malloc((n + 2) * sizeof(*ix->jump))) == NULL)
 		return -1;
 	for (t = 0; t <= n; t++) {
 		while (i < ix->n &&
-		       top_of(ix, ix->bits == 32 ? (u128)(ix->iv4[i] >> 32)
-		                                 : ix->start6[i]) < t)
+		       start_of(ix, i) >> ix->jump_shift < ix->jump_base + t)
 			i++;
 		ix->jump[t] = (uint32_t)i;
 	}
+	ix->jump[n + 1] = (uint32_t)ix->n;
 	return 0;
 }
 
@@ -272,6 +284,23 @@ range_builder_free(struct range_builder *b)
 	free(b);
 }
 
+/* The intervals [*lo, *hi) of the jump table's slot for a. */
+static void
+jump_window(const struct rangeidx *ix, u128 a, size_t *lo, size_t *hi)
+{
+	u128 k = a >> ix->jump_shift;
+	size_t n = (size_t)1 << ix->jump_bits, t;
+
+	if (k < ix->jump_base) { /* below the lowest start but 0's */
+		*lo = 0;
+		*hi = ix->jump[0];
+		return;
+	}
+	t = k - ix->jump_base >= n ? n : (size_t)(k - ix->jump_base);
+	*lo = ix->jump[t];
+	*hi = ix->jump[t + 1];
+}
+
 /* The last of start[lo..hi) at or below a (start[lo - 1] when none). */
 #define LAST_AT_OR_BELOW(start, lo, hi, a)                                     \
 	do {                                                                   \
@@ -296,9 +325,7 @@ range_find(const struct rangeidx *ix, const uint8_t *addr)
 	if (ix->bits == 32) {
 		uint32_t a = be32(addr);
 		if (ix->jump != NULL) {
-			size_t t = a >> (32 - ix->jump_bits);
-			lo = ix->jump[t];
-			hi = ix->jump[t + 1];
+			jump_window(ix, a, &lo, &hi);
 			if (lo == hi) /* no interval starts here */
 				return (uint32_t)ix->iv4[lo - 1];
 		}
@@ -309,9 +336,7 @@ range_find(const struct rangeidx *ix, const uint8_t *addr)
 	} else {
 		u128 a = to_num(addr, 128);
 		if (ix->jump != NULL) {
-			size_t t = (size_t)(a >> (128 - ix->jump_bits));
-			lo = ix->jump[t];
-			hi = ix->jump[t + 1];
+			jump_window(ix, a, &lo, &hi);
 			if (lo == hi)
 				return ix->deep[lo - 1];
 		}
@@ -347,7 +372,7 @@ range_bytes(const struct rangeidx *ix)
 	return sizeof(*ix) +
 	       ix->n * (ix->bits == 32 ? sizeof(*ix->iv4)
 	                               : sizeof(*ix->deep) + sizeof(u128)) +
-	       (ix->jump ? (((size_t)1 << ix->jump_bits) + 1) * 4 : 0) +
+	       (ix->jump ? (((size_t)1 << ix->jump_bits) + 2) * 4 : 0) +
 	       ix->n_pre * sizeof(*ix->pre) + ix->n_items * sizeof(*ix->items);
 }
 

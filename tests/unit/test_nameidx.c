@@ -94,6 +94,67 @@ TEST(test_a_long_key_is_compared_past_its_head)
 	apart("teams-meet-01.example.0a0b", "teams-meet-01.exa003ddfab0");
 }
 
+/* A key with items of every kind, placed interleaved: each kind's items
+ * come back in the order they were placed. */
+TEST(test_a_key_keeps_its_items_by_kind_in_order)
+{
+	static const struct {
+		enum name_kind k;
+		uint32_t value;
+	} add[] = {{NK_BUCKET, 40}, {NK_EXACT, 10},  {NK_SUFFIX, 30},
+	           {NK_EXACT, 20},  {NK_BUCKET, 50}, {NK_EXACT, 5}};
+	struct nameidx_builder *b = nameidx_builder_new(4);
+	struct nameidx *ix;
+	char key[32] = "teams.example.net";
+	struct name_hit h;
+	size_t i, n = sizeof(add) / sizeof(add[0]);
+
+	assert_non_null(b);
+	for (i = 0; i < n; i++)
+		assert_int_equal(nameidx_count(b, key, add[i].k), 0);
+	assert_int_equal(nameidx_count(b, "other.example.net", NK_EXACT), 0);
+	assert_int_equal(nameidx_layout(b), 0);
+	for (i = 0; i < n; i++) {
+		struct idx_item it = {add[i].value, 0};
+		nameidx_place(b, key, add[i].k, it);
+	}
+	nameidx_place(b, "other.example.net", NK_EXACT,
+	              (struct idx_item){99, 0});
+	ix = nameidx_finish(b);
+	assert_non_null(ix);
+	assert_true(nameidx_probe(ix, name_key_hash(key, strlen(key)), key,
+	                          strlen(key), &h));
+	assert_int_equal(h.n[NK_EXACT], 3);
+	assert_int_equal(h.it[NK_EXACT][0].value, 10);
+	assert_int_equal(h.it[NK_EXACT][1].value, 20);
+	assert_int_equal(h.it[NK_EXACT][2].value, 5);
+	assert_int_equal(h.n[NK_SUFFIX], 1);
+	assert_int_equal(h.it[NK_SUFFIX][0].value, 30);
+	assert_int_equal(h.n[NK_BUCKET], 2);
+	assert_int_equal(h.it[NK_BUCKET][0].value, 40);
+	assert_int_equal(h.it[NK_BUCKET][1].value, 50);
+	nameidx_free(ix);
+}
+
+/* ENTRY_MAX exact items on one key are taken, one more is refused. */
+TEST(test_a_key_takes_at_most_entry_max_items_of_a_kind)
+{
+	struct nameidx_builder *b = nameidx_builder_new(16);
+	unsigned i;
+
+	assert_non_null(b);
+	for (i = 0; i < ENTRY_MAX; i++)
+		assert_int_equal(nameidx_count(b, "a.example", NK_SUFFIX), 0);
+	assert_int_equal(nameidx_layout(b), 0);
+	nameidx_builder_free(b);
+	b = nameidx_builder_new(16);
+	assert_non_null(b);
+	for (i = 0; i <= ENTRY_MAX; i++)
+		assert_int_equal(nameidx_count(b, "a.example", NK_EXACT), 0);
+	assert_int_equal(nameidx_layout(b), -2);
+	nameidx_builder_free(b);
+}
+
 int
 main(void)
 {
@@ -101,6 +162,9 @@ main(void)
 	    cmocka_unit_test(test_a_short_key_is_compared_whole),
 	    cmocka_unit_test(test_a_long_key_is_compared_in_its_head),
 	    cmocka_unit_test(test_a_long_key_is_compared_past_its_head),
+	    cmocka_unit_test(test_a_key_keeps_its_items_by_kind_in_order),
+	    cmocka_unit_test(
+	        test_a_key_takes_at_most_entry_max_items_of_a_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,7 @@
  * last label towards its first, starting at the shortest key's length.
  *
  * Each key's entry is in the table itself, with the key's bytes (up to 24
- * of them, else 16 and a pointer) and its item when it has only one (most
+ * of them, else a pointer to them) and its item when it has only one (most
  * have); a Bloom filter of every label suffix of every key and of the keys
  * (both in one word for a suffix) says where the walk stops and where a
  * probe is worth its cache miss: a name that is no key's neighbour costs a
@@ -39,10 +39,8 @@ struct idx_item {
 enum name_kind { NK_EXACT, NK_SUFFIX, NK_BUCKET, NK_N };
 
 /* A key's bytes kept in its entry: all of them when it has at most
- * KEY_INLINE, else its first KEY_HEAD bytes and a pointer to the whole
- * key (borrowed from the caller). */
+ * KEY_INLINE, else a pointer to the key (borrowed from the caller). */
 #define KEY_INLINE 24
-#define KEY_HEAD 16
 
 /*
  * A key's entry, in the table itself, with the key's bytes: a probe reads
@@ -87,7 +85,7 @@ entry_key(const struct name_entry *e)
 
 	if (ENTRY_LEN(e->meta) <= KEY_INLINE)
 		return e->key;
-	memcpy(&all, e->key + KEY_HEAD, sizeof(all));
+	memcpy(&all, e->key, sizeof(all));
 	return all;
 }
 
@@ -251,9 +249,7 @@ entry_is(const struct name_entry *e, const char *key, size_t len)
 	size_t i;
 
 	if (len > KEY_INLINE)
-		return memcmp(e->key, key, KEY_HEAD) == 0 &&
-		       memcmp(entry_key(e) + KEY_HEAD, key + KEY_HEAD,
-		              len - KEY_HEAD) == 0;
+		return memcmp(entry_key(e), key, len) == 0;
 	for (i = 0; i + 8 <= len; i += 8)
 		diff |= name_word(e->key + i) ^ name_word(key + i);
 	if (i < len)

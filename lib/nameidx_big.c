@@ -81,8 +81,7 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 	if (len <= KEY_INLINE) {
 		memcpy(e->key, key, len);
 	} else {
-		memcpy(e->key, key, KEY_HEAD);
-		memcpy(e->key + KEY_HEAD, &key, sizeof(key));
+		memcpy(e->key, &key, sizeof(key));
 	}
 	b->n_used++;
 	return (long)s;

@@ -503,8 +503,8 @@ TEST(test_local_bypass_rules_answer_local)
 }
 
 /* Names of every length around what an index entry keeps of its key (24
- * bytes, then 16 and a pointer): each matches itself only, not a name of
- * the same length that differs in its first, 16th, 17th or last byte. */
+ * bytes, then a pointer): each matches itself only, not a name of the same
+ * length that differs in its first, 16th, 17th or last byte. */
 TEST(test_local_names_of_every_length_match_exactly)
 {
 	char text[8192] = "", name[64];

@@ -7,10 +7,10 @@
  * answers of the other tests would stay right with a comparison that
  * looked at nothing.  The pairs below were searched for offline: each
  * name has its key's length, tag and home slot in the table a one-key
- * builder makes (65 slots), so only the bytes tell them apart.  The
- * short key is kept whole in its entry (24 bytes or less); the long ones
- * as 16 bytes and a pointer: one collider shares those 16 bytes, another
- * the bytes after them. */
+ * builder makes (65 slots), so only the bytes tell them apart.  A short
+ * key is kept whole in its entry (24 bytes or less), a long one as a
+ * pointer to it; the colliders differ from their keys at the start, at
+ * the end, or only in the middle. */
 #include <stdio.h>
 #include <string.h>
 
@@ -78,16 +78,16 @@ TEST(test_a_short_key_is_compared_whole)
 	apart("teams-meet-01.example-a", "teams-meet-01.ex52e3e0a");
 }
 
-TEST(test_a_long_key_is_compared_in_its_head)
+TEST(test_a_long_key_is_compared_from_its_start)
 {
 	apart("teams-meet-and-files-0001.example",
 	      "000000000000000000bcde32b.example");
-	/* the same bytes from the 17th on */
+	/* the same bytes from the 17th on: only the first 16 differ */
 	apart("teams-meet-and-files-0001.example",
 	      "0000000006872d97iles-0001.example");
 }
 
-TEST(test_a_long_key_is_compared_past_its_head)
+TEST(test_a_long_key_is_compared_to_its_end)
 {
 	apart("teams-meet-and-files-0001.example",
 	      "teams-meet-and-f00334b069.example");
@@ -160,8 +160,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_a_short_key_is_compared_whole),
-	    cmocka_unit_test(test_a_long_key_is_compared_in_its_head),
-	    cmocka_unit_test(test_a_long_key_is_compared_past_its_head),
+	    cmocka_unit_test(test_a_long_key_is_compared_from_its_start),
+	    cmocka_unit_test(test_a_long_key_is_compared_to_its_end),
 	    cmocka_unit_test(test_a_key_keeps_its_items_by_kind_in_order),
 	    cmocka_unit_test(
 	        test_a_key_takes_at_most_entry_max_items_of_a_kind),

@@ -69,6 +69,9 @@ struct name_entry {
 	char key[KEY_INLINE]; /* zero-padded */
 };
 
+_Static_assert(sizeof(struct name_entry) == 36,
+               "a name entry is 36 bytes (the memory per rule in make bench)");
+
 #define ENTRY_LEN(meta) ((meta)&0xffu)
 #define ENTRY_ONE 0x100u
 #define ENTRY_KIND(meta) ((enum name_kind)((meta) >> 9 & 3))

@@ -4,11 +4,12 @@
  *
  * The prefixes cut the address space into intervals, each covered by the
  * same chain of nested prefixes; a lookup is a binary search among the
- * interval starts (narrowed first by a table indexed by the address's top
- * bits when there are many), then a walk up the chain from the deepest
- * prefix.  Memory: per prefix, 12 bytes plus at most two interval starts
- * (8 bytes each for IPv4, 20 for IPv6), plus 8 bytes per item.  A finished
- * index is immutable and safe to query from many threads.
+ * interval starts (narrowed first, when there are many, by a table indexed
+ * by the address's bits that tell the lowest and highest starts apart),
+ * then a walk up the chain from the deepest prefix.  Memory: per prefix, 12
+ * bytes plus at most two interval starts (8 bytes each for IPv4, 20 for IPv6),
+ * plus 8 bytes per item.  A finished index is immutable and safe to query from
+ * many threads.
  */
 #ifndef M365_RANGEIDX_H
 #define M365_RANGEIDX_H

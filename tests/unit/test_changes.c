@@ -13,74 +13,35 @@
 
 #define TEST(name) static void name(void **state __attribute__((unused)))
 
-/* A set as Microsoft writes it; extra is more members ("" for none). */
-#define SET(id, cat, urls, ips, extra)                                         \
-	"{\"id\": " #id ", \"serviceArea\": \"Common\", \"urls\": [" urls      \
-	"], \"ips\": [" ips "], \"category\": \"" cat "\", \"required\": "     \
-	"true, \"expressRoute\": false" extra "}"
+/* The members every set below has besides its own, as Microsoft writes
+ * them. */
+#define COMMON                                                                 \
+	"\"serviceArea\": \"Common\", \"required\": true, "                    \
+	"\"expressRoute\": false"
 
-static const char old_json[] = "[" SET(
-    1, "Allow", "\"a.example.com\", \"b.example.com\"", "\"10.0.0.0/24\"",
-    ", \"tcpPorts\": \"80,443\"") "," SET(2, "Allow", "\"x.example.org\"", "",
-                                          ", \"tcpPorts\": "
-                                          "\"443\"") "," SET(4,
-                                                             "Defa"
-                                                             "ult",
-                                                             "\"sa"
-                                                             "me."
-                                                             "exam"
-                                                             "ple."
-                                                             "com"
-                                                             "\"",
-                                                             "\"20"
-                                                             "01:"
-                                                             "db8:"
-                                                             ":/"
-                                                             "48"
-                                                             "\"",
-                                                             ", "
-                                                             "\"tc"
-                                                             "pPor"
-                                                             "ts\""
-                                                             ": "
-                                                             "\"1-"
-                                                             "6553"
-                                                             "5\"") "]";
-static const char new_json[] = "[" SET(
-    1, "Optimize", "\"b.example.com\", \"c.example.com\"",
-    "\"10.0.0.0/24\", \"10.1.0.0/24\"",
-    ", \"tcpPorts\": \"443,8080-8081\"") "," SET(3, "Allow",
-                                                 "\"n.example.net\"", "",
-                                                 ", \"tcpPorts\": \"443\", "
-                                                 "\"udpPorts\": "
-                                                 "\"3478-3481\"") "," SET(4,
-                                                                          "Defa"
-                                                                          "ult",
-                                                                          "\"sa"
-                                                                          "me."
-                                                                          "exam"
-                                                                          "ple."
-                                                                          "com"
-                                                                          "\"",
-                                                                          "\"20"
-                                                                          "01:"
-                                                                          "db8:"
-                                                                          ":/"
-                                                                          "48\""
-                                                                          ", "
-                                                                          "\"20"
-                                                                          "01:"
-                                                                          "db8:"
-                                                                          "1::/"
-                                                                          "48"
-                                                                          "\"",
-                                                                          ", "
-                                                                          "\"tc"
-                                                                          "pPor"
-                                                                          "ts\""
-                                                                          ": "
-                                                                          "\"44"
-                                                                          "3\"") "]";
+/* Set 1 changes names, ranges, ports and category; 2 goes; 3 comes; 4
+ * gains an IPv6 range and keeps only port 443 of the whole port space. */
+static const char old_json[] =
+    "[{\"id\": 1, \"category\": \"Allow\", " COMMON ", "
+    "\"urls\": [\"a.example.com\", \"b.example.com\"], "
+    "\"ips\": [\"10.0.0.0/24\"], \"tcpPorts\": \"80,443\"}, "
+    "{\"id\": 2, \"category\": \"Allow\", " COMMON ", "
+    "\"urls\": [\"x.example.org\"], \"ips\": [], \"tcpPorts\": \"443\"}, "
+    "{\"id\": 4, \"category\": \"Default\", " COMMON ", "
+    "\"urls\": [\"same.example.com\"], \"ips\": [\"2001:db8::/48\"], "
+    "\"tcpPorts\": \"1-65535\"}]";
+static const char new_json[] =
+    "[{\"id\": 1, \"category\": \"Optimize\", " COMMON ", "
+    "\"urls\": [\"b.example.com\", \"c.example.com\"], "
+    "\"ips\": [\"10.0.0.0/24\", \"10.1.0.0/24\"], "
+    "\"tcpPorts\": \"443,8080-8081\"}, "
+    "{\"id\": 3, \"category\": \"Allow\", " COMMON ", "
+    "\"urls\": [\"n.example.net\"], \"ips\": [], \"tcpPorts\": \"443\", "
+    "\"udpPorts\": \"3478-3481\"}, "
+    "{\"id\": 4, \"category\": \"Default\", " COMMON ", "
+    "\"urls\": [\"same.example.com\"], "
+    "\"ips\": [\"2001:db8::/48\", \"2001:db8:1::/48\"], "
+    "\"tcpPorts\": \"443\"}]";
 
 static struct m365_endpoints *
 parse(const char *json)

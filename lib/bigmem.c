@@ -6,6 +6,7 @@
 #include "bigmem.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
+#define CACHE_LINE 64
 
 void *
 big_calloc(size_t n, size_t size)
@@ -15,13 +16,13 @@ big_calloc(size_t n, size_t size)
 
 	if (size != 0 && n > (size_t)-1 / size)
 		return NULL;
-	bytes = n * size;
-	if (bytes < HUGE_PAGE)
-		return calloc(n, size);
-	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+	bytes = n * size > 0 ? n * size : 1;
+	if (posix_memalign(&p, bytes < HUGE_PAGE ? CACHE_LINE : HUGE_PAGE,
+	                   bytes) != 0)
 		return NULL;
 #ifdef MADV_HUGEPAGE
-	(void)madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+	if (bytes >= HUGE_PAGE)
+		(void)madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
 	memset(p, 0, bytes);
 	return p;

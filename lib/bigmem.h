@@ -14,7 +14,8 @@
 
 #include <stddef.h>
 
-/* calloc(n, size), in huge pages when it is large; free() frees it. */
+/* calloc(n, size), aligned to a cache line (64 bytes) at least, in huge
+ * pages when it is large; free() frees it. */
 void *big_calloc(size_t n, size_t size);
 
 #endif

@@ -13,6 +13,7 @@ struct part_builder {
 	struct pattern *pat;
 	size_t n_pat, cap_pat;
 	size_t pat_seen; /* pass 2: patterns met so far */
+	uint32_t *at;    /* pass 2: each pattern's block (AUX_INDEX) */
 	struct idx_item *loose, *loose_ip;
 	size_t n_loose, cap_loose, n_loose_ip, cap_loose_ip;
 };
@@ -73,22 +74,18 @@ static int
 add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
               const char *text, struct m365_err *err)
 {
-	const char *domain = glob_domain(glob), *last = strrchr(glob, '*');
+	const char *domain = glob_domain(glob);
 	struct pattern *p;
 
 	if (b->pass == 2) {
-		it.aux |= (uint32_t)b->pat_seen++;
+		it.aux |= b->at[b->pat_seen++];
 		return domain ? name_item(b, domain, NK_BUCKET, it, err) : 0;
 	}
 	if ((p = new_pattern(b)) == NULL)
 		return nomem(err);
 	p->names_only = true;
 	p->text = text;
-	p->prefix = glob;
-	p->prelen = (uint16_t)(strchr(glob, '*') - glob);
-	p->suffix = last + 1;
-	p->suflen = (uint16_t)strlen(last + 1);
-	p->len = (uint16_t)strlen(glob);
+	p->source = glob;
 	it.aux |= (uint32_t)(b->n_pat - 1);
 	if (domain != NULL)
 		return name_item(b, domain, NK_BUCKET, it, err);
@@ -150,7 +147,7 @@ part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
 	struct pattern *p;
 
 	if (b->pass == 2) {
-		it.aux |= (uint32_t)b->pat_seen++;
+		it.aux |= b->at[b->pat_seen++];
 		return keyed ? name_item(b, domain, NK_BUCKET, it, err) : 0;
 	}
 	if ((p = new_pattern(b)) == NULL)
@@ -158,7 +155,6 @@ part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
 	p->code = re;
 	p->source = source;
 	p->text = text;
-	p->prefix = p->suffix = "";
 	/* bound to a domain, it is tried only from that domain's bucket,
 	 * on names the walk found to be the domain or to end in "." domain
 	 * (a domain no host can have: it matches nothing, tried nowhere) */
@@ -182,21 +178,17 @@ builder_free(struct part_builder *b)
 	range_builder_free(b->v4);
 	range_builder_free(b->v6);
 	free(b->pat);
+	free(b->at);
 	free(b->loose);
 	free(b->loose_ip);
 	free(b);
 }
-
-/* The steps all of a part's automatons may take to build (about a
- * second's worth): past it, its regexes stay with PCRE2. */
-#define PART_DFA_BUDGET 200000000L
 
 struct part *
 part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 {
 	struct part_builder *b = calloc(1, sizeof(*b));
 	struct part *p = calloc(1, sizeof(*p));
-	long budget = PART_DFA_BUDGET;
 	size_t i;
 	int rc;
 
@@ -219,6 +211,15 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 			nomem(err);
 		goto fail;
 	}
+	if (part_lay_out(p, b->pat, b->n_pat, &b->at, err) < 0)
+		goto fail;
+	/* the loose items name their pattern's block too */
+	for (i = 0; i < b->n_loose; i++)
+		b->loose[i].aux = AUX(AUX_GROUP(b->loose[i].aux),
+		                      b->at[AUX_INDEX(b->loose[i].aux)]);
+	for (i = 0; i < b->n_loose_ip; i++)
+		b->loose_ip[i].aux = AUX(AUX_GROUP(b->loose_ip[i].aux),
+		                         b->at[AUX_INDEX(b->loose_ip[i].aux)]);
 	b->pass = 2;
 	if (feed(b, ctx, err) < 0)
 		goto fail;
@@ -231,24 +232,13 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 		nomem(err);
 		goto fail;
 	}
-	/* an automaton where redfa covers the pattern; else JIT, an
-	 * optimisation: where it is unavailable, the interpreter gives the
-	 * same answers */
-	for (i = 0; i < b->n_pat; i++) {
-		struct pattern *r = &b->pat[i];
-		if (r->code == NULL)
-			continue;
-		r->dfa = redfa_compile(r->source, strlen(r->source), &budget);
-		if (r->dfa == NULL)
-			r->jit =
-			    pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
-	}
 	p->pat = b->pat;
 	p->n_pat = b->n_pat;
 	p->loose = b->loose;
 	p->n_loose = b->n_loose;
 	p->loose_ip = b->loose_ip;
 	p->n_loose_ip = b->n_loose_ip;
+	free(b->at);
 	free(b);
 	return p;
 fail:
@@ -261,30 +251,16 @@ fail:
 void
 part_free(struct part *p)
 {
-	size_t i;
-
 	if (p == NULL)
 		return;
 	nameidx_free(p->names);
 	range_free(p->v4);
 	range_free(p->v6);
-	for (i = 0; i < p->n_pat; i++)
-		redfa_free(p->pat[i].dfa);
+	free(p->hot);
 	free(p->pat);
 	free(p->loose);
 	free(p->loose_ip);
 	free(p);
-}
-
-/* Bytes of p's automatons. */
-static size_t
-dfa_bytes(const struct part *p)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < p->n_pat; i++)
-		n += redfa_bytes(p->pat[i].dfa);
-	return n;
 }
 
 size_t
@@ -294,7 +270,6 @@ part_bytes(const struct part *p)
 	           ? 0
 	           : sizeof(*p) + nameidx_bytes(p->names) + range_bytes(p->v4) +
 	                 range_bytes(p->v6) + p->n_pat * sizeof(*p->pat) +
-	                 (p->n_loose + p->n_loose_ip) *
-	                     sizeof(struct idx_item) +
-	                 dfa_bytes(p);
+	                 p->hot_bytes +
+	                 (p->n_loose + p->n_loose_ip) * sizeof(struct idx_item);
 }

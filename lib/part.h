@@ -37,23 +37,48 @@ enum part_group {
 
 /* An irregular glob or a regex: tried by the caller (part_try()). */
 struct pattern {
-	pcre2_code *code;             /* a regex's; NULL for a glob */
-	struct redfa *dfa;            /* a regex's automaton, or NULL: owned */
-	const char *prefix, *suffix;  /* literal head and tail a name must
-	                                 have ("" for none); a glob's prefix
-	                                 is the whole glob */
-	uint16_t prelen, suflen, len; /* len: a glob's whole length */
-	bool names_only;              /* never an IP literal */
-	bool jit;                     /* code was JIT-compiled */
+	pcre2_code *code;   /* a regex's; NULL for a glob */
+	const char *source; /* a regex's expression (text without "re:"),
+	                       or a glob's lowercase text */
 	const char *text;   /* the pattern as listed, for explanations */
-	const char *source; /* a regex's expression (text without "re:") */
+	bool names_only;    /* never an IP literal */
+	bool jit;           /* code was JIT-compiled */
 };
+
+/* How part_try() runs a pattern. */
+enum pat_how {
+	PAT_GLOB, /* its text follows its head */
+	PAT_DFA,  /* an automaton (redfa_copy()) follows at PAT_DFA_AT */
+	PAT_PCRE  /* the pattern record's code */
+};
+
+/*
+ * A pattern's hot bytes: all that part_try() reads of a glob or an
+ * automaton, in one block of the part's arena, at the offset its items
+ * carry (AUX_INDEX, in PAT_UNIT units).  Trying a pattern found in the
+ * name index then costs one fetch after the index's: no record, text or
+ * automaton elsewhere to follow a pointer to.
+ */
+struct pat_head {
+	uint32_t pat;       /* its number in the part's pat[] */
+	uint16_t prelen;    /* a glob's literal head (before its first '*') */
+	uint16_t suflen;    /* its literal tail (after its last '*') */
+	uint16_t len;       /* its whole length (0: not a glob) */
+	uint8_t how;        /* enum pat_how */
+	uint8_t names_only; /* never an IP literal */
+	char text[];        /* a glob's lowercase text */
+};
+
+#define PAT_UNIT 16
+#define PAT_DFA_AT 16
 
 struct part {
 	struct nameidx *names;
 	struct rangeidx *v4, *v6;
 	struct pattern *pat;
 	size_t n_pat;
+	unsigned char *hot; /* the patterns' blocks (struct pat_head) */
+	size_t hot_bytes;
 	/* pattern items tried on every name, and on every IP literal */
 	struct idx_item *loose, *loose_ip;
 	size_t n_loose, n_loose_ip;
@@ -97,6 +122,15 @@ int part_add_cidr(struct part_builder *b, int family, const uint8_t *addr,
 int part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
                    const char *domain, enum part_group group, uint32_t value,
                    const char *text, struct m365_err *err);
+
+/*
+ * Between part_build()'s passes: compiles the regexes of pat[0..n) (an
+ * automaton where redfa covers one, else JIT) and writes every pattern's
+ * block into p->hot; *at gets each pattern's block as an AUX_INDEX (n of
+ * them, malloc'ed).  0, or -1 with err set.
+ */
+int part_lay_out(struct part *p, struct pattern *pat, size_t n, uint32_t **at,
+                 struct m365_err *err);
 
 /* Frees the part; NULL is a no-op. */
 void part_free(struct part *p);

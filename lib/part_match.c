@@ -170,38 +170,53 @@ same_bytes(const char *a, const char *b, size_t n)
 	return 1;
 }
 
+/* The block of pattern item it. */
+static inline const struct pat_head *
+head_of(const struct part *p, const struct idx_item *it)
+{
+	return (const struct pat_head *)(p->hot +
+	                                 (size_t)AUX_INDEX(it->aux) * PAT_UNIT);
+}
+
 int
 part_try(const struct part *p, const struct idx_item *it,
          const struct m365_host *h)
 {
-	const struct pattern *r = &p->pat[AUX_INDEX(it->aux)];
+	const struct pat_head *r = head_of(p, it);
 	pcre2_match_context *mc;
 	pcre2_match_data *md;
+	const pcre2_code *code;
 	int rc;
 
+	/* an automaton's rows go on into the next line: both at once */
+	__builtin_prefetch((const char *)r + 64);
 	if (r->names_only && h->kind != M365_HOST_NAME)
 		return 0;
-	if (h->len < (size_t)r->prelen + r->suflen ||
-	    !same_bytes(h->name, r->prefix, r->prelen) ||
-	    !same_bytes(h->name + h->len - r->suflen, r->suffix, r->suflen))
-		return 0;
-	if (r->code == NULL) {
-		/* a glob's literal head and tail matched: what is left of it
+	if (r->how == PAT_DFA)
+		return redfa_match(
+		    (const struct redfa *)((const char *)r + PAT_DFA_AT),
+		    h->name, h->len);
+	if (r->how == PAT_GLOB) {
+		/* its literal head and tail, then what is left of it, which
 		 * starts and ends with '*' ("*" alone takes anything) */
 		size_t gl = (size_t)r->len - r->prelen - r->suflen;
-		return gl == 1 || glob_match(r->prefix + r->prelen, gl,
-		                             h->name + r->prelen,
-		                             h->len - r->prelen - r->suflen);
+		if (h->len < (size_t)r->prelen + r->suflen ||
+		    !same_bytes(h->name, r->text, r->prelen) ||
+		    !same_bytes(h->name + h->len - r->suflen,
+		                r->text + r->len - r->suflen, r->suflen))
+			return 0;
+		return gl == 1 ||
+		       glob_match(r->text + r->prelen, gl, h->name + r->prelen,
+		                  h->len - r->prelen - r->suflen);
 	}
-	if (r->dfa != NULL)
-		return redfa_match(r->dfa, h->name, h->len);
 	if ((md = matchdata_get()) == NULL || (mc = matchctx_get()) == NULL)
 		return -1;
 	/* the compiled code's own entry, without pcre2_match()'s checks */
-	rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)h->name, h->len, 0,
-	                              0, md, mc)
-	            : pcre2_match(r->code, (PCRE2_SPTR)h->name, h->len, 0, 0,
-	                          md, mc);
+	code = p->pat[r->pat].code;
+	rc = p->pat[r->pat].jit
+	         ? pcre2_jit_match(code, (PCRE2_SPTR)h->name, h->len, 0, 0, md,
+	                           mc)
+	         : pcre2_match(code, (PCRE2_SPTR)h->name, h->len, 0, 0, md, mc);
 	if (rc >= 0)
 		return 1;
 	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
@@ -210,5 +225,5 @@ part_try(const struct part *p, const struct idx_item *it,
 const char *
 part_pattern_text(const struct part *p, const struct idx_item *it)
 {
-	return p->pat[AUX_INDEX(it->aux)].text;
+	return p->pat[head_of(p, it)->pat].text;
 }

@@ -72,11 +72,22 @@ struct redfa {
 	uint8_t start, n_states, tail_len;
 	uint16_t n_cls;
 	uint8_t sym_cls[SYMS]; /* symbol to class (0: unused) */
-	const uint8_t *cls;    /* byte to class: 256, last in data */
 	/* tail[tail_len]: the literal end every match has (see strip_tail()),
-	 * flags[n_states], next[n_states * n_cls], cls[256] */
+	 * flags[n_states], next[n_states * n_cls], cls[256] (byte to class);
+	 * no pointer, so that a copy is the same automaton (redfa_copy()) */
 	uint8_t data[];
 };
+
+_Static_assert(_Alignof(struct redfa) <= REDFA_ALIGN,
+               "a copy at REDFA_ALIGN is aligned");
+
+/* The table of every byte's class (the slow path's), last in d->data. */
+static const uint8_t *
+slow_cls(const struct redfa *d)
+{
+	return d->data + d->tail_len + d->n_states +
+	       (size_t)d->n_states * d->n_cls;
+}
 
 #define F_ANY 1 /* a match ended: the answer is yes */
 #define F_END 2 /* a match ends here if the subject does */
@@ -326,7 +337,6 @@ build(struct build *b)
 	memcpy(d->data, b->tail, b->tail_len);
 	memcpy(d->data + b->tail_len, b->flags, (size_t)b->n_dfa);
 	memcpy(d->data + b->tail_len + b->n_dfa, b->next, rows);
-	d->cls = d->data + b->tail_len + b->n_dfa + rows;
 	memcpy(d->data + b->tail_len + b->n_dfa + rows, b->cls, 256);
 	return d;
 }
@@ -370,8 +380,9 @@ run(const struct redfa *d, const char *s, size_t len)
 	/* an accepting state (F_ANY) keeps to itself: no test per byte */
 	for (i = 0; i < len && st != 0; i++) {
 		unsigned sym = sym_of[(unsigned char)s[i]];
-		st = next[st * n + (sym != 0 ? d->sym_cls[sym]
-		                             : d->cls[(unsigned char)s[i]])];
+		st = next[st * n + (sym != 0
+		                        ? d->sym_cls[sym]
+		                        : slow_cls(d)[(unsigned char)s[i]])];
 	}
 	return flags[st];
 }
@@ -383,6 +394,13 @@ redfa_match(const struct redfa *d, const char *s, size_t len)
 	    memcmp(s + len - d->tail_len, d->data, d->tail_len) != 0)
 		return 0;
 	return (run(d, s, len - d->tail_len) & (F_ANY | F_END)) != 0;
+}
+
+struct redfa *
+redfa_copy(const struct redfa *d, void *to)
+{
+	memcpy(to, d, redfa_bytes(d));
+	return to;
 }
 
 void

@@ -66,8 +66,19 @@ int redfa_to_ere_bracketed(const char *src, size_t len, char *buf,
 /* Frees d; NULL is a no-op. */
 void redfa_free(struct redfa *d);
 
-/* Bytes d holds, for the benchmarks. */
+/* Bytes d holds: all of it, in one block. */
 size_t redfa_bytes(const struct redfa *d);
+
+/*
+ * Copies d into to (redfa_bytes(d) bytes, aligned to REDFA_ALIGN), where
+ * the caller wants it (next to what is read with it), and returns the
+ * copy: the same automaton, to run as long as those bytes last, never to
+ * be given to redfa_free().
+ */
+struct redfa *redfa_copy(const struct redfa *d, void *to);
+
+/* The alignment a copy needs. */
+#define REDFA_ALIGN 8
 
 /* The largest count of a {n,m} quantifier an automaton takes. */
 #define REDFA_COUNT_MAX 64

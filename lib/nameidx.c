@@ -54,9 +54,11 @@ nameidx_builder_new(size_t hint)
 
 	if (b == NULL)
 		return NULL;
-	/* the entries in one table, at most 80% full at the hint (in huge
+	/* the entries in one table, not too full at the hint (in huge
 	 * pages when large: every lookup reaches it) */
-	b->n_ent = (uint64_t)hint * 5 / 4 + 64;
+	b->n_ent = (uint64_t)hint * 2 + 63;
+	if (b->n_ent > NAMEIDX_HALF_SLOTS)
+		b->n_ent = (uint64_t)hint * 5 / 4 + 64;
 	if ((b->ent = big_calloc(b->n_ent, sizeof(*b->ent))) == NULL) {
 		free(b);
 		return NULL;
@@ -101,7 +103,7 @@ count_now(struct nameidx_builder *b, const struct pending *c)
 	}
 	if (big_count(b, c) < 0)
 		return -1;
-	b->n_suffixes += c->n;
+	b->n_by_labels[c->n]++;
 	if (b->min_labels == 0 || c->n < b->min_labels)
 		b->min_labels = c->n;
 	return 0;
@@ -116,7 +118,7 @@ drain(struct nameidx_builder *b, size_t keep, int place)
 		struct pending *c = &b->ring[b->head];
 		unsigned i;
 		if (place) {
-			for (i = 0; i < c->n; i++)
+			for (i = 1; i + b->min_labels <= c->n; i++)
 				bloom_add(&b->all, c->f[i], 0);
 			bloom_add(&b->all, c->f[0], 1);
 		} else if (!place && count_now(b, c) < 0) {
@@ -149,7 +151,7 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 	if (!place)
 		__builtin_prefetch(&b->ent[name_range(c->f[0], b->n_ent)]);
 	else {
-		for (i = 0; i < c->n; i++)
+		for (i = 0; i == 0 || i + b->min_labels <= c->n; i++)
 			bloom_prefetch(&b->all, c->f[i]);
 	}
 }
@@ -164,12 +166,28 @@ nameidx_count(struct nameidx_builder *b, const char *key, enum name_kind k)
 	return 0;
 }
 
+/*
+ * The lead items pass 2 will add: a key's proper suffixes that are at
+ * least as long as the shortest key (a walk tests no shorter suffix, and
+ * never whether the whole name leads further).
+ */
+static size_t
+lead_items(const struct nameidx_builder *b)
+{
+	size_t n = 0;
+	unsigned k;
+
+	for (k = b->min_labels + 1; k <= HOST_LABELS_MAX; k++)
+		n += b->n_by_labels[k] * (k - b->min_labels);
+	return n;
+}
+
 int
 nameidx_layout(struct nameidx_builder *b)
 {
 	if (drain(b, 0, 0) < 0)
 		return -1;
-	if (bloom_new(&b->all, b->n_suffixes + b->n_used) < 0)
+	if (bloom_new(&b->all, lead_items(b) + b->n_used) < 0)
 		return -1;
 	return big_layout(b);
 }

@@ -10,9 +10,10 @@
  *
  * Each key's entry is in the table itself, with the key's bytes (up to 24
  * of them, else a pointer to them) and its item when it has only one (most
- * have); a Bloom filter of every label suffix of every key and of the keys
- * (both in one word for a suffix) says where the walk stops and where a
- * probe is worth its cache miss: a name that is no key's neighbour costs a
+ * have); a Bloom filter of the keys and of their proper label suffixes
+ * (both in one word for a suffix; only suffixes as long as the shortest
+ * key, the only ones a walk tests) says where a probe is worth its cache
+ * miss and where the walk stops: a name that is no key's neighbour costs a
  * filter word or two, however long the list, and a key found costs its
  * entry, whose place the hash alone gives, so that it is fetched while the
  * filter words are (no pointer to follow to the key's text).
@@ -106,8 +107,9 @@ struct nameidx {
 	                        no probe */
 	struct idx_item *items;
 	uint32_t n_items;
-	/* a filter of every label suffix of every key (its "lead" bits) and
-	 * of every key (its "key" bits, in the same word) */
+	/* a filter of every proper label suffix of every key, of at least
+	 * min_labels labels (its "lead" bits), and of every key (its "key"
+	 * bits, in the same word) */
 	struct name_bloom all;
 };
 
@@ -211,7 +213,8 @@ name_bloom_test(const struct name_bloom *b, uint64_t f, int key)
 	return (b->w[(size_t)name_range(f, b->n)] & m) == m;
 }
 
-/* True when the suffix of mixed hash f may lead to a key. */
+/* True when a key longer than the suffix of mixed hash f (of at least
+ * min_labels labels) may end with it. */
 static inline int
 nameidx_may_lead(const struct nameidx *ix, uint64_t f)
 {

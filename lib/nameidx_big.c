@@ -71,7 +71,7 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 		if (ENTRY_TAG_OF(e->meta) == ENTRY_TAG(f) &&
 		    same_key(e, key, len))
 			return (long)s;
-	if ((b->n_used + 1) * 5 > b->n_ent * 4) {
+	if (nameidx_too_full(b->n_used + 1, b->n_ent)) {
 		if (grow(b) < 0)
 			return -1;
 		return entry_of(b, f, key, len); /* absent: inserts */

@@ -28,7 +28,9 @@ struct nameidx_builder {
 	/* the entry of each pass 1 call, for pass 2 */
 	uint32_t *order;
 	size_t n_calls, cap_calls, placed;
-	size_t n_suffixes;   /* label suffixes met, for the filter's size */
+	/* calls met by their key's number of labels, for the filter's size
+	 * (which depends on the shortest key's) */
+	size_t n_by_labels[HOST_LABELS_MAX + 1];
 	unsigned min_labels; /* of the shortest key so far */
 	int too_many;        /* a key with more than ENTRY_MAX exact or suffix
 	                        items */
@@ -40,6 +42,23 @@ struct nameidx_builder {
 	struct pending ring[AHEAD];
 	size_t head, n_ring; /* the oldest, and how many wait */
 };
+
+/*
+ * The most slots a table fills only half of: a probe past a key's home
+ * slot costs a compare and often a mispredicted branch, and at half full
+ * the keys are 0.5 slots from home on average, at 80% full 2 (with a long
+ * tail).  A larger table is filled to 80%: the memory per rule counts
+ * more there.
+ */
+#define NAMEIDX_HALF_SLOTS (((size_t)8 << 20) / sizeof(struct name_entry))
+
+/* True when a table of slots slots is too full for used keys. */
+static inline int
+nameidx_too_full(uint64_t used, uint64_t slots)
+{
+	return slots <= NAMEIDX_HALF_SLOTS ? used * 2 > slots
+	                                   : used * 5 > slots * 4;
+}
 
 /* The mixed hash of a whole key (valid, at most 253 bytes). */
 uint64_t name_key_hash(const char *key, size_t len);

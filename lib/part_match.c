@@ -62,8 +62,9 @@ hits(const struct part *pt, const struct name_hit *h, unsigned i,
 
 /*
  * The name through one part, from its last label to its first, as long
- * as the filter says the suffix may lead to a key: suffix items at a
- * proper suffix, exact items at the whole name, bucket runs at both.
+ * as the filter says a longer key may end with the suffix: suffix items
+ * at a proper suffix, exact items at the whole name, bucket runs at
+ * both.
  */
 static void
 walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
@@ -82,10 +83,11 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 	while (i-- > 0) {
 		uint64_t f = suffix_at(sx, i);
 		size_t at = sx->lb->start[i];
-		if (!nameidx_may_lead(ix, f))
-			return;
 		if (nameidx_lookup(ix, f, h->name + at, h->len - at, &hit))
 			hits(pt, &hit, i, fn, try, ctx);
+		/* no longer key ends with this suffix: no key further on */
+		if (!nameidx_may_lead(ix, f))
+			return;
 	}
 }
 

@@ -156,11 +156,14 @@ $(B)/bench_reload_load: bench/bench_reload_load.c bench/bench_mix.c \
 	    bench/bench_mix.c bench/bench_proc.c $(B)/libm365.a $(LIBS)
 $(B)/bench_icap: bench/bench_icap.c bench/bench_clock.h
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
+$(B)/bench_mem: bench/bench_mem.c
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
 # BENCH_BASE_REV=REV also builds revision REV (bench/base.sh) and runs it
 # beside the current build; BENCH_BASE=DIR uses a build of it already made.
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bench_classify $(B)/bench_floor \
-	    $(B)/bench_driver $(B)/bench_reload_load $(B)/bench_icap
+	    $(B)/bench_driver $(B)/bench_reload_load $(B)/bench_icap \
+	    $(B)/bench_mem
 	@if [ -n "$(BENCH_BASE_REV)" ]; then \
 	    base=$$(sh bench/base.sh "$(BENCH_BASE_REV)") || exit 1; \
 	    BENCH_BASE=$$base sh bench/run.sh; \

@@ -124,6 +124,13 @@ for who in $BUILDS; do
 		"IPv6 ranges $(cat "$T/d.v6-100000.per.$who" 2>/dev/null) B"
 done
 
+# For information: what a random load costs on this machine, over a small
+# and a large region (bench/bench_mem.c): the 1M-rule list's row depends
+# on it more than on the code.
+echo "machine (bench_mem: one load at a time, the same lines spread over" \
+	"4 MiB and over 64 MiB):"
+"$B/bench_mem" | sed 's/^/  /'
+
 # For information: the same two lists against the ordinary mix alone (no
 # destination from the list's hosts): what carrying the list costs the
 # traffic it is not about.

@@ -155,6 +155,41 @@ TEST(test_a_key_takes_at_most_entry_max_items_of_a_kind)
 	nameidx_builder_free(b);
 }
 
+/* A small table is at most half full however far it grew from its hint
+ * (the keys close to their home slot), and every key is found in it. */
+TEST(test_a_small_table_is_at_most_half_full)
+{
+	/* the keys outlive the index (a long one is kept as a pointer) */
+	static char keys[5000][40];
+	struct nameidx_builder *b = nameidx_builder_new(10);
+	struct nameidx *ix;
+	struct name_hit h;
+	unsigned i;
+
+	assert_non_null(b);
+	for (i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "host%u.vendor%u.example", i,
+		         i / 8);
+		assert_int_equal(nameidx_count(b, keys[i], NK_EXACT), 0);
+	}
+	assert_int_equal(nameidx_layout(b), 0);
+	for (i = 0; i < 5000; i++)
+		nameidx_place(b, keys[i], NK_EXACT, (struct idx_item){i, 0});
+	ix = nameidx_finish(b);
+	assert_non_null(ix);
+	assert_int_equal(ix->n_keys, 5000);
+	assert_true(ix->n_slots >= 2 * (uint64_t)ix->n_keys);
+	for (i = 0; i < 5000; i++) {
+		char padded[M365_HOST_MAX + 8] = {0};
+		size_t len = strlen(keys[i]);
+		memcpy(padded, keys[i], len);
+		assert_true(nameidx_probe(ix, name_key_hash(padded, len),
+		                          padded, len, &h));
+		assert_int_equal(h.it[NK_EXACT][0].value, i);
+	}
+	nameidx_free(ix);
+}
+
 int
 main(void)
 {
@@ -165,6 +200,7 @@ main(void)
 	    cmocka_unit_test(test_a_key_keeps_its_items_by_kind_in_order),
 	    cmocka_unit_test(
 	        test_a_key_takes_at_most_entry_max_items_of_a_kind),
+	    cmocka_unit_test(test_a_small_table_is_at_most_half_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

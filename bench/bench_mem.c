@@ -1,0 +1,156 @@
+/*
+ * bench_mem.c - what a random load costs on this machine, spread over a
+ * small and a large region: the context for a large local list's figures.
+ *
+ *     bench_mem [-l LINES] [-n LOADS]
+ *
+ * A lookup in a list of a million rules reaches a table of tens of
+ * megabytes at random.  How much that costs depends on the machine more
+ * than on the code: on the cache, and on how many pages the TLB maps (a
+ * virtual machine whose host maps the guest's memory in 4 KiB pages gets
+ * little from the guest's huge pages).  This measures it directly: LINES
+ * (default 12,000, about what the local-list rows of make bench touch)
+ * cache lines, one per equal stride of the region at a random offset in
+ * it, chained in random order, are read one after the other (each load's
+ * address comes from the one before, so none overlaps another) for LOADS
+ * (default 20 million) loads, first over 4 MiB, then over 64 MiB.  Both
+ * regions are aligned to 2 MiB and offered to transparent huge pages.
+ * Prints
+ *
+ *     mem: L lines over 4 MiB: X ns/load
+ *     mem: L lines over 64 MiB: Y ns/load (huge pages: H MiB of 64)
+ *
+ * X is cache; Y - X is what spreading the same lines over 16 times the
+ * memory adds (page walks, and misses of caches the lines still fit in).
+ * CPU time of the thread (CLOCK_THREAD_CPUTIME_ID).  Exit 0, 1 when out
+ * of memory, 2 on a usage error.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB ((size_t)1 << 20)
+#define LINE 64
+
+static double
+cpu_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* A small xorshift generator: the same chain on every run. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The huge pages of this process, in KiB (-1: unknown). */
+static long
+huge_kib(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256];
+	long kib = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Chains lines lines of buf (bytes long) in random order, one per stride,
+ * and follows the chain for loads loads.  Returns ns per load.
+ */
+static double
+chase(char *buf, size_t bytes, size_t lines, long loads)
+{
+	size_t stride = bytes / lines, i, *at = malloc(lines * sizeof(*at));
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	size_t p;
+	double t0;
+	long k;
+
+	if (at == NULL)
+		return -1;
+	for (i = 0; i < lines; i++)
+		at[i] = i * stride + rnd(&seed) % (stride / LINE) * LINE;
+	for (i = lines - 1; i > 0; i--) {
+		size_t j = rnd(&seed) % (i + 1), t = at[i];
+		at[i] = at[j];
+		at[j] = t;
+	}
+	for (i = 0; i < lines; i++)
+		memcpy(buf + at[i], &at[(i + 1) % lines], sizeof(size_t));
+	p = at[0];
+	for (k = 0; k < (long)lines * 4; k++) /* warm up */
+		memcpy(&p, buf + p, sizeof(p));
+	t0 = cpu_now();
+	for (k = 0; k < loads; k++)
+		memcpy(&p, buf + p, sizeof(p));
+	t0 = cpu_now() - t0;
+	free(at);
+	/* p depends on every load: the loop cannot be dropped */
+	return p == (size_t)-1 ? -1 : t0 / (double)loads * 1e9;
+}
+
+int
+main(int argc, char **argv)
+{
+	size_t lines = 12000, sizes[2] = {4 * MIB, 64 * MIB}, i;
+	long loads = 20000000;
+	int c;
+
+	while ((c = getopt(argc, argv, "l:n:")) != -1) {
+		if (c == 'l')
+			lines = strtoul(optarg, NULL, 10);
+		else if (c == 'n')
+			loads = strtol(optarg, NULL, 10);
+		else
+			return 2;
+	}
+	if (lines < 2 || lines > sizes[0] / LINE || loads < 1) {
+		fprintf(stderr, "bench_mem: LINES from 2 to %zu, LOADS >= 1\n",
+		        sizes[0] / LINE);
+		return 2;
+	}
+	for (i = 0; i < 2; i++) {
+		void *buf;
+		double ns;
+		if (posix_memalign(&buf, 2 * MIB, sizes[i]) != 0) {
+			fprintf(stderr, "bench_mem: out of memory\n");
+			return 1;
+		}
+#ifdef MADV_HUGEPAGE
+		(void)madvise(buf, sizes[i], MADV_HUGEPAGE);
+#endif
+		memset(buf, 1, sizes[i]);
+		ns = chase(buf, sizes[i], lines, loads);
+		if (ns < 0) {
+			fprintf(stderr, "bench_mem: out of memory\n");
+			return 1;
+		}
+		printf("mem: %zu lines over %zu MiB: %.1f ns/load", lines,
+		       sizes[i] / MIB, ns);
+		if (i == 1)
+			printf(" (huge pages: %ld MiB of %zu)",
+			       huge_kib() / 1024, sizes[i] / MIB);
+		printf("\n");
+		free(buf);
+	}
+	return 0;
+}

@@ -56,9 +56,7 @@ nameidx_builder_new(size_t hint)
 		return NULL;
 	/* the entries in one table, not too full at the hint (in huge
 	 * pages when large: every lookup reaches it) */
-	b->n_ent = (uint64_t)hint * 2 + 63;
-	if (b->n_ent > NAMEIDX_HALF_SLOTS)
-		b->n_ent = (uint64_t)hint * 5 / 4 + 64;
+	b->n_ent = nameidx_slots_for(hint);
 	if ((b->ent = big_calloc(b->n_ent, sizeof(*b->ent))) == NULL) {
 		free(b);
 		return NULL;

@@ -22,11 +22,12 @@ insert_entry(struct name_entry *t, uint64_t n, uint64_t f,
 	return s;
 }
 
-/* Doubles the table, moving each call's entry number along; 0 or -1. */
+/* Moves the entries to a table of n slots (room for them all), and each
+ * call's entry number along; 0 or -1. */
 static int
-grow(struct nameidx_builder *b)
+resize(struct nameidx_builder *b, uint64_t n)
 {
-	uint64_t n = b->n_ent * 2, s;
+	uint64_t s;
 	struct name_entry *t = big_calloc(n, sizeof(*t));
 	uint32_t *moved = malloc(b->n_ent * sizeof(*moved));
 	size_t i;
@@ -72,7 +73,7 @@ entry_of(struct nameidx_builder *b, uint64_t f, const char *key, size_t len)
 		    same_key(e, key, len))
 			return (long)s;
 	if (nameidx_too_full(b->n_used + 1, b->n_ent)) {
-		if (grow(b) < 0)
+		if (resize(b, b->n_ent * 2) < 0)
 			return -1;
 		return entry_of(b, f, key, len); /* absent: inserts */
 	}
@@ -113,10 +114,15 @@ int
 big_layout(struct nameidx_builder *b)
 {
 	size_t at = 0, n_many = 0;
-	uint64_t s;
+	uint64_t s, want = nameidx_slots_for(b->n_used);
 
 	if (b->too_many)
 		return -2;
+	/* the hint counts rules: ranges and patterns are no keys, and a key
+	 * may carry many rules; a table far larger than its keys need is
+	 * made smaller (its memory is held for as long as the list) */
+	if (b->n_ent > 2 * want && resize(b, want) < 0)
+		return -1;
 	for (s = 0; s < b->n_ent; s++) {
 		struct name_entry *e = &b->ent[s];
 		size_t x = e->u.c.exact, y = e->u.c.suffix, z = e->u.c.bucket;

@@ -60,6 +60,20 @@ nameidx_too_full(uint64_t used, uint64_t slots)
 	                                   : used * 5 > slots * 4;
 }
 
+/* The slots a table for used keys starts with: not too full. */
+static inline uint64_t
+nameidx_slots_for(uint64_t used)
+{
+	uint64_t n = used * 2 + 63;
+
+	if (n > NAMEIDX_HALF_SLOTS) {
+		n = used * 5 / 4 + 64;
+		if (n <= NAMEIDX_HALF_SLOTS)
+			n = NAMEIDX_HALF_SLOTS + 1;
+	}
+	return n;
+}
+
 /* The mixed hash of a whole key (valid, at most 253 bytes). */
 uint64_t name_key_hash(const char *key, size_t len);
 

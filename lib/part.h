@@ -69,8 +69,13 @@ struct pat_head {
 	char text[];        /* a glob's lowercase text */
 };
 
+/* Blocks start on multiples of PAT_UNIT bytes (an automaton's on a cache
+ * line); an automaton is PAT_DFA_AT bytes into its block, after the head. */
 #define PAT_UNIT 16
 #define PAT_DFA_AT 16
+
+_Static_assert(sizeof(struct pat_head) <= PAT_DFA_AT,
+               "an automaton follows its block's head");
 
 struct part {
 	struct nameidx *names;

@@ -27,7 +27,8 @@
 # (d) local lists (bench/locallists.sh): lists made by bench/gen_local.py
 #     (kept in build/bench-lists, made again when missing or older than
 #     the generator): load time, peak RSS, RSS per rule, CPU per request
-#     against the same stream without a list.
+#     against the same stream without a list; and what one random load
+#     costs on the machine over 4 and over 64 MiB (bench/bench_mem.c).
 # (e) reload under load (bench/reload.sh): a 500k-rule local list, a real
 #     redis-server, 50 requests in flight, two versions published in turn.
 # (f) ICAP (bench/icap.sh): c-icap's echo against srv_m365_bypass.

@@ -30,30 +30,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_clock.h"
+#include "bench_mix.h"
 
 #define MIB ((size_t)1 << 20)
 #define LINE 64
-
-static double
-cpu_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* A small xorshift generator: the same chain on every run. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
 
 /* The huge pages of this process, in KiB (-1: unknown). */
 static long
@@ -88,9 +71,9 @@ chase(char *buf, size_t bytes, size_t lines, long loads)
 	if (at == NULL)
 		return -1;
 	for (i = 0; i < lines; i++)
-		at[i] = i * stride + rnd(&seed) % (stride / LINE) * LINE;
+		at[i] = i * stride + mix_rand(&seed) % (stride / LINE) * LINE;
 	for (i = lines - 1; i > 0; i--) {
-		size_t j = rnd(&seed) % (i + 1), t = at[i];
+		size_t j = mix_rand(&seed) % (i + 1), t = at[i];
 		at[i] = at[j];
 		at[j] = t;
 	}
@@ -99,10 +82,10 @@ chase(char *buf, size_t bytes, size_t lines, long loads)
 	p = at[0];
 	for (k = 0; k < (long)lines * 4; k++) /* warm up */
 		memcpy(&p, buf + p, sizeof(p));
-	t0 = cpu_now();
+	t0 = bench_cpu_now();
 	for (k = 0; k < loads; k++)
 		memcpy(&p, buf + p, sizeof(p));
-	t0 = cpu_now() - t0;
+	t0 = bench_cpu_now() - t0;
 	free(at);
 	/* p depends on every load: the loop cannot be dropped */
 	return p == (size_t)-1 ? -1 : t0 / (double)loads * 1e9;

@@ -6,7 +6,6 @@
 #include "bigmem.h"
 
 #define HUGE_PAGE ((size_t)2 << 20)
-#define CACHE_LINE 64
 
 void *
 big_calloc(size_t n, size_t size)

@@ -14,8 +14,11 @@
 
 #include <stddef.h>
 
-/* calloc(n, size), aligned to a cache line (64 bytes) at least, in huge
- * pages when it is large; free() frees it. */
+/* A cache line's bytes. */
+#define CACHE_LINE 64
+
+/* calloc(n, size), aligned to a cache line at least, in huge pages when it
+ * is large; free() frees it. */
 void *big_calloc(size_t n, size_t size);
 
 #endif

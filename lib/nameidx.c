@@ -87,6 +87,17 @@ bloom_add(struct name_bloom *bl, uint64_t f, int key)
 	bl->w[(size_t)name_range(f, bl->n)] |= name_bloom_bits(f, key);
 }
 
+/*
+ * The lead items of a key of n labels: its proper suffixes at least as
+ * long as the shortest key, f[1..leads] (a walk tests no shorter suffix,
+ * and never whether the whole name leads further).
+ */
+static unsigned
+leads(const struct nameidx_builder *b, unsigned n)
+{
+	return n > b->min_labels ? n - b->min_labels : 0;
+}
+
 /* Pass 1 of a call whose memory has had time to arrive; 0 or -1. */
 static int
 count_now(struct nameidx_builder *b, const struct pending *c)
@@ -116,7 +127,7 @@ drain(struct nameidx_builder *b, size_t keep, int place)
 		struct pending *c = &b->ring[b->head];
 		unsigned i;
 		if (place) {
-			for (i = 1; i + b->min_labels <= c->n; i++)
+			for (i = 1; i <= leads(b, c->n); i++)
 				bloom_add(&b->all, c->f[i], 0);
 			bloom_add(&b->all, c->f[0], 1);
 		} else if (!place && count_now(b, c) < 0) {
@@ -149,7 +160,7 @@ enqueue(struct nameidx_builder *b, const char *key, enum name_kind k, int place)
 	if (!place)
 		__builtin_prefetch(&b->ent[name_range(c->f[0], b->n_ent)]);
 	else {
-		for (i = 0; i == 0 || i + b->min_labels <= c->n; i++)
+		for (i = 0; i <= leads(b, c->n); i++) /* key and leads */
 			bloom_prefetch(&b->all, c->f[i]);
 	}
 }
@@ -164,19 +175,15 @@ nameidx_count(struct nameidx_builder *b, const char *key, enum name_kind k)
 	return 0;
 }
 
-/*
- * The lead items pass 2 will add: a key's proper suffixes that are at
- * least as long as the shortest key (a walk tests no shorter suffix, and
- * never whether the whole name leads further).
- */
+/* The lead items pass 2 will add. */
 static size_t
 lead_items(const struct nameidx_builder *b)
 {
 	size_t n = 0;
 	unsigned k;
 
-	for (k = b->min_labels + 1; k <= HOST_LABELS_MAX; k++)
-		n += b->n_by_labels[k] * (k - b->min_labels);
+	for (k = 1; k <= HOST_LABELS_MAX; k++)
+		n += b->n_by_labels[k] * leads(b, k);
 	return n;
 }
 

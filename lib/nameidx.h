@@ -203,22 +203,31 @@ name_bloom_bits(uint64_t f, int key)
 	       1ull << (f >> 12 & 63);
 }
 
-/* True when the filter may hold f's lead (key 0) or key (key 1) bits
- * (never false for one it holds). */
-static inline int
-name_bloom_test(const struct name_bloom *b, uint64_t f, int key)
+/* The filter word of the suffix of mixed hash f: its lead and its key
+ * bits, read once for both tests. */
+static inline uint64_t
+nameidx_word(const struct nameidx *ix, uint64_t f)
 {
-	uint64_t m = name_bloom_bits(f, key);
-
-	return (b->w[(size_t)name_range(f, b->n)] & m) == m;
+	return ix->all.w[(size_t)name_range(f, ix->all.n)];
 }
 
 /* True when a key longer than the suffix of mixed hash f (of at least
- * min_labels labels) may end with it. */
+ * min_labels labels) may end with it; w: its word (nameidx_word()). */
 static inline int
-nameidx_may_lead(const struct nameidx *ix, uint64_t f)
+nameidx_may_lead(uint64_t w, uint64_t f)
 {
-	return name_bloom_test(&ix->all, f, 0);
+	uint64_t m = name_bloom_bits(f, 0);
+
+	return (w & m) == m;
+}
+
+/* True when the suffix of mixed hash f may be a key; w: its word. */
+static inline int
+nameidx_may_be_key(uint64_t w, uint64_t f)
+{
+	uint64_t m = name_bloom_bits(f, 1);
+
+	return (w & m) == m;
 }
 
 /* Fills h with the items of ix's entry e. */
@@ -284,15 +293,6 @@ nameidx_probe(const struct nameidx *ix, uint64_t f, const char *key, size_t len,
 		}
 	}
 	return 0;
-}
-
-/* nameidx_probe() where the filter says key may be a key, else 0. */
-static inline int
-nameidx_lookup(const struct nameidx *ix, uint64_t f, const char *key,
-               size_t len, struct name_hit *h)
-{
-	return name_bloom_test(&ix->all, f, 1) &&
-	       nameidx_probe(ix, f, key, len, h);
 }
 
 /* True when the index holds no key. */

@@ -69,7 +69,11 @@ name_item(struct part_builder *b, const char *key, enum name_kind k,
 	return nameidx_count(b->names, key, k) < 0 ? nomem(err) : 0;
 }
 
-/* An irregular glob: a pattern under its domain's bucket, or loose. */
+/*
+ * An irregular glob: a pattern under its domain's bucket, or loose.  Pass 1
+ * records the pattern; pass 2 knows its block, and puts its item where it
+ * is tried.
+ */
 static int
 add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
               const char *text, struct m365_err *err)
@@ -77,18 +81,19 @@ add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
 	const char *domain = glob_domain(glob);
 	struct pattern *p;
 
-	if (b->pass == 2) {
+	if (b->pass == 1) {
+		if ((p = new_pattern(b)) == NULL)
+			return nomem(err);
+		p->names_only = true;
+		p->text = text;
+		p->source = glob;
+	} else {
 		it.aux |= b->at[b->pat_seen++];
-		return domain ? name_item(b, domain, NK_BUCKET, it, err) : 0;
 	}
-	if ((p = new_pattern(b)) == NULL)
-		return nomem(err);
-	p->names_only = true;
-	p->text = text;
-	p->source = glob;
-	it.aux |= (uint32_t)(b->n_pat - 1);
 	if (domain != NULL)
 		return name_item(b, domain, NK_BUCKET, it, err);
+	if (b->pass == 1)
+		return 0;
 	return push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0
 	           ? nomem(err)
 	           : 0;
@@ -146,24 +151,23 @@ part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
 	int keyed = domain && host_valid_name(domain, strlen(domain));
 	struct pattern *p;
 
-	if (b->pass == 2) {
+	if (b->pass == 1) {
+		if ((p = new_pattern(b)) == NULL)
+			return nomem(err);
+		p->code = re;
+		p->source = source;
+		p->text = text;
+		/* bound to a domain, it is tried only from that domain's
+		 * bucket, on names the walk found to be the domain or to end
+		 * in "." domain (a domain no host can have: it matches
+		 * nothing, tried nowhere) */
+		p->names_only = domain != NULL;
+	} else {
 		it.aux |= b->at[b->pat_seen++];
-		return keyed ? name_item(b, domain, NK_BUCKET, it, err) : 0;
 	}
-	if ((p = new_pattern(b)) == NULL)
-		return nomem(err);
-	p->code = re;
-	p->source = source;
-	p->text = text;
-	/* bound to a domain, it is tried only from that domain's bucket,
-	 * on names the walk found to be the domain or to end in "." domain
-	 * (a domain no host can have: it matches nothing, tried nowhere) */
-	if (domain != NULL)
-		p->names_only = true;
-	it.aux |= (uint32_t)(b->n_pat - 1);
 	if (keyed)
 		return name_item(b, domain, NK_BUCKET, it, err);
-	if (domain != NULL)
+	if (domain != NULL || b->pass == 1)
 		return 0;
 	if (push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0 ||
 	    push_item(&b->loose_ip, &b->n_loose_ip, &b->cap_loose_ip, it) < 0)
@@ -189,7 +193,6 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 {
 	struct part_builder *b = calloc(1, sizeof(*b));
 	struct part *p = calloc(1, sizeof(*p));
-	size_t i;
 	int rc;
 
 	if (b == NULL || p == NULL ||
@@ -213,13 +216,6 @@ part_build(part_feed_fn feed, void *ctx, size_t hint, struct m365_err *err)
 	}
 	if (part_lay_out(p, b->pat, b->n_pat, &b->at, err) < 0)
 		goto fail;
-	/* the loose items name their pattern's block too */
-	for (i = 0; i < b->n_loose; i++)
-		b->loose[i].aux = AUX(AUX_GROUP(b->loose[i].aux),
-		                      b->at[AUX_INDEX(b->loose[i].aux)]);
-	for (i = 0; i < b->n_loose_ip; i++)
-		b->loose_ip[i].aux = AUX(AUX_GROUP(b->loose_ip[i].aux),
-		                         b->at[AUX_INDEX(b->loose_ip[i].aux)]);
 	b->pass = 2;
 	if (feed(b, ctx, err) < 0)
 		goto fail;

@@ -8,8 +8,6 @@
 #include "bigmem.h"
 #include "part.h"
 
-#define LINE 64
-
 /* The steps all of a part's automatons may take to build (about a
  * second's worth): past it, its regexes stay with PCRE2. */
 #define PART_DFA_BUDGET 200000000L
@@ -84,7 +82,7 @@ part_lay_out(struct part *p, struct pattern *pat, size_t n, uint32_t **at_out,
 	 * both at once) */
 	for (i = 0; i < n; i++) {
 		if (dfa[i] != NULL)
-			end = round_up(end, LINE);
+			end = round_up(end, CACHE_LINE);
 		if (end / PAT_UNIT > AUX_INDEX_MAX) {
 			m365_err_set(err, M365_E_INPUT,
 			             "the patterns take more than %zu bytes",
@@ -94,7 +92,7 @@ part_lay_out(struct part *p, struct pattern *pat, size_t n, uint32_t **at_out,
 		at[i] = (uint32_t)(end / PAT_UNIT);
 		end = round_up(end + block_bytes(&pat[i], dfa[i]), PAT_UNIT);
 	}
-	if ((p->hot = big_calloc(round_up(end, LINE), 1)) == NULL) {
+	if ((p->hot = big_calloc(round_up(end, CACHE_LINE), 1)) == NULL) {
 		m365_err_set(err, M365_E_NOMEM, "out of memory");
 		goto out;
 	}

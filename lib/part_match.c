@@ -81,12 +81,13 @@ walk_name(const struct part *pt, struct suffixes *sx, part_hit_fn fn,
 		return;
 	i -= ix->min_labels - 1;
 	while (i-- > 0) {
-		uint64_t f = suffix_at(sx, i);
+		uint64_t f = suffix_at(sx, i), w = nameidx_word(ix, f);
 		size_t at = sx->lb->start[i];
-		if (nameidx_lookup(ix, f, h->name + at, h->len - at, &hit))
+		if (nameidx_may_be_key(w, f) &&
+		    nameidx_probe(ix, f, h->name + at, h->len - at, &hit))
 			hits(pt, &hit, i, fn, try, ctx);
 		/* no longer key ends with this suffix: no key further on */
-		if (!nameidx_may_lead(ix, f))
+		if (!nameidx_may_lead(w, f))
 			return;
 	}
 }

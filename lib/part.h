@@ -84,6 +84,8 @@ struct part {
 	size_t n_pat;
 	unsigned char *hot; /* the patterns' blocks (struct pat_head) */
 	size_t hot_bytes;
+	uint32_t dfa_end; /* the automatons' blocks start before it (in
+	                     PAT_UNIT), the others' after */
 	/* pattern items tried on every name, and on every IP literal */
 	struct idx_item *loose, *loose_ip;
 	size_t n_loose, n_loose_ip;

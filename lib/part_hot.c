@@ -59,6 +59,7 @@ part_lay_out(struct part *p, struct pattern *pat, size_t n, uint32_t **at_out,
 	uint32_t *at = malloc((n + 1) * sizeof(*at));
 	long budget = PART_DFA_BUDGET;
 	size_t i, end = 0;
+	int pass;
 	int rc = -1;
 
 	if (dfa == NULL || at == NULL) {
@@ -77,20 +78,29 @@ part_lay_out(struct part *p, struct pattern *pat, size_t n, uint32_t **at_out,
 			r->jit =
 			    pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE) == 0;
 	}
-	/* an automaton starts a cache line: its head, its tail and the rows
-	 * a name passes through are in the first two (part_try() fetches
-	 * both at once) */
-	for (i = 0; i < n; i++) {
-		if (dfa[i] != NULL)
-			end = round_up(end, CACHE_LINE);
-		if (end / PAT_UNIT > AUX_INDEX_MAX) {
-			m365_err_set(err, M365_E_INPUT,
-			             "the patterns take more than %zu bytes",
-			             (size_t)AUX_INDEX_MAX * PAT_UNIT);
-			goto out;
+	/* the automatons first, each from a cache line on: its head, its
+	 * tail and the rows a name passes through are in the first two
+	 * (part_try() fetches both at once, for a block before dfa_end);
+	 * then the others, packed */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if ((dfa[i] != NULL) != (pass == 0))
+				continue;
+			if (dfa[i] != NULL)
+				end = round_up(end, CACHE_LINE);
+			if (end / PAT_UNIT > AUX_INDEX_MAX) {
+				m365_err_set(
+				    err, M365_E_INPUT,
+				    "the patterns take more than %zu bytes",
+				    (size_t)AUX_INDEX_MAX * PAT_UNIT);
+				goto out;
+			}
+			at[i] = (uint32_t)(end / PAT_UNIT);
+			end = round_up(end + block_bytes(&pat[i], dfa[i]),
+			               PAT_UNIT);
 		}
-		at[i] = (uint32_t)(end / PAT_UNIT);
-		end = round_up(end + block_bytes(&pat[i], dfa[i]), PAT_UNIT);
+		if (pass == 0)
+			p->dfa_end = (uint32_t)(end / PAT_UNIT);
 	}
 	if ((p->hot = big_calloc(round_up(end, CACHE_LINE), 1)) == NULL) {
 		m365_err_set(err, M365_E_NOMEM, "out of memory");

@@ -192,7 +192,8 @@ part_try(const struct part *p, const struct idx_item *it,
 	int rc;
 
 	/* an automaton's rows go on into the next line: both at once */
-	__builtin_prefetch((const char *)r + 64);
+	if (AUX_INDEX(it->aux) < p->dfa_end)
+		__builtin_prefetch((const char *)r + 64);
 	if (r->names_only && h->kind != M365_HOST_NAME)
 		return 0;
 	if (r->how == PAT_DFA)

@@ -96,6 +96,7 @@ struct met {
 	uint32_t matched; /* bit per pattern (item value) */
 };
 
+/* Direct hits: a part of patterns only has none to report. */
 static void
 on_hit(void *ctx, const struct idx_item *it, size_t n)
 {

@@ -26,6 +26,8 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 CC          ?= cc
+# parallel jobs of the build that `make check` runs first
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 PKG_CONFIG  ?= pkg-config
 PKGS        := jansson libpcre2-8 hiredis libcrypto libpsl
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
@@ -133,7 +135,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(UNIT_EXTRA) $(REF_HDR) \
 tests: $(PROGS) $(SAN_PROGS) $(UNIT_BIN)
 
 check: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory -j$(JOBS) tests
 	@sh tests/run.sh
 
 # --- demo and benchmark ------------------------------------------------------

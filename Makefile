@@ -158,9 +158,10 @@ $(B)/bench_reload_load: bench/bench_reload_load.c bench/bench_mix.c \
 	    bench/bench_mix.c bench/bench_proc.c $(B)/libm365.a $(LIBS)
 $(B)/bench_icap: bench/bench_icap.c bench/bench_clock.h
 	$(CC) $(ALL_CFLAGS) -O2 -o $@ $<
-$(B)/bench_mem: bench/bench_mem.c bench/bench_mix.c bench/bench_clock.h \
-	    bench/bench_mix.h
-	$(CC) $(ALL_CFLAGS) -O2 -o $@ bench/bench_mem.c bench/bench_mix.c
+$(B)/bench_mem: bench/bench_mem.c bench/bench_mix.c bench/bench_proc.c \
+	    bench/bench_clock.h bench/bench_mix.h bench/bench_proc.h
+	$(CC) $(ALL_CFLAGS) -O2 -o $@ bench/bench_mem.c bench/bench_mix.c \
+	    bench/bench_proc.c
 # BENCH_BASE_REV=REV also builds revision REV (bench/base.sh) and runs it
 # beside the current build; BENCH_BASE=DIR uses a build of it already made.
 bench: deps

@@ -34,26 +34,10 @@
 
 #include "bench_clock.h"
 #include "bench_mix.h"
+#include "bench_proc.h"
 
 #define MIB ((size_t)1 << 20)
 #define LINE 64
-
-/* The huge pages of this process, in KiB (-1: unknown). */
-static long
-huge_kib(void)
-{
-	FILE *f = fopen("/proc/self/smaps_rollup", "r");
-	char line[256];
-	long kib = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "AnonHugePages: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib;
-}
 
 /*
  * Chains lines lines of buf (bytes long) in random order, one per stride,
@@ -131,7 +115,10 @@ main(int argc, char **argv)
 		       sizes[i] / MIB, ns);
 		if (i == 1)
 			printf(" (huge pages: %ld MiB of %zu)",
-			       huge_kib() / 1024, sizes[i] / MIB);
+			       proc_field("/proc/self/smaps_rollup",
+			                  "AnonHugePages") /
+			           1024,
+			       sizes[i] / MIB);
 		printf("\n");
 		free(buf);
 	}

@@ -1,6 +1,6 @@
 /*
- * bench_proc.c - reads a child's CPU time and RSS from /proc
- * (bench_proc.h).  Measures nothing by itself and prints nothing.
+ * bench_proc.c - reads a process's CPU time, RSS and other fields from
+ * /proc (bench_proc.h).  Measures nothing by itself and prints nothing.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -61,20 +61,31 @@ proc_rss_kib(pid_t pid, long *rss, long *hwm)
 }
 
 long
-proc_sleeps(pid_t pid)
+proc_field(const char *path, const char *name)
 {
-	char path[64], line[256];
-	long n = -1;
+	char line[256];
+	size_t n = strlen(name);
+	long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
-			sscanf(line + 24, "%ld", &n);
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			sscanf(line + n + 1, "%ld", &v);
+			break;
+		}
 	fclose(f);
-	return n;
+	return v;
+}
+
+long
+proc_sleeps(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	return proc_field(path, "voluntary_ctxt_switches");
 }
 
 #define CPUS_MAX 1024

@@ -23,6 +23,13 @@ uint64_t proc_cpu_ns(pid_t pid);
 void proc_rss_kib(pid_t pid, long *rss, long *hwm);
 
 /*
+ * The number after "name:" on the first line of the /proc file path that
+ * starts with it (in /proc's unit for it, such as kB); -1 when there is
+ * none or the file is unreadable.
+ */
+long proc_field(const char *path, const char *name);
+
+/*
  * The times pid's main thread (the one that answers, in the helpers) has
  * gone to sleep of its own accord (voluntary_ctxt_switches): once for each
  * read that found no input yet; -1 when unreadable.

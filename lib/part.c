@@ -40,9 +40,10 @@ push_item(struct idx_item **arr, size_t *n, size_t *cap, struct idx_item it)
 	return 0;
 }
 
-/* A new pattern record (pass 1); NULL when out of memory. */
+/* A copy of rec as a new pattern record (pass 1); NULL when out of
+ * memory. */
 static struct pattern *
-new_pattern(struct part_builder *b)
+new_pattern(struct part_builder *b, const struct pattern *rec)
 {
 	if (b->n_pat == b->cap_pat) {
 		size_t c = b->cap_pat ? b->cap_pat * 2 : 8;
@@ -53,7 +54,7 @@ new_pattern(struct part_builder *b)
 		b->pat = p;
 		b->cap_pat = c;
 	}
-	memset(&b->pat[b->n_pat], 0, sizeof(b->pat[0]));
+	b->pat[b->n_pat] = *rec;
 	return &b->pat[b->n_pat++];
 }
 
@@ -69,34 +70,36 @@ name_item(struct part_builder *b, const char *key, enum name_kind k,
 	return nameidx_count(b->names, key, k) < 0 ? nomem(err) : 0;
 }
 
+/* Where a pattern bound to no name index key is tried. */
+enum loose {
+	LOOSE_NOWHERE, /* nowhere: it can match nothing */
+	LOOSE_NAMES,   /* on every name */
+	LOOSE_ALL      /* on every name and every IP literal */
+};
+
 /*
- * An irregular glob: a pattern under its domain's bucket, or loose.  Pass 1
- * records the pattern; pass 2 knows its block, and puts its item where it
- * is tried.
+ * A pattern (rec), its item it tried from the bucket of key, or (key NULL)
+ * as loose says.  Pass 1 records the pattern; pass 2 knows its block, and
+ * puts its item where it is tried.
  */
 static int
-add_irregular(struct part_builder *b, const char *glob, struct idx_item it,
-              const char *text, struct m365_err *err)
+add_pattern(struct part_builder *b, const struct pattern *rec,
+            struct idx_item it, const char *key, enum loose loose,
+            struct m365_err *err)
 {
-	const char *domain = glob_domain(glob);
-	struct pattern *p;
-
-	if (b->pass == 1) {
-		if ((p = new_pattern(b)) == NULL)
-			return nomem(err);
-		p->names_only = true;
-		p->text = text;
-		p->source = glob;
-	} else {
+	if (b->pass == 1 && new_pattern(b, rec) == NULL)
+		return nomem(err);
+	if (b->pass == 2)
 		it.aux |= b->at[b->pat_seen++];
-	}
-	if (domain != NULL)
-		return name_item(b, domain, NK_BUCKET, it, err);
-	if (b->pass == 1)
+	if (key != NULL)
+		return name_item(b, key, NK_BUCKET, it, err);
+	if (b->pass == 1 || loose == LOOSE_NOWHERE)
 		return 0;
-	return push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0
-	           ? nomem(err)
-	           : 0;
+	if (push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0 ||
+	    (loose == LOOSE_ALL &&
+	     push_item(&b->loose_ip, &b->n_loose_ip, &b->cap_loose_ip, it) < 0))
+		return nomem(err);
+	return 0;
 }
 
 int
@@ -115,8 +118,12 @@ part_add_glob(struct part_builder *b, const char *glob, enum part_group group,
 		return host_valid_name(glob + 2, strlen(glob + 2))
 		           ? name_item(b, glob + 2, NK_SUFFIX, it, err)
 		           : 0;
+	/* an irregular glob: under its domain's bucket, or loose */
 	it.aux = AUX(group, 0);
-	return add_irregular(b, glob, it, text, err);
+	return add_pattern(
+	    b,
+	    &(struct pattern){.source = glob, .text = text, .names_only = true},
+	    it, glob_domain(glob), LOOSE_NAMES, err);
 }
 
 int
@@ -149,30 +156,17 @@ part_add_regex(struct part_builder *b, pcre2_code *re, const char *source,
 {
 	struct idx_item it = {.value = value, .aux = AUX(group, 0)};
 	int keyed = domain && host_valid_name(domain, strlen(domain));
-	struct pattern *p;
 
-	if (b->pass == 1) {
-		if ((p = new_pattern(b)) == NULL)
-			return nomem(err);
-		p->code = re;
-		p->source = source;
-		p->text = text;
-		/* bound to a domain, it is tried only from that domain's
-		 * bucket, on names the walk found to be the domain or to end
-		 * in "." domain (a domain no host can have: it matches
-		 * nothing, tried nowhere) */
-		p->names_only = domain != NULL;
-	} else {
-		it.aux |= b->at[b->pat_seen++];
-	}
-	if (keyed)
-		return name_item(b, domain, NK_BUCKET, it, err);
-	if (domain != NULL || b->pass == 1)
-		return 0;
-	if (push_item(&b->loose, &b->n_loose, &b->cap_loose, it) < 0 ||
-	    push_item(&b->loose_ip, &b->n_loose_ip, &b->cap_loose_ip, it) < 0)
-		return nomem(err);
-	return 0;
+	/* bound to a domain, it is tried only from that domain's bucket, on
+	 * names the walk found to be the domain or to end in "." domain (a
+	 * domain no host can have: it matches nothing, tried nowhere) */
+	return add_pattern(b,
+	                   &(struct pattern){.code = re,
+	                                     .source = source,
+	                                     .text = text,
+	                                     .names_only = domain != NULL},
+	                   it, keyed ? domain : NULL,
+	                   domain != NULL ? LOOSE_NOWHERE : LOOSE_ALL, err);
 }
 
 static void

@@ -3,8 +3,8 @@
 #
 # Unit tests are cmocka binaries in build/tests (built with ASan+UBSan);
 # integration tests are tests/integration/test_*.sh, in two lanes at once
-# (M365_TEST_JOBS), each taking the next test not yet taken.  The last line is
-# "N passed, M failed"; the exit status is non-zero on any failure.
+# (M365_TEST_JOBS), each taking the next test not yet taken.  The last line
+# is "N passed, M failed"; the exit status is non-zero on any failure.
 cd "$(dirname "$0")/.." || exit 2
 out=build/test-logs
 rm -rf "$out" && mkdir -p "$out"
@@ -49,9 +49,9 @@ run_one() {
 
 # The integration tests mostly wait (for daemons, timeouts, a minute of
 # warnings): they run in M365_TEST_JOBS lanes (default 2; 1: one by one),
-# each test on free ports of its own, and are reported in name order.
-# each lane takes the next test no lane has taken yet (mkdir is atomic),
-# so that the lanes finish together however long each test runs
+# each test on free ports of its own, and are reported in name order.  A
+# lane takes the next test no lane has taken yet (mkdir is atomic), so the
+# lanes finish together however long each test runs.
 jobs=${M365_TEST_JOBS:-2}
 lane=0
 while [ "$lane" -lt "$jobs" ]; do

@@ -91,6 +91,13 @@ struct part {
 	size_t n_loose, n_loose_ip;
 };
 
+/* The block at at (an item's AUX_INDEX) of p's arena. */
+static inline const struct pat_head *
+part_block(const struct part *p, uint32_t at)
+{
+	return (const struct pat_head *)(p->hot + (size_t)at * PAT_UNIT);
+}
+
 /* --- building: the caller's feed adds every pattern, and runs twice --- */
 
 struct part_builder;

@@ -173,19 +173,11 @@ same_bytes(const char *a, const char *b, size_t n)
 	return 1;
 }
 
-/* The block of pattern item it. */
-static inline const struct pat_head *
-head_of(const struct part *p, const struct idx_item *it)
-{
-	return (const struct pat_head *)(p->hot +
-	                                 (size_t)AUX_INDEX(it->aux) * PAT_UNIT);
-}
-
 int
 part_try(const struct part *p, const struct idx_item *it,
          const struct m365_host *h)
 {
-	const struct pat_head *r = head_of(p, it);
+	const struct pat_head *r = part_block(p, AUX_INDEX(it->aux));
 	pcre2_match_context *mc;
 	pcre2_match_data *md;
 	const pcre2_code *code;
@@ -229,5 +221,5 @@ part_try(const struct part *p, const struct idx_item *it,
 const char *
 part_pattern_text(const struct part *p, const struct idx_item *it)
 {
-	return p->pat[head_of(p, it)->pat].text;
+	return p->pat[part_block(p, AUX_INDEX(it->aux))->pat].text;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "host_impl.h"
 #include "part.h"
 #include "unit.h"
@@ -114,12 +115,11 @@ on_try(void *ctx, const struct part *p, const struct idx_item *it, size_t n)
 
 	for (i = 0; i < n; i++) {
 		uint32_t at = AUX_INDEX(it[i].aux);
-		const struct pat_head *r =
-		    (const struct pat_head *)(p->hot + (size_t)at * PAT_UNIT);
+		const struct pat_head *r = part_block(p, at);
 		if (r->how == PAT_DFA) {
 			m->n_dfa++;
 			assert_true(at < p->dfa_end);
-			assert_int_equal((size_t)at * PAT_UNIT % 64, 0);
+			assert_int_equal((size_t)at * PAT_UNIT % CACHE_LINE, 0);
 		} else {
 			assert_true(at >= p->dfa_end);
 		}

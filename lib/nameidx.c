@@ -9,6 +9,26 @@
 /* Bits of filter per entry: about 1% false positives. */
 #define BLOOM_BITS 16
 
+uint64_t name_bloom_mask[NAME_MASKS];
+
+/* Fills name_bloom_mask: three distinct bits each, from a fixed
+ * sequence. */
+__attribute__((constructor)) static void
+bloom_masks(void)
+{
+	uint64_t x = NAME_K1;
+	size_t i;
+
+	for (i = 0; i < NAME_MASKS; i++) {
+		uint64_t m = 0;
+		while (__builtin_popcountll(m) < 3) {
+			x = (x ^ x >> 29) * NAME_K2 + NAME_K1;
+			m |= 1ull << (x >> 58);
+		}
+		name_bloom_mask[i] = m;
+	}
+}
+
 void
 name_suffix_hashes(const char *s, size_t len, const struct host_labels *lb,
                    uint64_t *hash)

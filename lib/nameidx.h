@@ -193,14 +193,18 @@ name_range(uint64_t f, uint64_t n)
 
 /* --- lookups ------------------------------------------------------------ */
 
+/* Masks of three bits, the filter's patterns: a table look-up costs less
+ * than setting three bits by shifts on every test (nameidx.c fills it,
+ * the same in every process, before main()). */
+#define NAME_MASKS 1024
+extern uint64_t name_bloom_mask[NAME_MASKS];
+
 /* The three bits mixed hash f sets in its filter word: its "lead" bits
  * (key 0) or its "key" bits (key 1). */
 static inline uint64_t
 name_bloom_bits(uint64_t f, int key)
 {
-	f >>= key ? 18 : 0;
-	return 1ull << (f & 63) | 1ull << (f >> 6 & 63) |
-	       1ull << (f >> 12 & 63);
+	return name_bloom_mask[(f >> (key ? 18 : 0)) & (NAME_MASKS - 1)];
 }
 
 /* The filter word of the suffix of mixed hash f: its lead and its key

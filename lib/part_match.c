@@ -1,6 +1,7 @@
 /* part_match.c - walking a host through compiled parts (see part.h). */
 #include <string.h>
 
+#include "bytes.h"
 #include "matchdata.h"
 #include "part.h"
 
@@ -160,19 +161,6 @@ glob_match(const char *g, size_t gl, const char *s, size_t sl)
 	return j == gl;
 }
 
-/* True when a[0..n) and b[0..n) are the same (n is small: a prefix or a
- * domain). */
-static inline int
-same_bytes(const char *a, const char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
-}
-
 int
 part_try(const struct part *p, const struct idx_item *it,
          const struct m365_host *h)
@@ -197,8 +185,8 @@ part_try(const struct part *p, const struct idx_item *it,
 		 * starts and ends with '*' ("*" alone takes anything) */
 		size_t gl = (size_t)r->len - r->prelen - r->suflen;
 		if (h->len < (size_t)r->prelen + r->suflen ||
-		    !same_bytes(h->name, r->text, r->prelen) ||
-		    !same_bytes(h->name + h->len - r->suflen,
+		    !bytes_same(h->name, r->text, r->prelen) ||
+		    !bytes_same(h->name + h->len - r->suflen,
 		                r->text + r->len - r->suflen, r->suflen))
 			return 0;
 		return gl == 1 ||

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "redfa_impl.h"
 
 enum nfa_kind { N_SET, N_SPLIT, N_ACC_ANY, N_ACC_END };
@@ -391,7 +392,8 @@ int
 redfa_match(const struct redfa *d, const char *s, size_t len)
 {
 	if (len < d->tail_len ||
-	    memcmp(s + len - d->tail_len, d->data, d->tail_len) != 0)
+	    !bytes_same(s + len - d->tail_len, (const char *)d->data,
+	                d->tail_len))
 		return 0;
 	return (run(d, s, len - d->tail_len) & (F_ANY | F_END)) != 0;
 }

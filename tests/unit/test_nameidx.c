@@ -190,6 +190,56 @@ TEST(test_a_small_table_is_at_most_half_full)
 	nameidx_free(ix);
 }
 
+/* Every pattern of the filter sets three bits, and they are varied: with
+ * one pattern for all, or fewer bits, the filter would let through most
+ * names, and the walk would probe the table for each. */
+TEST(test_the_filter_patterns_are_three_varied_bits)
+{
+	unsigned i, j, distinct = 0;
+
+	for (i = 0; i < NAME_MASKS; i++) {
+		assert_int_equal(__builtin_popcountll(name_bloom_mask[i]), 3);
+		for (j = 0; j < i && name_bloom_mask[j] != name_bloom_mask[i];
+		     j++)
+			;
+		distinct += j == i;
+	}
+	/* 1024 draws of 3 bits among 64 repeat about a dozen times */
+	assert_true(distinct > NAME_MASKS - 40);
+}
+
+/* The filter turns away names that are not keys: of 100,000 names beside
+ * 5,000 keys (same domains), fewer than 3% may be keys (about 1% is its
+ * design). */
+TEST(test_the_filter_turns_away_almost_every_other_name)
+{
+	static char keys[5000][40];
+	struct nameidx_builder *b = nameidx_builder_new(5000);
+	struct nameidx *ix;
+	unsigned i, maybe = 0;
+
+	assert_non_null(b);
+	for (i = 0; i < 5000; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "host%u.vendor%u.example", i,
+		         i / 8);
+		assert_int_equal(nameidx_count(b, keys[i], NK_EXACT), 0);
+	}
+	assert_int_equal(nameidx_layout(b), 0);
+	for (i = 0; i < 5000; i++)
+		nameidx_place(b, keys[i], NK_EXACT, (struct idx_item){i, 0});
+	ix = nameidx_finish(b);
+	assert_non_null(ix);
+	for (i = 0; i < 100000; i++) {
+		char padded[M365_HOST_MAX + 8] = {0};
+		int len = snprintf(padded, sizeof(padded),
+		                   "other%u.vendor%u.example", i, i % 625);
+		uint64_t f = name_key_hash(padded, (size_t)len);
+		maybe += nameidx_may_be_key(nameidx_word(ix, f), f);
+	}
+	assert_true(maybe < 3000);
+	nameidx_free(ix);
+}
+
 int
 main(void)
 {
@@ -201,6 +251,9 @@ main(void)
 	    cmocka_unit_test(
 	        test_a_key_takes_at_most_entry_max_items_of_a_kind),
 	    cmocka_unit_test(test_a_small_table_is_at_most_half_full),
+	    cmocka_unit_test(test_the_filter_patterns_are_three_varied_bits),
+	    cmocka_unit_test(
+	        test_the_filter_turns_away_almost_every_other_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,8 +52,8 @@ bytes_same(const char *a, const char *b, size_t n)
 	if (n == 0)
 		return 1;
 	/* 1 to 3 bytes: the first, the middle and the last cover them */
-	return ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) | (a[n - 1] ^ b[n - 1])) ==
-	       0;
+	return ((a[0] ^ b[0]) | (a[n / 2] ^ b[n / 2]) |
+	        (a[n - 1] ^ b[n - 1])) == 0;
 }
 
 #endif

@@ -17,6 +17,10 @@
 
 #define LONGEST 40
 
+/* How a byte is made different: its low bit, its high bit, a letter's
+ * case. */
+static const unsigned char flip[] = {1, 0x80, 0x20};
+
 /* A copy of s[0..n) at the end of a buffer of pad + n bytes (pad puts it
  * at each alignment); free(*base) frees it. */
 static char *
@@ -57,8 +61,6 @@ TEST(test_one_different_byte_anywhere_is_seen)
 				char *ba, *bb;
 				char *a = at_end(text, n, pa, &ba);
 				char *b = at_end(text, n, 7 - pa, &bb);
-				/* one bit, the high bit, and a letter's case */
-				static const unsigned char flip[] = {1, 0x80, 0x20};
 				size_t k;
 				for (k = 0; k < sizeof(flip); k++) {
 					b[at] = (char)(text[at] ^ flip[k]);

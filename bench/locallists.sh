@@ -125,10 +125,11 @@ for who in $BUILDS; do
 done
 
 # For information: what a random load costs on this machine, over a small
-# and a large region (bench/bench_mem.c): the 1M-rule list's row depends
-# on it more than on the code.
+# and a large region, and after system calls (bench/bench_mem.c): the
+# 1M-rule list's row depends on it more than on the code.
 echo "machine (bench_mem: one load at a time, the same lines spread over" \
-	"4 MiB and over 64 MiB):"
+	"4 MiB and over 64 MiB, then over 4 MiB with a system call every" \
+	"1000 loads, the calls' own time left out):"
 "$B/bench_mem" | sed 's/^/  /'
 
 # For information: the same two lists against the ordinary mix alone (no

@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The 8 bytes at p (any alignment). */
+/* The 8 bytes at p as a word in the machine's byte order (any
+ * alignment). */
 static inline uint64_t
 bytes_word(const char *p)
 {

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "host_impl.h"
 
 /* What an item is about: a set's rank or a local rule, and more. */
@@ -124,24 +125,14 @@ struct name_hit {
 #define NAME_K1 0x9e3779b97f4a7c15ull
 #define NAME_K2 0xc2b2ae3d27d4eb4full
 
-/* The 8 bytes at p as a little-endian-order word (p may be unaligned). */
-static inline uint64_t
-name_word(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
 /* The word of the first n (1..7) bytes at p, the others zero. */
 static inline uint64_t
 name_part(const char *p, size_t n)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return name_word(p) & ~(~0ull >> (8 * n));
+	return bytes_word(p) & ~(~0ull >> (8 * n));
 #else
-	return name_word(p) & ((1ull << (8 * n)) - 1);
+	return bytes_word(p) & ((1ull << (8 * n)) - 1);
 #endif
 }
 
@@ -155,7 +146,7 @@ name_label_hash(const char *p, size_t n)
 	uint64_t h = (uint64_t)n * NAME_K2;
 
 	for (; n >= 8; p += 8, n -= 8) {
-		h = (h ^ name_word(p)) * NAME_K1;
+		h = (h ^ bytes_word(p)) * NAME_K1;
 		h ^= h >> 29;
 	}
 	if (n > 0) {
@@ -270,9 +261,9 @@ entry_is(const struct name_entry *e, const char *key, size_t len)
 	if (len > KEY_INLINE)
 		return memcmp(entry_key(e), key, len) == 0;
 	for (i = 0; i + 8 <= len; i += 8)
-		diff |= name_word(e->key + i) ^ name_word(key + i);
+		diff |= bytes_word(e->key + i) ^ bytes_word(key + i);
 	if (i < len)
-		diff |= name_word(e->key + i) ^ name_part(key + i, len - i);
+		diff |= bytes_word(e->key + i) ^ name_part(key + i, len - i);
 	return diff == 0;
 }
 

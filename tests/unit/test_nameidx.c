@@ -155,34 +155,49 @@ TEST(test_a_key_takes_at_most_entry_max_items_of_a_kind)
 	nameidx_builder_free(b);
 }
 
+/* The keys hostI.vendorJ.example, eight to a vendor (they outlive the
+ * index: a long one is kept as a pointer). */
+#define N_VENDOR_KEYS 5000
+static char vendor_key[N_VENDOR_KEYS][40];
+
+/* An index of the vendor keys, key I an exact name with item value I,
+ * from a builder told to expect hint items. */
+static struct nameidx *
+vendor_keys(size_t hint)
+{
+	struct nameidx_builder *b = nameidx_builder_new(hint);
+	struct nameidx *ix;
+	unsigned i;
+
+	assert_non_null(b);
+	for (i = 0; i < N_VENDOR_KEYS; i++) {
+		snprintf(vendor_key[i], sizeof(vendor_key[i]),
+		         "host%u.vendor%u.example", i, i / 8);
+		assert_int_equal(nameidx_count(b, vendor_key[i], NK_EXACT), 0);
+	}
+	assert_int_equal(nameidx_layout(b), 0);
+	for (i = 0; i < N_VENDOR_KEYS; i++)
+		nameidx_place(b, vendor_key[i], NK_EXACT,
+		              (struct idx_item){i, 0});
+	ix = nameidx_finish(b);
+	assert_non_null(ix);
+	return ix;
+}
+
 /* A small table is at most half full however far it grew from its hint
  * (the keys close to their home slot), and every key is found in it. */
 TEST(test_a_small_table_is_at_most_half_full)
 {
-	/* the keys outlive the index (a long one is kept as a pointer) */
-	static char keys[5000][40];
-	struct nameidx_builder *b = nameidx_builder_new(10);
-	struct nameidx *ix;
+	struct nameidx *ix = vendor_keys(10);
 	struct name_hit h;
 	unsigned i;
 
-	assert_non_null(b);
-	for (i = 0; i < 5000; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "host%u.vendor%u.example", i,
-		         i / 8);
-		assert_int_equal(nameidx_count(b, keys[i], NK_EXACT), 0);
-	}
-	assert_int_equal(nameidx_layout(b), 0);
-	for (i = 0; i < 5000; i++)
-		nameidx_place(b, keys[i], NK_EXACT, (struct idx_item){i, 0});
-	ix = nameidx_finish(b);
-	assert_non_null(ix);
-	assert_int_equal(ix->n_keys, 5000);
+	assert_int_equal(ix->n_keys, N_VENDOR_KEYS);
 	assert_true(ix->n_slots >= 2 * (uint64_t)ix->n_keys);
-	for (i = 0; i < 5000; i++) {
+	for (i = 0; i < N_VENDOR_KEYS; i++) {
 		char padded[M365_HOST_MAX + 8] = {0};
-		size_t len = strlen(keys[i]);
-		memcpy(padded, keys[i], len);
+		size_t len = strlen(vendor_key[i]);
+		memcpy(padded, vendor_key[i], len);
 		assert_true(nameidx_probe(ix, name_key_hash(padded, len),
 		                          padded, len, &h));
 		assert_int_equal(h.it[NK_EXACT][0].value, i);
@@ -213,22 +228,9 @@ TEST(test_the_filter_patterns_are_three_varied_bits)
  * design). */
 TEST(test_the_filter_turns_away_almost_every_other_name)
 {
-	static char keys[5000][40];
-	struct nameidx_builder *b = nameidx_builder_new(5000);
-	struct nameidx *ix;
+	struct nameidx *ix = vendor_keys(N_VENDOR_KEYS);
 	unsigned i, maybe = 0;
 
-	assert_non_null(b);
-	for (i = 0; i < 5000; i++) {
-		snprintf(keys[i], sizeof(keys[i]), "host%u.vendor%u.example", i,
-		         i / 8);
-		assert_int_equal(nameidx_count(b, keys[i], NK_EXACT), 0);
-	}
-	assert_int_equal(nameidx_layout(b), 0);
-	for (i = 0; i < 5000; i++)
-		nameidx_place(b, keys[i], NK_EXACT, (struct idx_item){i, 0});
-	ix = nameidx_finish(b);
-	assert_non_null(ix);
 	for (i = 0; i < 100000; i++) {
 		char padded[M365_HOST_MAX + 8] = {0};
 		int len = snprintf(padded, sizeof(padded),

@@ -143,30 +143,42 @@ emit(struct rangeidx *ix, u128 at, uint32_t deep)
 	ix->n++;
 }
 
-/* The prefixes, deduplicated, and their items. 0 or -1. */
+/*
+ * The prefixes, deduplicated, with their items: in the prefix when it has
+ * one, else in items[].  at[k]: the first of prefix k's entries in e (for
+ * build_intervals()).  0 or -1.
+ */
 static int
-build_prefixes(struct rangeidx *ix, const struct entry *e, size_t n)
+build_prefixes(struct rangeidx *ix, const struct entry *e, size_t n,
+               uint32_t *at)
 {
-	size_t i;
+	size_t i, k, several = 0;
 
-	ix->pre = calloc(n + 1, sizeof(*ix->pre));
-	ix->items = calloc(n + 1, sizeof(*ix->items));
-	if (ix->pre == NULL || ix->items == NULL)
+	if ((ix->pre = calloc(n + 1, sizeof(*ix->pre))) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		struct range_prefix *p;
 		if (i == 0 || e[i].lo != e[i - 1].lo ||
 		    e[i].plen != e[i - 1].plen) {
-			p = &ix->pre[ix->n_pre++];
-			p->first = (uint32_t)i;
-			p->parent = RANGE_NONE;
-		} else {
-			p = &ix->pre[ix->n_pre - 1];
+			at[ix->n_pre] = (uint32_t)i;
+			ix->pre[ix->n_pre].parent = RANGE_NONE;
+			ix->pre[ix->n_pre].u.one = e[i].item;
+			ix->n_pre++;
 		}
-		p->count++;
-		ix->items[i] = e[i].item;
+		ix->pre[ix->n_pre - 1].count++;
 	}
-	ix->n_items = n;
+	for (k = 0; k < ix->n_pre; k++)
+		if (ix->pre[k].count > 1)
+			several += ix->pre[k].count;
+	if ((ix->items = calloc(several + 1, sizeof(*ix->items))) == NULL)
+		return -1;
+	for (k = 0; k < ix->n_pre; k++) {
+		struct range_prefix *p = &ix->pre[k];
+		if (p->count == 1)
+			continue;
+		p->u.first = (uint32_t)ix->n_items;
+		for (i = at[k]; i < at[k] + p->count; i++)
+			ix->items[ix->n_items++] = e[i].item;
+	}
 	return 0;
 }
 
@@ -176,7 +188,7 @@ build_prefixes(struct rangeidx *ix, const struct entry *e, size_t n)
  * or starts after some of them end.
  */
 static int
-build_intervals(struct rangeidx *ix, const struct entry *e)
+build_intervals(struct rangeidx *ix, const struct entry *e, const uint32_t *at)
 {
 	uint32_t stack[129];
 	u128 end[129];
@@ -192,7 +204,7 @@ build_intervals(struct rangeidx *ix, const struct entry *e)
 	}
 	emit(ix, 0, RANGE_NONE);
 	for (i = 0; i < ix->n_pre; i++) {
-		const struct entry *p = &e[ix->pre[i].first];
+		const struct entry *p = &e[at[i]];
 		u128 last = p->lo | host_mask(ix->bits, p->plen);
 		while (depth > 0 && end[depth - 1] < p->lo) {
 			depth--;
@@ -257,19 +269,22 @@ struct rangeidx *
 range_finish(struct range_builder *b)
 {
 	struct rangeidx *ix = calloc(1, sizeof(*ix));
+	uint32_t *at = malloc((b->n + 1) * sizeof(*at));
 
-	if (ix == NULL)
+	if (ix == NULL || at == NULL)
 		goto fail;
 	ix->bits = b->bits;
 	ix->n_added = b->n;
 	if (b->n > 0)
 		qsort(b->e, b->n, sizeof(*b->e), cmp_entry);
-	if (build_prefixes(ix, b->e, b->n) < 0 ||
-	    build_intervals(ix, b->e) < 0 || build_jump(ix) < 0)
+	if (build_prefixes(ix, b->e, b->n, at) < 0 ||
+	    build_intervals(ix, b->e, at) < 0 || build_jump(ix) < 0)
 		goto fail;
+	free(at);
 	range_builder_free(b);
 	return ix;
 fail:
+	free(at);
 	range_builder_free(b);
 	range_free(ix);
 	return NULL;
@@ -355,7 +370,7 @@ const struct idx_item *
 range_items(const struct rangeidx *ix, const struct range_prefix *p, size_t *n)
 {
 	*n = p->count;
-	return &ix->items[p->first];
+	return p->count == 1 ? &p->u.one : &ix->items[p->u.first];
 }
 
 size_t

@@ -6,10 +6,11 @@
  * same chain of nested prefixes; a lookup is a binary search among the
  * interval starts (narrowed first, when there are many, by a table indexed
  * by the address's bits that tell the lowest and highest starts apart),
- * then a walk up the chain from the deepest prefix.  Memory: per prefix, 12
- * bytes plus at most two interval starts (8 bytes each for IPv4, 20 for IPv6),
- * plus 8 bytes per item.  A finished index is immutable and safe to query from
- * many threads.
+ * then a walk up the chain from the deepest prefix.  Memory: per prefix, 16
+ * bytes (its item included when it has one) plus at most two interval starts
+ * (8 bytes each for IPv4, 20 for IPv6), plus 8 bytes per item of a prefix
+ * with several.  A finished index is immutable and safe to query from many
+ * threads.
  */
 #ifndef M365_RANGEIDX_H
 #define M365_RANGEIDX_H
@@ -21,11 +22,15 @@
 
 #define RANGE_NONE UINT32_MAX
 
-/* One distinct prefix of a finished index. */
+/* One distinct prefix of a finished index, with its item when it has
+ * one (most have: the lookup then reads no other record). */
 struct range_prefix {
 	uint32_t parent; /* the prefix that holds it, or RANGE_NONE */
-	uint32_t first;  /* its items, sorted by value */
-	uint32_t count;
+	uint32_t count;  /* its items, sorted by value */
+	union {
+		struct idx_item one; /* count 1: the item */
+		uint32_t first;      /* more: where they start in the index */
+	} u;
 };
 
 struct rangeidx;

@@ -1,7 +1,7 @@
 /* tests/unit/test_rangeidx.c - the range index against a plain scan, on
  * many prefixes gathered in one corner of the address space (where the
  * jump table must look past the bits they all share) and spread over all
- * of it. */
+ * of it; and the items of prefixes added once and several times. */
 #include <stdio.h>
 #include <string.h>
 
@@ -140,12 +140,67 @@ TEST(test_ipv4_ranges_are_found_as_a_scan_finds_them)
 	check(4, corner, 0, 4);
 }
 
+/* The items of the prefix at, as values, into v; their number. */
+static size_t
+values(const struct rangeidx *ix, uint32_t at, uint32_t *v)
+{
+	size_t n, i;
+	const struct idx_item *it = range_items(ix, range_prefix(ix, at), &n);
+
+	for (i = 0; i < n; i++)
+		v[i] = it[i].value;
+	return n;
+}
+
+/* A prefix added several times gives every item, sorted; one added once
+ * gives its own (kept in the prefix); the chain goes up through both. */
+TEST(test_every_item_of_a_prefix_up_the_chain)
+{
+	static const uint8_t net8[4] = {10}, net16[4] = {10, 1},
+	                     net24[4] = {10, 1, 2}, ask[4] = {10, 1, 2, 3},
+	                     beside[4] = {10, 1, 3, 1};
+	struct range_builder *b = range_builder_new(32);
+	struct rangeidx *ix;
+	uint32_t v[4], at;
+	size_t n;
+
+	assert_non_null(b);
+	assert_int_equal(range_add(b, net16, 16, (struct idx_item){7, 70}), 0);
+	assert_int_equal(range_add(b, net8, 8, (struct idx_item){1, 10}), 0);
+	assert_int_equal(range_add(b, net16, 16, (struct idx_item){3, 30}), 0);
+	assert_int_equal(range_add(b, net24, 24, (struct idx_item){9, 90}), 0);
+	assert_int_equal(range_add(b, net16, 16, (struct idx_item){5, 50}), 0);
+	assert_non_null(ix = range_finish(b));
+	assert_int_equal(range_size(ix), 5);
+
+	at = range_find(ix, ask);
+	assert_int_not_equal(at, RANGE_NONE);
+	assert_int_equal(values(ix, at, v), 1);
+	assert_int_equal(v[0], 9);
+	assert_int_equal(range_items(ix, range_prefix(ix, at), &n)->aux, 90);
+	at = range_prefix(ix, at)->parent;
+	assert_int_equal(values(ix, at, v), 3);
+	assert_int_equal(v[0], 3);
+	assert_int_equal(v[1], 5);
+	assert_int_equal(v[2], 7);
+	at = range_prefix(ix, at)->parent;
+	assert_int_equal(values(ix, at, v), 1);
+	assert_int_equal(v[0], 1);
+	assert_int_equal(range_prefix(ix, at)->parent, RANGE_NONE);
+
+	at = range_find(ix, beside); /* the /16's, not the /24's */
+	assert_int_equal(values(ix, at, v), 3);
+	assert_int_equal(v[0], 3);
+	range_free(ix);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ipv6_ranges_are_found_as_a_scan_finds_them),
 	    cmocka_unit_test(test_ipv4_ranges_are_found_as_a_scan_finds_them),
+	    cmocka_unit_test(test_every_item_of_a_prefix_up_the_chain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,25 +140,31 @@ echo "machine (bench_mem: one load at a time, the same lines spread over" \
 # but the pages its lookups reach fit the TLB, so the difference between
 # the two rows is what page walks cost on this machine (bench_mem above).
 head -n 401 "$L/plain-1000000.list.hosts" >"$T/plain-1M-few.hosts"
+
+# info_run ROW LIST [HOSTS]: run $i of the helper with LIST and without, on
+# the ordinary mix (with HOSTS: half of the destinations from it); their
+# ratio goes to d0.ROW.ratio
+info_run() {
+	_row=$1
+	_list=$2
+	_hosts=${3:-}
+	for what in $(rotate $i list none); do
+		o=d0.$_row.$what.$i
+		set -- "$(bin cur ext_m365_acl)" --metrics off
+		[ $what = list ] && set -- "$@" --local "$_list"
+		set -- "$o" "$@"
+		[ -n "$_hosts" ] && set -- -f "$_hosts" "$@"
+		drive "$o" -n "$NL" -w "$NL" "$@"
+	done
+	put "d0.$_row.ratio" "$(ratio "$(num "d0.$_row.list.$i" cpu)" \
+		"$(num "d0.$_row.none.$i" cpu)")"
+}
+
 i=0
 while [ $i -lt "$RUNS" ]; do
-	for spec in reglob:1000 plain:1000000 few:1000000; do
-		k=${spec%:*}
-		n=${spec#*:}
-		f=$L/$k-$n.list
-		few=
-		[ $k = few ] && f=$L/plain-$n.list && few=$T/plain-1M-few.hosts
-		for what in $(rotate $i list none); do
-			o=d0.$k-$n.$what.$i
-			set -- "$(bin cur ext_m365_acl)" --metrics off
-			[ $what = list ] && set -- "$@" --local "$f"
-			set -- "$o" "$@"
-			[ -n "$few" ] && set -- -f "$few" "$@"
-			drive "$o" -n "$NL" -w "$NL" "$@"
-		done
-		put "d0.$k-$n.ratio" "$(ratio "$(num "d0.$k-$n.list.$i" cpu)" \
-			"$(num "d0.$k-$n.none.$i" cpu)")"
-	done
+	info_run reglob-1000 "$L/reglob-1000.list"
+	info_run plain-1000000 "$L/plain-1000000.list"
+	info_run few-1000000 "$L/plain-1000000.list" "$T/plain-1M-few.hosts"
 	i=$((i + 1))
 done
 echo "info: the ordinary mix alone (no destination from the list's hosts):" \

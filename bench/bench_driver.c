@@ -3,7 +3,7 @@
  * measures it.
  *
  *     bench_driver [-n REQUESTS] [-w WINDOW] [-s SEED] [-f HOSTS [-m PCT]]
- *                  [-p] NAME CMD [ARG...]
+ *                  [-t SECONDS] [-p] NAME CMD [ARG...]
  *
  * Forks CMD with pipes on its stdin and stdout and sends REQUESTS (default
  * 1,000,000) request lines of bench_mix.h's mix, `ID DST PORT SNI -`.  With
@@ -13,7 +13,9 @@
  * that was idle the longest over 100 ms (bench_proc.h): the two then take
  * turns on it, and what a request costs no longer depends on whether the
  * scheduler runs them on one CPU (the request's bytes still in its cache)
- * or on two (the I/O floor then costs 3 times as much).
+ * or on two (the I/O floor then costs 3 times as much).  A child that
+ * makes no progress for SECONDS (default 30; more for one that loads under
+ * valgrind) fails the run.
  *
  * The first request goes alone: its answer marks the end of the loading
  * (the helper reads nothing before its list is loaded).  Then never more
@@ -69,11 +71,10 @@
 #include "bench_proc.h"
 
 #define READ_SIZE (1024 * 1024)
-#define STALL_MS 30000
-
 struct run {
 	const struct requests *rq;
 	size_t window;
+	int stall_ms; /* the longest wait for the child's progress */
 	int to_child, from_child;
 	pid_t pid;
 	size_t wr_off;  /* bytes of rq->buf written */
@@ -264,14 +265,17 @@ pump(struct run *r)
 		                      {r->to_child, POLLOUT, 0}};
 		bool want_write =
 		    r->to_child >= 0 && r->wr_off < write_limit(r);
-		int n = poll(p, want_write ? 2 : 1, STALL_MS);
+		int n = poll(p, want_write ? 2 : 1, r->stall_ms);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "bench_driver: %s\n",
-			        n == 0 ? "no progress for 30 s"
-			               : "poll failed");
+			if (n == 0)
+				fprintf(stderr,
+				        "bench_driver: no progress for %d s\n",
+				        r->stall_ms / 1000);
+			else
+				fprintf(stderr, "bench_driver: poll failed\n");
 			return -1;
 		}
 		if (want_write && (p[1].revents & (POLLOUT | POLLERR)) &&
@@ -373,9 +377,22 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench_driver [-n REQUESTS] [-w WINDOW] "
-	                "[-s SEED] [-f HOSTS [-m PCT]] [-p] NAME CMD "
+	                "[-s SEED] [-f HOSTS [-m PCT]] [-t SECONDS] [-p] "
+	                "NAME CMD "
 	                "[ARG...]\n");
 	exit(2);
+}
+
+/* -t's SECONDS (1 to 3600) in ms; 0 when it is not one. */
+static int
+stall_ms(const char *s)
+{
+	char *end;
+	unsigned long t = strtoul(s, &end, 10);
+
+	return *s != '\0' && *end == '\0' && t >= 1 && t <= 3600
+	           ? (int)t * 1000
+	           : 0;
 }
 
 int
@@ -383,14 +400,14 @@ main(int argc, char **argv)
 {
 	struct requests rq;
 	struct host_file hf;
-	struct run r = {.window = 50};
+	struct run r = {.window = 50, .stall_ms = 30000};
 	size_t n = 1000000;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	const char *hosts = NULL;
 	unsigned pct = 50;
 	int c, pin = 0;
 
-	while ((c = getopt(argc, argv, "+n:w:s:f:m:p")) != -1) {
+	while ((c = getopt(argc, argv, "+n:w:s:f:m:t:p")) != -1) {
 		if (c == 'n')
 			n = strtoull(optarg, NULL, 10);
 		else if (c == 'w')
@@ -401,12 +418,15 @@ main(int argc, char **argv)
 			hosts = optarg;
 		else if (c == 'm')
 			pct = (unsigned)strtoul(optarg, NULL, 10);
+		else if (c == 't')
+			r.stall_ms = stall_ms(optarg);
 		else if (c == 'p')
 			pin = 1;
 		else
 			usage();
 	}
-	if (argc - optind < 2 || n == 0 || r.window == 0 || pct > 100)
+	if (argc - optind < 2 || n == 0 || r.window == 0 || pct > 100 ||
+	    r.stall_ms == 0)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	if (hosts != NULL && mix_hosts_load(hosts, &hf) < 0)

@@ -197,7 +197,11 @@ insn() {
 	[ "$3" = - ] || set -- "$@" --local "$3"
 	_h=$4
 	shift 4
-	drive "$_o" -n "$NI" -w "$NI" -f "$_h" -m 50 "$_o" "$@" || return 0
+	# loading under callgrind takes long: up to 4 minutes without an answer
+	if ! drive "$_o" -t 240 -n "$NI" -w "$NI" -f "$_h" -m 50 "$_o" "$@"; then
+		rm -f "$T/$_o"
+		return 0
+	fi
 	awk -v n="$NI" '/^summary:/ { printf "%.0f\n", $2 / n }' \
 		"$T/$_o.cg" >"$T/$_o"
 }

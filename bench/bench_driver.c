@@ -390,9 +390,8 @@ stall_ms(const char *s)
 	char *end;
 	unsigned long t = strtoul(s, &end, 10);
 
-	return *s != '\0' && *end == '\0' && t >= 1 && t <= 3600
-	           ? (int)t * 1000
-	           : 0;
+	return *s != '\0' && *end == '\0' && t >= 1 && t <= 3600 ? (int)t * 1000
+	                                                         : 0;
 }
 
 int

@@ -190,15 +190,14 @@ NI=${BENCH_INSN_REQUESTS:-50000}
 # helper with LIST (- none) on the stream with HOSTS, into d1.ROW.BUILD
 insn() {
 	_o=d1.$2.$1
-	set -- "$1" "$2" "$3" "$4" valgrind --tool=callgrind \
-		--collect-atstart=no --toggle-collect=handle_line \
-		--callgrind-out-file="$T/$_o.cg" "$(bin "$1" ext_m365_acl)" \
-		--metrics off
-	[ "$3" = - ] || set -- "$@" --local "$3"
-	_h=$4
-	shift 4
+	_list=$3
+	_hosts=$4
+	set -- valgrind --tool=callgrind --collect-atstart=no \
+		--toggle-collect=handle_line --callgrind-out-file="$T/$_o.cg" \
+		"$(bin "$1" ext_m365_acl)" --metrics off
+	[ "$_list" = - ] || set -- "$@" --local "$_list"
 	# loading under callgrind takes long: up to 4 minutes without an answer
-	if ! drive "$_o" -t 240 -n "$NI" -w "$NI" -f "$_h" -m 50 "$_o" "$@"; then
+	if ! drive "$_o" -t 240 -n "$NI" -w "$NI" -f "$_hosts" "$_o" "$@"; then
 		rm -f "$T/$_o"
 		return 0
 	fi
